@@ -1,0 +1,51 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from './config/app.config';
+import { JsonLogger } from './common/logging/json-logger';
+import { RateLimitModule } from './common/rate-limit/rate-limit.module';
+import { DatabaseModule } from './database/database.module';
+import type { OpenDatabase } from './database/database';
+import { AuditModule } from './audit/audit.module';
+import { AuthModule } from './auth/auth.module';
+import { HealthModule } from './health/health.module';
+import { InstancesModule } from './instances/instances.module';
+import { MetricsModule } from './metrics/metrics.module';
+
+@Global()
+@Module({})
+class CoreModule {
+  static register(config: AppConfig, logger: JsonLogger): DynamicModule {
+    return {
+      module: CoreModule,
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        { provide: JsonLogger, useValue: logger },
+      ],
+      exports: [APP_CONFIG, JsonLogger],
+    };
+  }
+}
+
+export interface AppDependencies {
+  config: AppConfig;
+  logger: JsonLogger;
+  database: OpenDatabase;
+}
+
+@Module({})
+export class AppModule {
+  static register({ config, logger, database }: AppDependencies): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        CoreModule.register(config, logger),
+        DatabaseModule.forRoot(database),
+        MetricsModule,
+        RateLimitModule,
+        AuditModule,
+        AuthModule,
+        HealthModule,
+        InstancesModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { AppModule } from './app.module';
+import type { AppConfig } from './config/app.config';
+import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
+import { ERROR_CODES } from './common/errors/error-codes';
+import { accessLog } from './common/http/access-log.middleware';
+import { EnvelopeInterceptor } from './common/http/envelope.interceptor';
+import { jsonBody } from './common/http/json-body.middleware';
+import { requestContext, securityHeaders } from './common/http/request-context.middleware';
+import { createValidationPipe } from './common/http/validation';
+import { JsonLogger } from './common/logging/json-logger';
+import { openDatabase } from './database/database';
+import { MetricsService } from './metrics/metrics.service';
+import { ADMIN_SECURITY } from './auth/auth.decorators';
+
+export const API_PREFIX = 'api';
+
+export function buildOpenApiDocument(app: NestExpressApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('Trusset key service')
+    .setDescription(
+      'Instances and their API keys, MiCA Register developer accounts and data, and the key checks the platform relies on. ' +
+        'Every JSON answer is an envelope: `{success, data, metadata}` or `{success: false, error: {code, message, details?}, metadata}`.',
+    )
+    .setVersion('1.0')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' }, ADMIN_SECURITY)
+    .build();
+  return SwaggerModule.createDocument(app, config);
+}
+
+/** Answers malformed HTTP (oversized headers, bad framing) in the envelope instead of Node's bare text. */
+function answerClientErrors(server: Server): void {
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (!socket.writable || (err as { code?: string }).code === 'ECONNRESET') return socket.destroy();
+    const code = err.code === 'HPE_HEADER_OVERFLOW' ? 'REQUEST_HEADER_FIELDS_TOO_LARGE' : 'VALIDATION_ERROR';
+    const { status, message } = ERROR_CODES[code];
+    const requestId = randomUUID();
+    const body = JSON.stringify({ success: false, error: { code, message }, metadata: { requestId, timestamp: new Date().toISOString() } });
+    socket.end(
+      `HTTP/1.1 ${status} ${code === 'VALIDATION_ERROR' ? 'Bad Request' : 'Request Header Fields Too Large'}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
+}
+
+/** The production HTTP pipeline; main.ts and every test build the app through this. */
+export function configureApp(app: NestExpressApplication, config: AppConfig): NestExpressApplication {
+  const logger = app.get(JsonLogger);
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.http.trustProxy);
+  app.set('etag', false);
+  app.use(requestContext);
+  app.use(securityHeaders);
+  app.use(accessLog(logger, app.get(MetricsService)));
+  app.use(jsonBody(config.http.bodyLimitBytes));
+  app.setGlobalPrefix(API_PREFIX);
+  app.useGlobalFilters(new AllExceptionsFilter(logger));
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalInterceptors(new EnvelopeInterceptor());
+  SwaggerModule.setup(`${API_PREFIX}/docs`, app, () => buildOpenApiDocument(app), { jsonDocumentUrl: `${API_PREFIX}/docs-json` });
+  answerClientErrors(app.getHttpServer());
+  return app;
+}
+
+/** Opens the database, builds the module graph and applies configureApp. */
+export async function createApp(config: AppConfig, logger = new JsonLogger(config.log.level)): Promise<NestExpressApplication> {
+  const database = await openDatabase(config, logger);
+  try {
+    const app = await NestFactory.create<NestExpressApplication>(AppModule.register({ config, logger, database }), {
+      logger,
+      bodyParser: false,
+      abortOnError: false,
+    });
+    return configureApp(app, config);
+  } catch (e) {
+    await database.close();
+    throw e;
+  }
+}

@@ -1,0 +1,67 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import type { Actor } from '../auth/principal';
+import { redactValue } from '../common/logging/redact';
+import { Page } from '../common/http/page';
+import { AuditEvent } from './audit-event.entity';
+import { AuditEventDto } from './audit-event.dto';
+
+export interface AuditEntry {
+  action: string;
+  target?: { type: string; id: string };
+  instanceId?: string | null;
+  developerId?: string | null;
+  details?: Record<string, unknown>;
+}
+
+/** Flattens CR/LF and other control characters so no stored value can forge another line. */
+function sanitize(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(/[\u0000-\u001f\u007f]/g, ' ');
+  if (Array.isArray(value)) return value.map(sanitize);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, sanitize(v)]));
+  return value;
+}
+
+@Injectable()
+export class AuditService {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Records one event; pass the transaction's manager so the event commits or rolls back with the change. */
+  async record(entry: AuditEntry, actor: Actor, manager: EntityManager = this.dataSource.manager): Promise<void> {
+    await manager.query(
+      `INSERT INTO audit_events (actor_type, actor_id, action, target_type, target_id, instance_id, developer_id, ip, request_id, details)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)`,
+      [
+        actor.type,
+        actor.id,
+        entry.action,
+        entry.target?.type ?? null,
+        entry.target?.id ?? null,
+        entry.instanceId ?? null,
+        entry.developerId ?? null,
+        actor.ip ? actor.ip.slice(0, 64) : null,
+        actor.requestId,
+        JSON.stringify(sanitize(redactValue(entry.details ?? {}))),
+      ],
+    );
+  }
+
+  listForInstance(instanceId: string, limit: number, offset: number): Promise<Page<AuditEventDto>> {
+    return this.list({ instanceId }, limit, offset);
+  }
+
+  listForDeveloper(developerId: string, limit: number, offset: number): Promise<Page<AuditEventDto>> {
+    return this.list({ developerId }, limit, offset);
+  }
+
+  private async list(where: { instanceId: string } | { developerId: string }, limit: number, offset: number) {
+    const [rows, total] = await this.dataSource.getRepository(AuditEvent).findAndCount({
+      where,
+      order: { at: 'DESC', id: 'DESC' },
+      take: limit,
+      skip: offset,
+    });
+    return new Page(rows.map(AuditEventDto.from), total, limit, offset);
+  }
+}

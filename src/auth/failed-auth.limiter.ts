@@ -1,0 +1,27 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/app.config';
+import { AppException } from '../common/errors/app.exception';
+import { LimitRule, MINUTE_MS, RateLimiterService, rateLimitExceeded } from '../common/rate-limit/rate-limiter.service';
+
+/**
+ * The strict per-address limiter on failed authentication. Valid credentials are never counted or
+ * refused, so an attacker sharing an address cannot lock a legitimate caller out; failures past the
+ * limit get 429 instead of 401 and leave no further audit rows.
+ */
+@Injectable()
+export class FailedAuthLimiter {
+  private readonly rule: LimitRule;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly limiter: RateLimiterService,
+  ) {
+    this.rule = { name: 'auth-failures', limit: config.rateLimits.strictPerMinute, windowMs: MINUTE_MS };
+  }
+
+  /** Counts a failure from `ip`; returns the 429 to throw instead of the 401, or undefined. */
+  async countFailure(ip: string | undefined): Promise<AppException | undefined> {
+    const state = await this.limiter.consume(this.rule, ip ?? 'unknown');
+    return state?.exceeded ? rateLimitExceeded(state) : undefined;
+  }
+}

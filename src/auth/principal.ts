@@ -1,0 +1,47 @@
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import type { Request } from 'express';
+import type { ActorType } from '../audit/audit-event.entity';
+import type { ServiceName } from '../instances/services';
+
+export type Principal =
+  | { kind: 'admin' }
+  | { kind: 'instance_key'; keyId: string; instanceId: string; instanceRef: string; services: ServiceName[]; keyStatus: string }
+  | { kind: 'developer'; developerId: string }
+  | { kind: 'mica_key'; keyId: string; developerId: string };
+
+/** Who did something, from where: what the audit trail records for every change. */
+export interface Actor {
+  type: ActorType;
+  id: string | null;
+  ip: string | null;
+  requestId: string | null;
+}
+
+export type AuthenticatedRequest = Request & { principal?: Principal; requestId?: string };
+
+export function actorOf(req: AuthenticatedRequest): Actor {
+  const p = req.principal;
+  const base = { ip: req.ip ?? null, requestId: req.requestId ?? null };
+  switch (p?.kind) {
+    case 'admin':
+      return { type: 'admin', id: null, ...base };
+    case 'instance_key':
+      return { type: 'instance_key', id: p.keyId, ...base };
+    case 'developer':
+      return { type: 'developer', id: p.developerId, ...base };
+    case 'mica_key':
+      return { type: 'developer', id: p.developerId, ...base };
+    default:
+      return { type: 'anonymous', id: null, ...base };
+  }
+}
+
+/** The authenticated caller, as the route's guard established it. */
+export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext) => {
+  return ctx.switchToHttp().getRequest<AuthenticatedRequest>().principal;
+});
+
+/** The caller as an audit actor (principal, client address, request id). */
+export const CurrentActor = createParamDecorator((_: unknown, ctx: ExecutionContext) => {
+  return actorOf(ctx.switchToHttp().getRequest<AuthenticatedRequest>());
+});

@@ -1,0 +1,19 @@
+import { ERROR_CODES, ErrorCode } from './error-codes';
+
+export type ErrorDetails = Record<string, string[]>;
+
+/** The one exception type the application throws on purpose; the filter turns it into the envelope. */
+export class AppException extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly code: ErrorCode,
+    message?: string,
+    readonly details?: ErrorDetails,
+    /** Extra response headers, e.g. Retry-After on 429. */
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message ?? ERROR_CODES[code].message);
+    this.status = ERROR_CODES[code].status;
+  }
+}

@@ -1,0 +1,31 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { MetricsService } from '../../metrics/metrics.service';
+import type { JsonLogger } from '../logging/json-logger';
+import type { RequestWithContext } from './request-context.middleware';
+
+/**
+ * One log line and one metrics sample per request, labelled by the route pattern (never the raw
+ * path, which would carry ids and blow up the label set). Headers are not logged at all.
+ */
+export function accessLog(logger: JsonLogger, metrics: MetricsService): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    res.on('finish', () => {
+      const r = req as RequestWithContext;
+      const seconds = Number(process.hrtime.bigint() - r.startedAt) / 1e9;
+      const route = req.route?.path ? `${req.baseUrl ?? ''}${req.route.path}` : 'unmatched';
+      metrics.observeRequest(req.method, route, res.statusCode, seconds);
+      if (logger.enabled('info')) {
+        logger.event('info', 'request', {
+          requestId: r.requestId,
+          method: req.method,
+          route,
+          path: req.path,
+          status: res.statusCode,
+          ms: Math.round(seconds * 1e5) / 100,
+          ip: req.ip,
+        });
+      }
+    });
+    next();
+  };
+}

@@ -1,0 +1,41 @@
+import express, { NextFunction, Request, RequestHandler, Response } from 'express';
+import { sendError } from './envelope';
+
+const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
+const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+function carriesBody(req: Request): boolean {
+  if (req.headers['transfer-encoding'] !== undefined) return true;
+  const length = req.headers['content-length'];
+  return length !== undefined && length !== '0';
+}
+
+/**
+ * JSON is the only body the API reads. A body of another type is 415, an oversized one 413, a broken
+ * one 400 — each in the envelope, since this runs before Nest's own error handling.
+ */
+export function jsonBody(limitBytes: number): RequestHandler {
+  const parse = express.json({ limit: limitBytes, strict: false, type: () => true });
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (!METHODS_WITH_BODY.has(req.method) || !carriesBody(req)) return next();
+    const type = req.headers['content-type'];
+    if (!type || !JSON_TYPE.test(type)) return sendError(req, res, 'UNSUPPORTED_MEDIA_TYPE');
+    parse(req, res, (err?: { type?: string; status?: number }) => {
+      if (!err) return next();
+      switch (err.type) {
+        case 'entity.too.large':
+          return sendError(req, res, 'PAYLOAD_TOO_LARGE');
+        case 'charset.unsupported':
+        case 'encoding.unsupported':
+          return sendError(req, res, 'UNSUPPORTED_MEDIA_TYPE', 'Only UTF-8 JSON bodies are accepted.');
+        case 'entity.parse.failed':
+          return sendError(req, res, 'VALIDATION_ERROR', 'The request body is not valid JSON.');
+        case 'request.aborted':
+        case 'request.size.invalid':
+          return sendError(req, res, 'VALIDATION_ERROR', 'The request body was incomplete.');
+        default:
+          return sendError(req, res, 'VALIDATION_ERROR', 'The request body could not be read.');
+      }
+    });
+  };
+}

@@ -1,0 +1,80 @@
+import type { LoggerService } from '@nestjs/common';
+import { LOG_LEVELS, LogLevelName } from '../../config/app.config';
+import { redactText, redactValue } from './redact';
+
+type Sink = (line: string) => void;
+
+const RANK: Record<LogLevelName, number> = Object.fromEntries(LOG_LEVELS.map((l, i) => [l, i])) as Record<LogLevelName, number>;
+
+let sink: Sink = (line) => process.stdout.write(line + '\n');
+
+/** Tests capture every line (to prove no secret is ever printed); production writes to stdout. */
+export function setLogSink(next: Sink): void {
+  sink = next;
+}
+
+/**
+ * One JSON object per line. Every string that goes out passes through the redactor, so a secret that
+ * slipped into a message or an error is still never printed.
+ */
+export class JsonLogger implements LoggerService {
+  constructor(private level: LogLevelName = 'info') {}
+
+  setLevel(level: LogLevelName): void {
+    this.level = level;
+  }
+
+  log(message: unknown, ...rest: unknown[]): void {
+    this.write('info', message, rest);
+  }
+  error(message: unknown, ...rest: unknown[]): void {
+    this.write('error', message, rest);
+  }
+  warn(message: unknown, ...rest: unknown[]): void {
+    this.write('warn', message, rest);
+  }
+  debug(message: unknown, ...rest: unknown[]): void {
+    this.write('debug', message, rest);
+  }
+  verbose(message: unknown, ...rest: unknown[]): void {
+    this.write('debug', message, rest);
+  }
+  fatal(message: unknown, ...rest: unknown[]): void {
+    this.write('error', message, rest);
+  }
+
+  /** Structured entry: `fields` become top-level JSON properties. */
+  event(level: Exclude<LogLevelName, 'silent'>, msg: string, fields: Record<string, unknown> = {}): void {
+    if (!this.enabled(level)) return;
+    this.emit({ level, time: new Date().toISOString(), msg: redactText(msg), ...(redactValue(fields) as object) });
+  }
+
+  enabled(level: LogLevelName): boolean {
+    return this.level !== 'silent' && RANK[level] <= RANK[this.level];
+  }
+
+  private write(level: Exclude<LogLevelName, 'silent'>, message: unknown, rest: unknown[]): void {
+    if (!this.enabled(level)) return;
+    // Nest passes the context as the last string argument, and a stack trace before it for errors.
+    const args = [...rest];
+    const context = typeof args[args.length - 1] === 'string' ? (args.pop() as string) : undefined;
+    const entry: Record<string, unknown> = { level, time: new Date().toISOString() };
+    if (context) entry.context = context;
+    if (typeof message === 'string') entry.msg = message;
+    else if (message instanceof Error) Object.assign(entry, { msg: message.message, err: message });
+    else entry.data = message;
+    if (args.length === 1 && typeof args[0] === 'string') entry.stack = args[0];
+    else if (args.length > 0) entry.extra = args;
+    this.emit(redactValue(entry) as Record<string, unknown>);
+  }
+
+  private emit(entry: Record<string, unknown>): void {
+    let line: string;
+    try {
+      line = JSON.stringify(entry);
+    } catch {
+      line = JSON.stringify({ level: entry.level, time: entry.time, msg: 'unserialisable log entry' });
+    }
+    sink(line);
+  }
+}

@@ -1,0 +1,201 @@
+import { randomBytes } from 'node:crypto';
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    reason: string,
+  ) {
+    super(`Invalid configuration: ${variable} ${reason}`);
+  }
+}
+
+export type NodeEnv = 'development' | 'production' | 'test';
+
+export interface AppConfig {
+  nodeEnv: NodeEnv;
+  http: {
+    port: number;
+    host: string;
+    /** Express `trust proxy` value: false, a hop count, or a list of addresses/subnets. */
+    trustProxy: boolean | number | string;
+    bodyLimitBytes: number;
+    shutdownTimeoutMs: number;
+  };
+  database: {
+    /** PostgreSQL server URL; undefined selects the embedded PGlite database. */
+    url?: string;
+    dataDir: string;
+    poolSize: number;
+    acquireTimeoutMs: number;
+    statementTimeoutMs: number;
+  };
+  auth: {
+    adminToken: string;
+    adminTokenGenerated: boolean;
+    /** Upper bound for deciding a key check; past it the answer is AUTH_ERROR. */
+    decisionTimeoutMs: number;
+  };
+  keys: {
+    maxActivePerInstance: number;
+    defaultOverlapSeconds: number;
+  };
+  rateLimits: {
+    perKeyPerMinute: number;
+    keyManagementPerMinute: number;
+    strictPerMinute: number;
+    micaPerMinute: number;
+    micaPerDay: number;
+  };
+  redisUrl?: string;
+  cache: {
+    maxEntries: number;
+    positiveTtlMs: number;
+    negativeTtlMs: number;
+  };
+  usage: {
+    flushIntervalMs: number;
+  };
+  mica: {
+    syncUrl?: string;
+    syncIntervalMinutes: number;
+    maxShrinkRatio: number;
+  };
+  log: {
+    level: LogLevelName;
+    queries: boolean;
+  };
+}
+
+export const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'debug'] as const;
+export type LogLevelName = (typeof LOG_LEVELS)[number];
+
+type Env = Record<string, string | undefined>;
+
+function read(env: Env, name: string): string | undefined {
+  const value = env[name];
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^-?\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  if (/^(true|1|yes)$/i.test(raw)) return true;
+  if (/^(false|0|no)$/i.test(raw)) return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+function url(env: Env, name: string, protocols: string[]): string | undefined {
+  const raw = read(env, name);
+  if (raw === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, 'must be a valid URL');
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `must use ${protocols.join(' or ')}, got ${parsed.protocol}`);
+  }
+  return raw;
+}
+
+function trustProxy(env: Env): boolean | number | string {
+  const raw = read(env, 'TRUST_PROXY');
+  if (raw === undefined || /^(false|0)$/i.test(raw)) return false;
+  if (/^true$/i.test(raw)) return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  if (/^[0-9a-fA-F.:/,\s a-z]+$/.test(raw)) return raw;
+  throw new ConfigError('TRUST_PROXY', `must be true, false, a hop count or a list of addresses, got "${raw}"`);
+}
+
+function adminToken(env: Env, nodeEnv: NodeEnv): { token: string; generated: boolean } {
+  const raw = read(env, 'ADMIN_TOKEN');
+  if (raw !== undefined) {
+    if (raw.length < 32) throw new ConfigError('ADMIN_TOKEN', 'must be at least 32 characters long');
+    if (!/^[\x21-\x7e]+$/.test(raw)) throw new ConfigError('ADMIN_TOKEN', 'must be printable ASCII without spaces');
+    return { token: raw, generated: false };
+  }
+  if (nodeEnv === 'production') throw new ConfigError('ADMIN_TOKEN', 'is required when NODE_ENV=production');
+  return { token: randomBytes(32).toString('hex'), generated: true };
+}
+
+/** Reads and validates the whole configuration once, at start; the first bad variable stops the process. */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
+  const admin = adminToken(env, nodeEnv);
+  const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
+  return {
+    nodeEnv,
+    http: {
+      port: int(env, 'PORT', 3000, 0, 65535),
+      host: read(env, 'HOST') ?? '0.0.0.0',
+      trustProxy: trustProxy(env),
+      bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 16 * 1024, 1024, 10 * 1024 * 1024),
+      shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 120_000),
+    },
+    database: {
+      url: databaseUrl,
+      dataDir: read(env, 'DATA_DIR') ?? './data',
+      // The embedded server accepts one connection at a time.
+      poolSize: databaseUrl ? int(env, 'DATABASE_POOL_SIZE', 10, 1, 200) : 1,
+      acquireTimeoutMs: int(env, 'DATABASE_ACQUIRE_TIMEOUT_MS', 1500, 100, 60_000),
+      statementTimeoutMs: int(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 5000, 100, 600_000),
+    },
+    auth: {
+      adminToken: admin.token,
+      adminTokenGenerated: admin.generated,
+      decisionTimeoutMs: int(env, 'AUTH_DECISION_TIMEOUT_MS', 1500, 100, 2000),
+    },
+    keys: {
+      maxActivePerInstance: int(env, 'MAX_ACTIVE_KEYS_PER_INSTANCE', 10, 1, 1000),
+      defaultOverlapSeconds: int(env, 'KEY_ROTATION_OVERLAP_SECONDS', 604_800, 0, 2_592_000),
+    },
+    rateLimits: {
+      perKeyPerMinute: int(env, 'RATE_LIMIT_PER_KEY_PER_MINUTE', 200, 0, 1_000_000_000),
+      keyManagementPerMinute: int(env, 'RATE_LIMIT_KEY_MANAGEMENT_PER_MINUTE', 30, 0, 1_000_000_000),
+      strictPerMinute: int(env, 'RATE_LIMIT_STRICT_PER_MINUTE', 10, 0, 1_000_000_000),
+      micaPerMinute: int(env, 'MICA_RATE_LIMIT_PER_MINUTE', 60, 0, 1_000_000_000),
+      micaPerDay: int(env, 'MICA_RATE_LIMIT_PER_DAY', 5000, 0, 1_000_000_000),
+    },
+    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    cache: {
+      maxEntries: int(env, 'KEY_CACHE_MAX_ENTRIES', 100_000, 0, 10_000_000),
+      positiveTtlMs: int(env, 'KEY_CACHE_TTL_MS', 60_000, 0, 3_600_000),
+      negativeTtlMs: int(env, 'KEY_CACHE_NEGATIVE_TTL_MS', 5_000, 0, 600_000),
+    },
+    usage: {
+      flushIntervalMs: int(env, 'USAGE_FLUSH_INTERVAL_MS', 10_000, 100, 3_600_000),
+    },
+    mica: {
+      syncUrl: url(env, 'MICA_SYNC_URL', ['http:', 'https:']),
+      syncIntervalMinutes: int(env, 'MICA_SYNC_INTERVAL', 0, 0, 60 * 24 * 31),
+      maxShrinkRatio: int(env, 'MICA_IMPORT_MAX_SHRINK_PERCENT', 50, 0, 100) / 100,
+    },
+    log: {
+      level: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'warn' : 'info'),
+      queries: bool(env, 'LOG_QUERIES', false),
+    },
+  };
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');

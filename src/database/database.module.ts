@@ -1,0 +1,32 @@
+import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import type { OpenDatabase } from './database';
+
+export const OPEN_DATABASE = Symbol('OPEN_DATABASE');
+
+class DatabaseLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(OPEN_DATABASE) private readonly database: OpenDatabase) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.database.close();
+  }
+}
+
+/** Hands the already opened and migrated DataSource to TypeORM's Nest integration. */
+@Global()
+@Module({})
+export class DatabaseModule {
+  static forRoot(database: OpenDatabase): DynamicModule {
+    return {
+      module: DatabaseModule,
+      imports: [
+        TypeOrmModule.forRootAsync({
+          useFactory: () => database.dataSource.options,
+          dataSourceFactory: async () => database.dataSource,
+        }),
+      ],
+      providers: [{ provide: OPEN_DATABASE, useValue: database }, DatabaseLifecycle],
+      exports: [OPEN_DATABASE],
+    };
+  }
+}

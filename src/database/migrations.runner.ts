@@ -1,0 +1,27 @@
+import type { DataSource } from 'typeorm';
+
+/** Arbitrary constant naming this service's migration lock among other advisory locks. */
+const MIGRATION_LOCK_ID = 724_118_301;
+
+/**
+ * Applies pending migrations. On a PostgreSQL server they run under a session advisory lock, so
+ * replicas starting together run them once, one after another. The embedded database is one
+ * process with one connection, so it needs (and can hold) no such lock.
+ */
+export async function runMigrations(dataSource: DataSource, embedded: boolean): Promise<string[]> {
+  if (embedded) return (await dataSource.runMigrations({ transaction: 'each' })).map((m) => m.name);
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
+    try {
+      // A second DataSource-level connection is fine here: the pool of a server has several.
+      const applied = await dataSource.runMigrations({ transaction: 'each' });
+      return applied.map((m) => m.name);
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]);
+    }
+  } finally {
+    await runner.release();
+  }
+}

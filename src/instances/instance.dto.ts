@@ -1,0 +1,96 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ArrayUnique, IsArray, IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { PaginationQueryDto } from '../common/http/pagination.dto';
+import { NoControlChars, Trim } from '../common/http/text';
+import type { Instance, InstanceStatus } from './instance.entity';
+import { SERVICE_NAMES, ServiceName } from './services';
+
+export class CreateInstanceDto {
+  @ApiProperty({ minLength: 1, maxLength: 100, example: 'Acme Bank production' })
+  @Trim()
+  @IsString()
+  @Length(1, 100)
+  @NoControlChars()
+  name: string;
+
+  @ApiPropertyOptional({ enum: SERVICE_NAMES, isArray: true, example: ['customers', 'tokenization'], default: [] })
+  @IsOptional()
+  @IsArray()
+  @ArrayUnique()
+  @IsIn(SERVICE_NAMES, { each: true, message: `each value in services must be one of: ${SERVICE_NAMES.join(', ')}` })
+  services?: ServiceName[];
+}
+
+export class UpdateInstanceDto {
+  @ApiPropertyOptional({ minLength: 1, maxLength: 100 })
+  @IsOptional()
+  @Trim()
+  @IsString()
+  @Length(1, 100)
+  @NoControlChars()
+  name?: string;
+
+  @ApiPropertyOptional({ enum: SERVICE_NAMES, isArray: true, description: 'Replaces the whole set; takes effect on the very next request.' })
+  @IsOptional()
+  @IsArray()
+  @ArrayUnique()
+  @IsIn(SERVICE_NAMES, { each: true, message: `each value in services must be one of: ${SERVICE_NAMES.join(', ')}` })
+  services?: ServiceName[];
+}
+
+export class ListInstancesQueryDto extends PaginationQueryDto {
+  @ApiPropertyOptional({ enum: ['ACTIVE', 'ARCHIVED'] })
+  @IsOptional()
+  @IsIn(['ACTIVE', 'ARCHIVED'])
+  status?: InstanceStatus;
+
+  @ApiPropertyOptional({ maxLength: 100, description: 'Case-insensitive substring of the name.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  search?: string;
+}
+
+export class InstanceDto {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ example: 'aB3dE5fG', description: '8 alphanumeric characters; part of every key of the instance.' })
+  instanceRef: string;
+
+  @ApiProperty({ example: 'Acme Bank production' })
+  name: string;
+
+  @ApiProperty({ enum: SERVICE_NAMES, isArray: true })
+  services: ServiceName[];
+
+  @ApiProperty({ enum: ['ACTIVE', 'ARCHIVED'] })
+  status: InstanceStatus;
+
+  @ApiProperty()
+  createdAt: string;
+
+  @ApiProperty()
+  updatedAt: string;
+
+  @ApiPropertyOptional({ nullable: true })
+  archivedAt: string | null;
+
+  static from(i: Instance): InstanceDto {
+    return {
+      id: i.id,
+      instanceRef: i.ref,
+      name: i.name,
+      services: [...i.services].sort((a, b) => SERVICE_NAMES.indexOf(a) - SERVICE_NAMES.indexOf(b)),
+      status: i.status,
+      createdAt: i.createdAt.toISOString(),
+      updatedAt: i.updatedAt.toISOString(),
+      archivedAt: i.archivedAt ? i.archivedAt.toISOString() : null,
+    };
+  }
+}
+
+export class InstanceCreatedDto {
+  @ApiProperty({ type: InstanceDto })
+  instance: InstanceDto;
+}

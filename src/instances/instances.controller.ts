@@ -1,0 +1,72 @@
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { AdminAuth } from '../auth/auth.decorators';
+import { Actor, CurrentActor } from '../auth/principal';
+import { ApiEnvelope, ApiErrors } from '../common/http/api-responses';
+import { Page } from '../common/http/page';
+import { CreateInstanceDto, InstanceCreatedDto, InstanceDto, ListInstancesQueryDto, UpdateInstanceDto } from './instance.dto';
+import { InstanceRefPipe } from './instance-ref.pipe';
+import { InstancesService } from './instances.service';
+
+const RefParam = () => ApiParam({ name: 'instanceRef', example: 'aB3dE5fG', description: '8 alphanumeric characters' });
+
+@ApiTags('instances (admin)')
+@AdminAuth()
+@Controller('admin/instances')
+export class InstancesController {
+  constructor(private readonly instances: InstancesService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create an instance' })
+  @ApiEnvelope(InstanceCreatedDto, { status: 201 })
+  @ApiErrors('VALIDATION_ERROR', 'UNSUPPORTED_MEDIA_TYPE', 'PAYLOAD_TOO_LARGE')
+  async create(@Body() dto: CreateInstanceDto, @CurrentActor() actor: Actor): Promise<InstanceCreatedDto> {
+    return { instance: (await this.instances.create(dto, actor)).instance };
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List instances, newest first' })
+  @ApiEnvelope(InstanceDto, { list: true })
+  @ApiErrors('VALIDATION_ERROR')
+  list(@Query() query: ListInstancesQueryDto): Promise<Page<InstanceDto>> {
+    return this.instances.list(query);
+  }
+
+  @Get(':instanceRef')
+  @RefParam()
+  @ApiOperation({ summary: 'Get one instance' })
+  @ApiEnvelope(InstanceDto)
+  @ApiErrors('NOT_FOUND')
+  get(@Param('instanceRef', InstanceRefPipe) ref: string): Promise<InstanceDto> {
+    return this.instances.get(ref);
+  }
+
+  @Patch(':instanceRef')
+  @RefParam()
+  @ApiOperation({ summary: 'Rename an instance or replace its services' })
+  @ApiEnvelope(InstanceDto)
+  @ApiErrors('VALIDATION_ERROR', 'NOT_FOUND', 'UNSUPPORTED_MEDIA_TYPE')
+  update(@Param('instanceRef', InstanceRefPipe) ref: string, @Body() dto: UpdateInstanceDto, @CurrentActor() actor: Actor): Promise<InstanceDto> {
+    return this.instances.update(ref, dto, actor);
+  }
+
+  @Post(':instanceRef/archive')
+  @HttpCode(200)
+  @RefParam()
+  @ApiOperation({ summary: 'Archive an instance: every key of it fails from the next request on' })
+  @ApiEnvelope(InstanceDto)
+  @ApiErrors('NOT_FOUND')
+  archive(@Param('instanceRef', InstanceRefPipe) ref: string, @CurrentActor() actor: Actor): Promise<InstanceDto> {
+    return this.instances.archive(ref, actor);
+  }
+
+  @Post(':instanceRef/restore')
+  @HttpCode(200)
+  @RefParam()
+  @ApiOperation({ summary: 'Restore an archived instance' })
+  @ApiEnvelope(InstanceDto)
+  @ApiErrors('NOT_FOUND')
+  restore(@Param('instanceRef', InstanceRefPipe) ref: string, @CurrentActor() actor: Actor): Promise<InstanceDto> {
+    return this.instances.restore(ref, actor);
+  }
+}

@@ -1,0 +1,5 @@
+import 'reflect-metadata';
+import { captureLogs } from './log-capture';
+
+process.env.NODE_ENV = 'test';
+captureLogs();

@@ -1,0 +1,46 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import request from 'supertest';
+import type { DataSource } from 'typeorm';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { createApp } from '../../src/app.setup';
+import { AppConfig, loadConfig } from '../../src/config/app.config';
+
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdefghijklmnopqrstuvwxyz';
+
+export interface TestApp {
+  app: NestExpressApplication;
+  config: AppConfig;
+  dataSource: DataSource;
+  http: () => ReturnType<typeof request>;
+  admin: { Authorization: string };
+  close(): Promise<void>;
+}
+
+/** True when the suite runs against a PostgreSQL server (TEST_DATABASE_URL) rather than embedded PGlite. */
+export const onPostgresServer = !!process.env.TEST_DATABASE_URL;
+
+/**
+ * The real app (createApp → configureApp, as in production) on TEST_DATABASE_URL when set, else on
+ * an in-memory embedded database of its own. Tests own their data: each creates fresh instances or
+ * accounts, so files may share one server database.
+ */
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+    LOG_LEVEL: 'info',
+    ...(process.env.TEST_DATABASE_URL ? { DATABASE_URL: process.env.TEST_DATABASE_URL } : { DATA_DIR: 'memory://' }),
+    ...env,
+  });
+  const app = await createApp(config);
+  await app.init();
+  const server = app.getHttpServer();
+  return {
+    app,
+    config,
+    dataSource: app.get<DataSource>(getDataSourceToken()),
+    http: () => request(server),
+    admin: { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+    close: () => app.close(),
+  };
+}
