@@ -9,6 +9,7 @@ import { AuthModule } from './auth/auth.module';
 import { HealthModule } from './health/health.module';
 import { InstancesModule } from './instances/instances.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { UsageModule } from './usage/usage.module';
 
 @Global()
 @Module({})
@@ -43,6 +44,7 @@ export class AppModule {
         RateLimitModule,
         AuditModule,
         AuthModule,
+        UsageModule,
         HealthModule,
         InstancesModule,
       ],
