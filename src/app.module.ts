@@ -10,6 +10,7 @@ import { HealthModule } from './health/health.module';
 import { InstancesModule } from './instances/instances.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { UsageModule } from './usage/usage.module';
+import { KeyCacheModule } from './key-cache/key-cache.module';
 
 @Global()
 @Module({})
@@ -45,6 +46,7 @@ export class AppModule {
         AuditModule,
         AuthModule,
         UsageModule,
+        KeyCacheModule,
         HealthModule,
         InstancesModule,
       ],

@@ -1,10 +1,30 @@
-import { Global, Module } from '@nestjs/common';
-import { MemoryRateLimitStore, RATE_LIMIT_STORE } from './rate-limit.store';
+import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../../config/app.config';
+import { JsonLogger } from '../logging/json-logger';
+import { RATE_LIMIT_STORE, RateLimitStore } from './rate-limit.store';
 import { RateLimiterService } from './rate-limiter.service';
+import { createRateLimitStore } from './redis-rate-limit.store';
 
+class RateLimitStoreLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(RATE_LIMIT_STORE) private readonly store: RateLimitStore) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close?.();
+  }
+}
+
+/** Counters in Redis when REDIS_URL is set (shared by all replicas), else in this process. */
 @Global()
 @Module({
-  providers: [{ provide: RATE_LIMIT_STORE, useFactory: () => new MemoryRateLimitStore() }, RateLimiterService],
+  providers: [
+    {
+      provide: RATE_LIMIT_STORE,
+      inject: [APP_CONFIG, JsonLogger],
+      useFactory: (config: AppConfig, logger: JsonLogger) => createRateLimitStore(config.redisUrl, logger),
+    },
+    RateLimitStoreLifecycle,
+    RateLimiterService,
+  ],
   exports: [RateLimiterService, RATE_LIMIT_STORE],
 })
 export class RateLimitModule {}

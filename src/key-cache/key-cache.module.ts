@@ -1,0 +1,14 @@
+import { Global, Module } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/app.config';
+import { KeyCheckCache } from './key-check.cache';
+import { KeyInvalidationService } from './key-invalidation.service';
+
+@Global()
+@Module({
+  providers: [
+    { provide: KeyCheckCache, inject: [APP_CONFIG], useFactory: (config: AppConfig) => new KeyCheckCache({ maxEntries: config.cache.maxEntries }) },
+    KeyInvalidationService,
+  ],
+  exports: [KeyCheckCache, KeyInvalidationService],
+})
+export class KeyCacheModule {}

@@ -1,0 +1,142 @@
+import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Client } from 'pg';
+import { DataSource, EntityManager } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '../config/app.config';
+import { JsonLogger } from '../common/logging/json-logger';
+import { KeyCheckCache } from './key-check.cache';
+
+export const INVALIDATION_CHANNEL = 'trusset_key_invalidation';
+const HEARTBEAT_MS = 2000;
+const MAX_BACKOFF_MS = 2000;
+
+/** Tags naming what a change can make stale in the key-check cache. */
+export const keyTag = (keyId: string) => `key:${keyId}`;
+export const instanceTag = (instanceId: string) => `instance:${instanceId}`;
+export const developerTag = (developerId: string) => `developer:${developerId}`;
+
+/**
+ * Keeps every replica's key-check cache honest. A change runs through `change()`: its tags are
+ * published with pg_notify inside the transaction (PostgreSQL delivers them only if it commits) and
+ * dropped from this process's cache right after commit. On a PostgreSQL server a dedicated
+ * connection LISTENs for the other replicas' changes; whenever that connection is not known to be
+ * healthy the cache is suspended, and it restarts empty once listening again, so a missed
+ * notification can never let a revoked key through. The embedded database is one process: local
+ * invalidation is all it needs.
+ */
+@Injectable()
+export class KeyInvalidationService implements OnModuleInit, OnApplicationShutdown {
+  /** The connection being opened or listening; events of any older one are ignored. */
+  private client?: Client;
+  private heartbeat?: NodeJS.Timeout;
+  private reconnect?: NodeJS.Timeout;
+  private attempts = 0;
+  private stopped = false;
+  /** Backend pid of the LISTEN connection (tests use it to cut the channel). */
+  listenerPid?: number;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly cache: KeyCheckCache,
+    private readonly logger: JsonLogger,
+  ) {}
+
+  get listening(): boolean {
+    return this.listenerPid !== undefined;
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (!this.config.database.url) return;
+    this.cache.suspend();
+    await this.connect();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.reconnect);
+    clearInterval(this.heartbeat);
+    await this.client?.end().catch(() => undefined);
+  }
+
+  /** Runs `work` in a transaction; the tags it reports are invalidated everywhere once it commits. */
+  async change<T>(work: (manager: EntityManager, invalidate: (...tags: string[]) => void) => Promise<T>): Promise<T> {
+    const tags = new Set<string>();
+    const result = await this.dataSource.transaction(async (manager) => {
+      const value = await work(manager, (...t) => t.forEach((tag) => tags.add(tag)));
+      if (tags.size > 0) await manager.query('SELECT pg_notify($1, $2)', [INVALIDATION_CHANNEL, JSON.stringify([...tags])]);
+      return value;
+    });
+    if (tags.size > 0) this.cache.invalidate([...tags]);
+    return result;
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopped) return;
+    const client = new Client({
+      connectionString: this.config.database.url,
+      application_name: 'trusset-key-invalidation',
+      keepAlive: true,
+      connectionTimeoutMillis: 2000,
+    });
+    this.client = client;
+    client.on('notification', (msg) => this.onNotification(msg.payload));
+    client.on('error', (e) => this.lost(client, e.message));
+    client.on('end', () => this.lost(client, 'connection ended'));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${INVALIDATION_CHANNEL}`);
+      const [{ pid }] = (await client.query('SELECT pg_backend_pid() AS pid')).rows;
+      if (this.client !== client) return;
+      this.listenerPid = pid;
+      this.attempts = 0;
+      this.cache.resume();
+      this.heartbeat = setInterval(() => void this.beat(client), HEARTBEAT_MS);
+      this.heartbeat.unref();
+      this.logger.event('info', 'key invalidation channel listening');
+    } catch (e) {
+      await client.end().catch(() => undefined);
+      this.lost(client, (e as Error).message);
+    }
+  }
+
+  /** A half-open TCP connection reports nothing: a round trip proves the channel is still there. */
+  private async beat(client: Client): Promise<void> {
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('heartbeat timed out')), HEARTBEAT_MS).unref());
+    try {
+      await Promise.race([client.query('SELECT 1'), timeout]);
+    } catch (e) {
+      this.lost(client, (e as Error).message);
+      client.end().catch(() => undefined);
+    }
+  }
+
+  private lost(client: Client, reason: string): void {
+    if (this.client !== client) return;
+    const wasListening = this.listening;
+    this.client = undefined;
+    this.listenerPid = undefined;
+    clearInterval(this.heartbeat);
+    this.cache.suspend();
+    if (this.stopped || this.reconnect) return;
+    if (wasListening || this.attempts === 0) {
+      this.logger.event('warn', 'key invalidation channel lost: key-check cache suspended', { reason });
+    }
+    const delay = Math.min(100 * 2 ** this.attempts++, MAX_BACKOFF_MS);
+    this.reconnect = setTimeout(() => {
+      this.reconnect = undefined;
+      void this.connect();
+    }, delay);
+    this.reconnect.unref();
+  }
+
+  private onNotification(payload: string | undefined): void {
+    try {
+      const tags = JSON.parse(payload ?? '[]');
+      if (Array.isArray(tags)) this.cache.invalidate(tags.filter((t): t is string => typeof t === 'string'));
+      else this.cache.clear();
+    } catch {
+      this.cache.clear();
+    }
+  }
+}
