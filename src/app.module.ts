@@ -8,9 +8,13 @@ import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { HealthModule } from './health/health.module';
 import { InstancesModule } from './instances/instances.module';
+import { InstanceKeysModule } from './instance-keys/instance-keys.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { UsageModule } from './usage/usage.module';
 import { KeyCacheModule } from './key-cache/key-cache.module';
+import { MicaAccountsModule } from './mica/accounts/mica-accounts.module';
+import { MicaHealthModule } from './mica/health/mica-health.module';
+import { MicaRegisterModule } from './mica/register/register.module';
 
 @Global()
 @Module({})
@@ -49,6 +53,10 @@ export class AppModule {
         KeyCacheModule,
         HealthModule,
         InstancesModule,
+        InstanceKeysModule,
+        MicaAccountsModule,
+        MicaHealthModule,
+        MicaRegisterModule,
       ],
     };
   }

@@ -16,7 +16,7 @@ import { createValidationPipe } from './common/http/validation';
 import { JsonLogger } from './common/logging/json-logger';
 import { openDatabase } from './database/database';
 import { MetricsService } from './metrics/metrics.service';
-import { ADMIN_SECURITY } from './auth/auth.decorators';
+import { ADMIN_SECURITY, INSTANCE_KEY_SECURITY, MANAGEMENT_TOKEN_SECURITY, MICA_KEY_SECURITY } from './auth/auth.decorators';
 
 export const API_PREFIX = 'api';
 
@@ -29,6 +29,9 @@ export function buildOpenApiDocument(app: NestExpressApplication): OpenAPIObject
     )
     .setVersion('1.0')
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' }, ADMIN_SECURITY)
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'MiCA API key (`trusset_mica_` + 48 hex)' }, MICA_KEY_SECURITY)
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'MiCA management token (64 hex)' }, MANAGEMENT_TOKEN_SECURITY)
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Instance API key (`trusset_{instanceRef}_` + 64 hex)' }, INSTANCE_KEY_SECURITY)
     .build();
   return SwaggerModule.createDocument(app, config);
 }

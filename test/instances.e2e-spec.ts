@@ -90,6 +90,7 @@ describe('instances (admin API)', () => {
     );
     expect(rows).toEqual([
       { action: 'instance.created', actor_type: 'admin' },
+      { action: 'key.created', actor_type: 'admin' },
       { action: 'instance.updated', actor_type: 'admin' },
     ]);
   });

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayUnique, IsArray, IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
 import { PaginationQueryDto } from '../common/http/pagination.dto';
+import { IssuedKeyDto } from '../instance-keys/instance-key.dto';
 import { NoControlChars, Trim } from '../common/http/text';
 import type { Instance, InstanceStatus } from './instance.entity';
 import { SERVICE_NAMES, ServiceName } from './services';
@@ -93,4 +94,7 @@ export class InstanceDto {
 export class InstanceCreatedDto {
   @ApiProperty({ type: InstanceDto })
   instance: InstanceDto;
+
+  @ApiProperty({ type: IssuedKeyDto, description: 'The first key, `Default`; its plaintext `key` is shown here only.' })
+  key: IssuedKeyDto;
 }

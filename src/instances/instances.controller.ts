@@ -1,9 +1,11 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { AdminAuth } from '../auth/auth.decorators';
 import { Actor, CurrentActor } from '../auth/principal';
 import { ApiEnvelope, ApiErrors } from '../common/http/api-responses';
 import { Page } from '../common/http/page';
+import { PaginationQueryDto } from '../common/http/pagination.dto';
+import { AuditEventDto } from '../audit/audit-event.dto';
 import { CreateInstanceDto, InstanceCreatedDto, InstanceDto, ListInstancesQueryDto, UpdateInstanceDto } from './instance.dto';
 import { InstanceRefPipe } from './instance-ref.pipe';
 import { InstancesService } from './instances.service';
@@ -17,11 +19,12 @@ export class InstancesController {
   constructor(private readonly instances: InstancesService) {}
 
   @Post()
-  @ApiOperation({ summary: 'Create an instance' })
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'Create an instance and its first key, `Default` (the key plaintext is in this response only)' })
   @ApiEnvelope(InstanceCreatedDto, { status: 201 })
   @ApiErrors('VALIDATION_ERROR', 'UNSUPPORTED_MEDIA_TYPE', 'PAYLOAD_TOO_LARGE')
-  async create(@Body() dto: CreateInstanceDto, @CurrentActor() actor: Actor): Promise<InstanceCreatedDto> {
-    return { instance: (await this.instances.create(dto, actor)).instance };
+  create(@Body() dto: CreateInstanceDto, @CurrentActor() actor: Actor): Promise<InstanceCreatedDto> {
+    return this.instances.createWithFirstKey(dto, actor);
   }
 
   @Get()
@@ -48,6 +51,15 @@ export class InstancesController {
   @ApiErrors('VALIDATION_ERROR', 'NOT_FOUND', 'UNSUPPORTED_MEDIA_TYPE')
   update(@Param('instanceRef', InstanceRefPipe) ref: string, @Body() dto: UpdateInstanceDto, @CurrentActor() actor: Actor): Promise<InstanceDto> {
     return this.instances.update(ref, dto, actor);
+  }
+
+  @Get(':instanceRef/events')
+  @RefParam()
+  @ApiOperation({ summary: "The instance's audit trail (instance and key changes), newest first" })
+  @ApiEnvelope(AuditEventDto, { list: true })
+  @ApiErrors('VALIDATION_ERROR', 'NOT_FOUND')
+  events(@Param('instanceRef', InstanceRefPipe) ref: string, @Query() query: PaginationQueryDto): Promise<Page<AuditEventDto>> {
+    return this.instances.events(ref, query);
   }
 
   @Post(':instanceRef/archive')

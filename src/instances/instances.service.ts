@@ -1,12 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { AuditEventDto } from '../audit/audit-event.dto';
 import { AuditService } from '../audit/audit.service';
 import type { Actor } from '../auth/principal';
 import { AppException } from '../common/errors/app.exception';
 import { randomAlphanumeric } from '../common/crypto/secrets';
 import { Page } from '../common/http/page';
+import { PaginationQueryDto } from '../common/http/pagination.dto';
+import { IssuedKeyDto } from '../instance-keys/instance-key.dto';
+import { InstanceKeysService } from '../instance-keys/instance-keys.service';
 import { escapeLike } from '../common/http/text';
+import { instanceTag, KeyInvalidationService } from '../key-cache/key-invalidation.service';
 import { sqlStateOf, UNIQUE_VIOLATION } from '../database/database-errors';
 import { Instance } from './instance.entity';
 import { CreateInstanceDto, InstanceDto, ListInstancesQueryDto, UpdateInstanceDto } from './instance.dto';
@@ -18,7 +23,15 @@ export class InstancesService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly audit: AuditService,
+    private readonly keys: InstanceKeysService,
+    private readonly invalidation: KeyInvalidationService,
   ) {}
+
+  /** A new instance and its first key, `Default`, both or neither. */
+  async createWithFirstKey(dto: CreateInstanceDto, actor: Actor): Promise<{ instance: InstanceDto; key: IssuedKeyDto }> {
+    const { instance, extra } = await this.create(dto, actor, (manager, created) => this.keys.issueFirstKey(manager, created, actor));
+    return { instance, key: extra! };
+  }
 
   /**
    * Creates an instance under a fresh random ref. `withinTransaction` runs in the same transaction,
@@ -65,6 +78,12 @@ export class InstancesService {
     return InstanceDto.from(await this.findByRef(ref));
   }
 
+  /** The instance's audit trail, newest first. */
+  async events(ref: string, query: PaginationQueryDto): Promise<Page<AuditEventDto>> {
+    const instance = await this.findByRef(ref);
+    return this.audit.listForInstance(instance.id, query.limit, query.offset);
+  }
+
   /** The instance row, or NOT_FOUND. Exported for the modules that hang off an instance. */
   async findByRef(ref: string, manager: EntityManager = this.dataSource.manager): Promise<Instance> {
     const instance = await manager.findOneBy(Instance, { ref });
@@ -93,18 +112,23 @@ export class InstancesService {
     return this.change(ref, actor, 'instance.restored', (i) => (i.status === 'ACTIVE' ? null : { set: { status: 'ACTIVE', archivedAt: null } }));
   }
 
-  /** Locks the row, applies `decide`'s change (null: nothing to do) and records it, in one transaction. */
+  /**
+   * Locks the row, applies `decide`'s change (null: nothing to do) and records it, in one
+   * transaction; every replica drops its cached checks of the instance's keys once it commits.
+   */
   private async change(
     ref: string,
     actor: Actor,
     action: string,
     decide: (i: Instance) => { set: Partial<Record<'name' | 'services' | 'status' | 'archivedAt', unknown>>; details?: Record<string, unknown> } | null,
   ): Promise<InstanceDto> {
-    const updated = await this.dataSource.transaction(async (manager) => {
+    const updated = await this.invalidation.change(async (manager, invalidate) => {
       const instance = await manager.findOne(Instance, { where: { ref }, lock: { mode: 'pessimistic_write' } });
       if (!instance) throw new AppException('NOT_FOUND', 'Instance not found.');
       const decision = decide(instance);
       if (!decision) return instance;
+      // Status and services are part of every cached check of the instance's keys.
+      invalidate(instanceTag(instance.id));
       const set = decision.set;
       await manager.query(
         `UPDATE instances SET

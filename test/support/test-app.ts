@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { createApp } from '../../src/app.setup';
 import { AppConfig, loadConfig } from '../../src/config/app.config';
+import { KeyCheckCache } from '../../src/key-cache/key-check.cache';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdefghijklmnopqrstuvwxyz';
 
@@ -13,6 +14,11 @@ export interface TestApp {
   dataSource: DataSource;
   http: () => ReturnType<typeof request>;
   admin: { Authorization: string };
+  /**
+   * Runs SQL that edits rows behind the services' back, e.g. to stand in for time passing. No
+   * service invalidated anything, so key checks cached before the edit are dropped here.
+   */
+  editRows(sql: string, params?: unknown[]): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -41,6 +47,11 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     dataSource: app.get<DataSource>(getDataSourceToken()),
     http: () => request(server),
     admin: { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+    editRows: async (sql, params) => {
+      const result = await app.get<DataSource>(getDataSourceToken()).query(sql, params);
+      app.get(KeyCheckCache).clear();
+      return result;
+    },
     close: () => app.close(),
   };
 }

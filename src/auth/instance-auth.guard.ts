@@ -1,0 +1,85 @@
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Response } from 'express';
+import { APP_CONFIG, AppConfig } from '../config/app.config';
+import { AppException } from '../common/errors/app.exception';
+import { JsonLogger } from '../common/logging/json-logger';
+import { LimitRule, MINUTE_MS, RateLimiterService, rateLimitExceeded, rateLimitHeaders } from '../common/rate-limit/rate-limiter.service';
+import { isServiceName, ServiceName } from '../instances/services';
+import { MetricsService } from '../metrics/metrics.service';
+import { UsageTracker } from '../usage/usage.tracker';
+import { InstanceKeyCheck, InstanceKeyVerifier } from './instance-key.verifier';
+import { AuthenticatedRequest } from './principal';
+
+export const REQUIRED_SERVICE = 'trusset:required-service';
+/** Marks a route whose required service is named by the `service` query parameter (the verify endpoint). */
+export const SERVICE_FROM_QUERY = Symbol('service-from-query');
+export type RequiredService = ServiceName | typeof SERVICE_FROM_QUERY;
+
+/**
+ * SPEC §3, in order: no or empty X-API-Key → AUTH_REQUIRED; malformed, unknown, revoked, expired,
+ * paused or archived → AUTH_FAILED with one identical body; valid but the route's service is off →
+ * SERVICE_NOT_ENABLED; undecidable → AUTH_ERROR (never a pass, never a 401). An admitted key spends
+ * its per-key allowance and is counted for lastUsedAt without a database write.
+ */
+@Injectable()
+export class InstanceAuthGuard implements CanActivate {
+  private readonly rule: LimitRule;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly reflector: Reflector,
+    private readonly verifier: InstanceKeyVerifier,
+    private readonly limiter: RateLimiterService,
+    private readonly usage: UsageTracker,
+    private readonly metrics: MetricsService,
+    private readonly logger: JsonLogger,
+  ) {
+    this.rule = { name: 'instance-key', limit: config.rateLimits.perKeyPerMinute, windowMs: MINUTE_MS };
+  }
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const res = context.switchToHttp().getResponse<Response>();
+    let check: InstanceKeyCheck;
+    try {
+      check = await this.verifier.check(req.headers['x-api-key']);
+    } catch (e) {
+      this.outcome('error');
+      this.logger.event('warn', 'instance key check undecidable', { requestId: req.requestId, err: (e as Error).message });
+      throw new AppException('AUTH_ERROR');
+    }
+    if (check.outcome === 'missing') {
+      this.outcome('missing');
+      throw new AppException('AUTH_REQUIRED');
+    }
+    if (check.outcome === 'failed') {
+      this.outcome('failed');
+      throw new AppException('AUTH_FAILED');
+    }
+    const identity = check.identity;
+    this.usage.record('instance_key', identity.keyId);
+    const required = this.reflector.getAllAndOverride<RequiredService | undefined>(REQUIRED_SERVICE, [context.getHandler(), context.getClass()]);
+    const service = required === SERVICE_FROM_QUERY ? req.query.service : required;
+    if (service !== undefined && service !== '' && !(isServiceName(service) && identity.services.includes(service))) {
+      this.outcome('service_not_enabled');
+      throw new AppException('SERVICE_NOT_ENABLED');
+    }
+    const state = await this.limiter.consume(this.rule, identity.keyId);
+    if (state) {
+      const headers = rateLimitHeaders(state);
+      for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+      if (state.exceeded) {
+        this.outcome('rate_limited');
+        throw rateLimitExceeded(state, headers);
+      }
+    }
+    this.outcome('passed');
+    req.principal = { kind: 'instance_key', ...identity };
+    return true;
+  }
+
+  private outcome(outcome: string): void {
+    this.metrics.authDecisions.inc({ guard: 'instance_key', outcome });
+  }
+}

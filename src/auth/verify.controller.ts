@@ -1,0 +1,49 @@
+import { Controller, Get, Header, Query, Res } from '@nestjs/common';
+import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { IsOptional, IsString } from 'class-validator';
+import type { Response } from 'express';
+import { ApiEnvelope } from '../common/http/api-responses';
+import { SERVICE_NAMES, ServiceName } from '../instances/services';
+import { KEY_STATUSES, KeyStatus } from '../instance-keys/instance-key.state';
+import { CurrentPrincipal, Principal } from './principal';
+import { RequireService } from './require-service.decorator';
+
+export class VerifyQueryDto {
+  @ApiPropertyOptional({ enum: SERVICE_NAMES, description: 'The service the request is for; omitted, only the key is checked.' })
+  @IsOptional()
+  @IsString()
+  service?: string;
+}
+
+export class VerifiedKeyDto {
+  @ApiProperty({ example: 'aB3dE5fG' }) instanceRef: string;
+  @ApiProperty({ format: 'uuid' }) instanceId: string;
+  @ApiProperty({ format: 'uuid' }) keyId: string;
+  @ApiProperty({ enum: KEY_STATUSES, description: 'ACTIVE, or PENDING_ROTATION during a rotation overlap.' }) keyStatus: KeyStatus;
+  @ApiProperty({ enum: SERVICE_NAMES, isArray: true }) services: ServiceName[];
+}
+
+@ApiTags('verification')
+@Controller('auth')
+export class VerifyController {
+  @Get('verify')
+  @RequireService.fromQuery()
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    summary: 'Check an instance key (and optionally a service) for the platform APIs or their gateway',
+    description: 'The answers of SPEC §3. On success the headers `X-Trusset-Instance-Ref` and `X-Trusset-Key-Id` carry the identity for nginx `auth_request_set`.',
+  })
+  @ApiEnvelope(VerifiedKeyDto)
+  verify(@Query() _query: VerifyQueryDto, @CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) res: Response): VerifiedKeyDto {
+    if (principal.kind !== 'instance_key') throw new Error('instance key guard did not run');
+    res.setHeader('X-Trusset-Instance-Ref', principal.instanceRef);
+    res.setHeader('X-Trusset-Key-Id', principal.keyId);
+    return {
+      instanceRef: principal.instanceRef,
+      instanceId: principal.instanceId,
+      keyId: principal.keyId,
+      keyStatus: principal.keyStatus as KeyStatus,
+      services: [...principal.services].sort((a, b) => SERVICE_NAMES.indexOf(a) - SERVICE_NAMES.indexOf(b)),
+    };
+  }
+}

@@ -1,0 +1,111 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { PaginationQueryDto } from '../common/http/pagination.dto';
+import { NoControlChars, Trim } from '../common/http/text';
+import type { InstanceKey } from './instance-key.entity';
+import { effectiveStatus, KEY_STATUSES, KeyStatus } from './instance-key.state';
+
+export const MAX_OVERLAP_SECONDS = 2_592_000;
+/** Ten years: long enough for any planned pause, short enough to stay a sane timestamp. */
+export const MAX_PAUSE_SECONDS = 315_360_000;
+
+export class CreateKeyDto {
+  @ApiProperty({ minLength: 1, maxLength: 100, example: 'CI deploys' })
+  @Trim()
+  @IsString()
+  @Length(1, 100)
+  @NoControlChars()
+  name: string;
+
+  @ApiPropertyOptional({ example: '2027-12-31T00:00:00Z', description: 'ISO-8601 with a time zone; must be in the future. Omitted: never expires.' })
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true })
+  expiresAt?: string;
+}
+
+export class RotateKeyDto {
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: MAX_OVERLAP_SECONDS,
+    description: 'How long the old key stays valid; default KEY_ROTATION_OVERLAP_SECONDS (604800). 0 ends it at once.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_OVERLAP_SECONDS)
+  overlapSeconds?: number;
+}
+
+export class PauseKeyDto {
+  @ApiPropertyOptional({ example: '2026-12-01T00:00:00Z', description: 'End of the pause (future). Give this or durationSeconds.' })
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true })
+  until?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAUSE_SECONDS })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PAUSE_SECONDS)
+  durationSeconds?: number;
+}
+
+export class ListKeysQueryDto extends PaginationQueryDto {
+  @ApiPropertyOptional({ enum: KEY_STATUSES, description: 'The state as of now (EXPIRED is derived from expiresAt).' })
+  @IsOptional()
+  @IsIn(KEY_STATUSES)
+  status?: KeyStatus;
+}
+
+export class InstanceKeyDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ example: 'Default' }) name: string;
+  @ApiProperty({ example: 'trusset_aB3dE5fG_3f1c', description: '`trusset_{instanceRef}_` and the first 4 hex characters of the secret.' })
+  keyPrefix: string;
+  @ApiProperty({ example: '9b2e', description: 'The last 4 hex characters of the secret.' }) keyHint: string;
+  @ApiProperty({ enum: KEY_STATUSES }) status: KeyStatus;
+  @ApiProperty() createdAt: string;
+  @ApiPropertyOptional({ nullable: true, description: 'Own expiry, or the end of the rotation overlap.' }) expiresAt: string | null;
+  @ApiPropertyOptional({ nullable: true, description: 'Updated in batches, not on every request.' }) lastUsedAt: string | null;
+  @ApiProperty({ description: 'Requests admitted with this key (updated in batches).' }) requestCount: number;
+  @ApiPropertyOptional({ nullable: true }) rotatedAt: string | null;
+  @ApiPropertyOptional({ nullable: true, format: 'uuid' }) replacedByKeyId: string | null;
+  @ApiPropertyOptional({ nullable: true, format: 'uuid' }) replacesKeyId: string | null;
+  @ApiPropertyOptional({ nullable: true }) revokedAt: string | null;
+  @ApiPropertyOptional({ nullable: true, description: 'Set while the key is PAUSED.' }) pausedUntil: string | null;
+
+  /** `now` is the database clock read with the row. */
+  static from(k: Omit<InstanceKey, 'keyDigest'>, now: Date): InstanceKeyDto {
+    const status = effectiveStatus(k, now);
+    return {
+      id: k.id,
+      name: k.name,
+      keyPrefix: k.keyPrefix,
+      keyHint: k.keyHint,
+      status,
+      createdAt: k.createdAt.toISOString(),
+      expiresAt: iso(k.expiresAt),
+      lastUsedAt: iso(k.lastUsedAt),
+      requestCount: Number(k.requestCount),
+      rotatedAt: iso(k.rotatedAt),
+      replacedByKeyId: k.replacedByKeyId,
+      replacesKeyId: k.replacesKeyId,
+      revokedAt: iso(k.revokedAt),
+      pausedUntil: status === 'PAUSED' ? iso(k.pausedUntil) : null,
+    };
+  }
+}
+
+export class IssuedKeyDto extends InstanceKeyDto {
+  @ApiProperty({ example: 'trusset_aB3dE5fG_' + '0'.repeat(64), description: 'The plaintext key. Shown once, never again.' })
+  key: string;
+}
+
+export class DeletedKeyDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ example: true }) deleted: true;
+}
+
+function iso(d: Date | null): string | null {
+  return d ? d.toISOString() : null;
+}

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { AdminInstanceKeysController } from './admin-instance-keys.controller';
+import { InstanceKeysService } from './instance-keys.service';
+import { KeyManagementLimitGuard } from './key-management.limit.guard';
+import { SelfServiceKeysController } from './self-service-keys.controller';
+
+@Module({
+  controllers: [AdminInstanceKeysController, SelfServiceKeysController],
+  providers: [InstanceKeysService, KeyManagementLimitGuard],
+  exports: [InstanceKeysService],
+})
+export class InstanceKeysModule {}

@@ -1,0 +1,312 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { KeyInvalidationService, keyTag } from '../key-cache/key-invalidation.service';
+import { AuditService } from '../audit/audit.service';
+import type { Actor } from '../auth/principal';
+import { APP_CONFIG, AppConfig } from '../config/app.config';
+import { AppException } from '../common/errors/app.exception';
+import { Page } from '../common/http/page';
+import type { AuditEventDto } from '../audit/audit-event.dto';
+import { sqlStateOf, UNIQUE_VIOLATION } from '../database/database-errors';
+import type { InstanceStatus } from '../instances/instance.entity';
+import type { InstanceKey } from './instance-key.entity';
+import { CreateKeyDto, DeletedKeyDto, InstanceKeyDto, IssuedKeyDto, ListKeysQueryDto, PauseKeyDto, RotateKeyDto } from './instance-key.dto';
+import { generateInstanceKey } from './instance-key.material';
+import { effectiveStatus, effectiveStatusSql, KeyAction, KeyStatus, transition } from './instance-key.state';
+import { PaginationQueryDto } from '../common/http/pagination.dto';
+
+/** Which instance a request may touch: the admin names it by ref, an instance key is bound to its id. */
+export type KeyScope = { instanceRef: string } | { instanceId: string };
+
+interface InstanceRow {
+  id: string;
+  ref: string;
+  status: InstanceStatus;
+}
+
+interface KeyRow {
+  id: string;
+  instance_id: string;
+  name: string;
+  key_prefix: string;
+  key_hint: string;
+  status: InstanceKey['status'];
+  created_at: Date;
+  expires_at: Date | null;
+  paused_until: Date | null;
+  rotated_at: Date | null;
+  revoked_at: Date | null;
+  replaces_key_id: string | null;
+  replaced_by_key_id: string | null;
+  last_used_at: Date | null;
+  request_count: string;
+  now: Date;
+}
+
+const KEY_COLUMNS = `k.id, k.instance_id, k.name, k.key_prefix, k.key_hint, k.status, k.created_at, k.expires_at, k.paused_until,
+  k.rotated_at, k.revoked_at, k.replaces_key_id, k.replaced_by_key_id, k.last_used_at, k.request_count, now() AS now`;
+
+function toKey(row: KeyRow): Omit<InstanceKey, 'keyDigest'> {
+  return {
+    id: row.id,
+    instanceId: row.instance_id,
+    name: row.name,
+    keyPrefix: row.key_prefix,
+    keyHint: row.key_hint,
+    status: row.status,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    pausedUntil: row.paused_until,
+    rotatedAt: row.rotated_at,
+    revokedAt: row.revoked_at,
+    replacesKeyId: row.replaces_key_id,
+    replacedByKeyId: row.replaced_by_key_id,
+    lastUsedAt: row.last_used_at,
+    requestCount: row.request_count,
+  };
+}
+
+const dto = (row: KeyRow) => InstanceKeyDto.from(toKey(row), row.now);
+const keyNotFound = () => new AppException('NOT_FOUND', 'Key not found.');
+const instanceNotFound = () => new AppException('NOT_FOUND', 'Instance not found.');
+
+/**
+ * The key lifecycle behind both doors. Every change runs in a transaction that first locks the
+ * instance row, which serialises all key changes of one instance across every replica: the cap,
+ * "one successor per key" and revoke-versus-rotate races are decided in that order. Compare-and-set
+ * updates and the partial unique index on replaces_key_id stand behind the lock.
+ */
+@Injectable()
+export class InstanceKeysService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly invalidation: KeyInvalidationService,
+  ) {}
+
+  /** The instance's first key, in the transaction that creates the instance. */
+  issueFirstKey(manager: EntityManager, instance: { id: string; ref: string }, actor: Actor): Promise<IssuedKeyDto> {
+    return this.issue(manager, instance, 'Default', null, null, actor);
+  }
+
+  async list(scope: KeyScope, query: ListKeysQueryDto): Promise<Page<InstanceKeyDto>> {
+    const manager = this.dataSource.manager;
+    const instance = await this.findInstance(manager, scope, false);
+    const params: unknown[] = [instance.id];
+    let filter = '';
+    if (query.status) {
+      params.push(query.status);
+      filter = ` AND ${effectiveStatusSql('k')} = $2`;
+    }
+    const [{ total }] = await manager.query(`SELECT count(*)::int AS total FROM instance_keys k WHERE k.instance_id = $1${filter}`, params);
+    const rows: KeyRow[] = await manager.query(
+      `SELECT ${KEY_COLUMNS} FROM instance_keys k WHERE k.instance_id = $1${filter}
+        ORDER BY k.created_at DESC, k.id DESC LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+      [...params, query.limit, query.offset],
+    );
+    return new Page(rows.map(dto), total, query.limit, query.offset);
+  }
+
+  async get(scope: KeyScope, keyId: string): Promise<InstanceKeyDto> {
+    const manager = this.dataSource.manager;
+    const instance = await this.findInstance(manager, scope, false);
+    return dto(await this.findKey(manager, instance.id, keyId, false));
+  }
+
+  async events(scope: KeyScope, query: PaginationQueryDto): Promise<Page<AuditEventDto>> {
+    const instance = await this.findInstance(this.dataSource.manager, scope, false);
+    return this.audit.listForInstance(instance.id, query.limit, query.offset);
+  }
+
+  async create(scope: KeyScope, body: CreateKeyDto, actor: Actor): Promise<IssuedKeyDto> {
+    const expiresAt = body.expiresAt === undefined ? null : parseTime(body.expiresAt, 'expiresAt');
+    return this.changeInstance(scope, async (manager, instance) => {
+      if (instance.status === 'ARCHIVED') throw new AppException('INSTANCE_ARCHIVED');
+      if (expiresAt) await this.requireFuture(manager, expiresAt, 'expiresAt');
+      const [{ n }] = await manager.query(
+        `SELECT count(*)::int AS n FROM instance_keys k WHERE k.instance_id = $1 AND ${effectiveStatusSql('k')} IN ('ACTIVE', 'PAUSED')`,
+        [instance.id],
+      );
+      const cap = this.config.keys.maxActivePerInstance;
+      if (n >= cap) throw new AppException('KEY_LIMIT_REACHED', `The instance already has ${cap} active or paused keys (the maximum).`);
+      return this.issue(manager, instance, body.name, expiresAt, null, actor);
+    });
+  }
+
+  /**
+   * The old key becomes PENDING_ROTATION until the overlap ends (or its own expiry, if sooner); the
+   * new key keeps its name and own expiry and points back to it.
+   */
+  async rotate(scope: KeyScope, keyId: string, body: RotateKeyDto, actor: Actor): Promise<IssuedKeyDto> {
+    const overlapSeconds = body.overlapSeconds ?? this.config.keys.defaultOverlapSeconds;
+    try {
+      return await this.changeKey(scope, keyId, 'rotate', { requireActiveInstance: true }, async (manager, instance, old) => {
+        const [ended] = await manager.query(
+          `WITH u AS (
+             UPDATE instance_keys k SET status = 'PENDING_ROTATION', rotated_at = now(), paused_until = NULL,
+                    expires_at = LEAST(COALESCE(k.expires_at, 'infinity'::timestamptz), now() + $2::int * interval '1 second')
+              WHERE k.id = $1 AND ${effectiveStatusSql('k')} = 'ACTIVE'
+             RETURNING k.expires_at)
+           SELECT expires_at FROM u`,
+          [old.id, overlapSeconds],
+        );
+        if (!ended) throw new AppException('KEY_NOT_ACTIVE');
+        const issued = await this.issue(manager, instance, old.name, old.expires_at, old.id, actor);
+        await manager.query(`UPDATE instance_keys SET replaced_by_key_id = $2 WHERE id = $1`, [old.id, issued.id]);
+        await this.audit.record(
+          {
+            action: 'key.rotated',
+            target: { type: 'key', id: old.id },
+            instanceId: instance.id,
+            details: { newKeyId: issued.id, overlapSeconds, oldKeyExpiresAt: ended.expires_at.toISOString() },
+          },
+          actor,
+          manager,
+        );
+        return issued;
+      });
+    } catch (e) {
+      if (sqlStateOf(e) === UNIQUE_VIOLATION && constraintOf(e) === 'instance_keys_one_successor') throw new AppException('KEY_NOT_ACTIVE');
+      throw e;
+    }
+  }
+
+  async pause(scope: KeyScope, keyId: string, body: PauseKeyDto, actor: Actor): Promise<InstanceKeyDto> {
+    if ((body.until === undefined) === (body.durationSeconds === undefined)) {
+      throw new AppException('VALIDATION_ERROR', 'Send either until or durationSeconds.', { body: ['must contain exactly one of until, durationSeconds'] });
+    }
+    const until = body.until === undefined ? null : parseTime(body.until, 'until');
+    return this.changeKey(scope, keyId, 'pause', {}, async (manager, instance, key) => {
+      const [{ end, future }] = await manager.query(
+        `SELECT e AS end, e > now() AS future FROM (SELECT COALESCE($1::timestamptz, now() + $2::int * interval '1 second') AS e) x`,
+        [until, body.durationSeconds ?? null],
+      );
+      if (!future) throw new AppException('VALIDATION_ERROR', 'The pause must end in the future.', { until: ['must be in the future'] });
+      await manager.query(`UPDATE instance_keys SET status = 'PAUSED', paused_until = $2 WHERE id = $1`, [key.id, end]);
+      await this.audit.record({ action: 'key.paused', target: { type: 'key', id: key.id }, instanceId: instance.id, details: { until: end.toISOString() } }, actor, manager);
+      return dto(await this.findKey(manager, instance.id, key.id, false));
+    });
+  }
+
+  resume(scope: KeyScope, keyId: string, actor: Actor): Promise<InstanceKeyDto> {
+    return this.changeKey(scope, keyId, 'resume', {}, async (manager, instance, key) => {
+      await manager.query(`UPDATE instance_keys SET status = 'ACTIVE', paused_until = NULL WHERE id = $1`, [key.id]);
+      await this.audit.record({ action: 'key.resumed', target: { type: 'key', id: key.id }, instanceId: instance.id }, actor, manager);
+      return dto(await this.findKey(manager, instance.id, key.id, false));
+    });
+  }
+
+  revoke(scope: KeyScope, keyId: string, actor: Actor): Promise<InstanceKeyDto> {
+    return this.changeKey(scope, keyId, 'revoke', {}, async (manager, instance, key, from) => {
+      await manager.query(`UPDATE instance_keys SET status = 'REVOKED', revoked_at = now() WHERE id = $1`, [key.id]);
+      await this.audit.record({ action: 'key.revoked', target: { type: 'key', id: key.id }, instanceId: instance.id, details: { from } }, actor, manager);
+      return dto(await this.findKey(manager, instance.id, key.id, false));
+    });
+  }
+
+  /** Removes the record; the audit trail keeps what happened to it. */
+  delete(scope: KeyScope, keyId: string, actor: Actor): Promise<DeletedKeyDto> {
+    return this.changeKey(scope, keyId, 'delete', {}, async (manager, instance, key, from) => {
+      await manager.query(`DELETE FROM instance_keys WHERE id = $1`, [key.id]);
+      await this.audit.record(
+        { action: 'key.deleted', target: { type: 'key', id: key.id }, instanceId: instance.id, details: { name: key.name, from } },
+        actor,
+        manager,
+      );
+      return { id: key.id, deleted: true as const };
+    });
+  }
+
+  /**
+   * The one path of every key change: a transaction holding the instance row lock. Keys reported to
+   * `invalidate` leave every replica's key-check cache once the transaction commits.
+   */
+  private changeInstance<T>(
+    scope: KeyScope,
+    work: (manager: EntityManager, instance: InstanceRow, invalidate: (...tags: string[]) => void) => Promise<T>,
+  ): Promise<T> {
+    return this.invalidation.change(async (manager, invalidate) => work(manager, await this.findInstance(manager, scope, true), invalidate));
+  }
+
+  private changeKey<T>(
+    scope: KeyScope,
+    keyId: string,
+    action: KeyAction,
+    options: { requireActiveInstance?: boolean },
+    work: (manager: EntityManager, instance: InstanceRow, key: KeyRow, from: KeyStatus) => Promise<T>,
+  ): Promise<T> {
+    return this.changeInstance(scope, async (manager, instance, invalidate) => {
+      const key = await this.findKey(manager, instance.id, keyId, true);
+      // Any change of a key's state (resume included) makes a cached check of it stale.
+      invalidate(keyTag(key.id));
+      if (options.requireActiveInstance && instance.status === 'ARCHIVED') throw new AppException('INSTANCE_ARCHIVED');
+      const from = effectiveStatus({ status: key.status, expiresAt: key.expires_at, pausedUntil: key.paused_until }, key.now);
+      const decision = transition(from, action);
+      if (!decision.allowed) throw new AppException(decision.code);
+      return work(manager, instance, key, from);
+    });
+  }
+
+  private async issue(
+    manager: EntityManager,
+    instance: { id: string; ref: string },
+    name: string,
+    expiresAt: Date | null,
+    replacesKeyId: string | null,
+    actor: Actor,
+  ): Promise<IssuedKeyDto> {
+    const material = generateInstanceKey(instance.ref);
+    // clock_timestamp(): keys made in one transaction (a rotation) still list in creation order.
+    const [row]: KeyRow[] = await manager.query(
+      `INSERT INTO instance_keys AS k (instance_id, name, key_digest, key_prefix, key_hint, expires_at, replaces_key_id, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, clock_timestamp())
+       RETURNING ${KEY_COLUMNS}`,
+      [instance.id, name, material.digest, material.prefix, material.hint, expiresAt, replacesKeyId],
+    );
+    await this.audit.record(
+      {
+        action: 'key.created',
+        target: { type: 'key', id: row.id },
+        instanceId: instance.id,
+        details: { name, expiresAt: row.expires_at ? row.expires_at.toISOString() : null, ...(replacesKeyId ? { replacesKeyId } : {}) },
+      },
+      actor,
+      manager,
+    );
+    return { ...dto(row), key: material.plaintext };
+  }
+
+  private async findInstance(manager: EntityManager, scope: KeyScope, lock: boolean): Promise<InstanceRow> {
+    const [column, value] = 'instanceRef' in scope ? ['ref', scope.instanceRef] : ['id', scope.instanceId];
+    const [row] = await manager.query(`SELECT id, ref, status FROM instances WHERE ${column} = $1${lock ? ' FOR UPDATE' : ''}`, [value]);
+    if (!row) throw instanceNotFound();
+    return row;
+  }
+
+  private async findKey(manager: EntityManager, instanceId: string, keyId: string, lock: boolean): Promise<KeyRow> {
+    const [row] = await manager.query(`SELECT ${KEY_COLUMNS} FROM instance_keys k WHERE k.id = $1 AND k.instance_id = $2${lock ? ' FOR UPDATE' : ''}`, [
+      keyId,
+      instanceId,
+    ]);
+    if (!row) throw keyNotFound();
+    return row;
+  }
+
+  private async requireFuture(manager: EntityManager, at: Date, field: string): Promise<void> {
+    const [{ future }] = await manager.query(`SELECT $1::timestamptz > now() AS future`, [at]);
+    if (!future) throw new AppException('VALIDATION_ERROR', `${field} must be in the future.`, { [field]: ['must be in the future'] });
+  }
+}
+
+function parseTime(value: string, field: string): Date {
+  const at = new Date(value);
+  if (Number.isNaN(at.getTime())) throw new AppException('VALIDATION_ERROR', undefined, { [field]: [`${field} must be a valid ISO-8601 time`] });
+  return at;
+}
+
+function constraintOf(e: unknown): string | undefined {
+  const err = e as { constraint?: string; driverError?: { constraint?: string } };
+  return err.driverError?.constraint ?? err.constraint;
+}

@@ -1,0 +1,10 @@
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import { AppException } from '../../common/errors/app.exception';
+import type { AuthenticatedRequest } from '../../auth/principal';
+
+/** The developer id the management-token guard established; only usable behind ManagementTokenAuth. */
+export const CurrentDeveloperId = createParamDecorator((_: unknown, ctx: ExecutionContext): string => {
+  const principal = ctx.switchToHttp().getRequest<AuthenticatedRequest>().principal;
+  if (principal?.kind !== 'developer') throw new AppException('UNAUTHORIZED');
+  return principal.developerId;
+});

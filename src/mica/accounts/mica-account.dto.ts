@@ -1,0 +1,141 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsEmail, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { NoControlChars, Trim } from '../../common/http/text';
+import type { MicaDeveloper } from './mica-developer.entity';
+import type { MicaKey } from './mica-key.entity';
+
+export class RegisterDeveloperDto {
+  @ApiProperty({ minLength: 2, maxLength: 100, example: 'Ada Lovelace' })
+  @Trim()
+  @IsString()
+  @Length(2, 100)
+  @NoControlChars()
+  name: string;
+
+  @ApiProperty({ maxLength: 254, example: 'ada@example.com', description: 'One account per address, compared case-insensitively.' })
+  @Trim()
+  @IsString()
+  @MaxLength(254)
+  @IsEmail({ allow_display_name: false, allow_ip_domain: false, require_tld: true })
+  email: string;
+}
+
+export class CreateMicaKeyDto {
+  @ApiPropertyOptional({ minLength: 1, maxLength: 50, default: 'key' })
+  @IsOptional()
+  @Trim()
+  @IsString()
+  @Length(1, 50)
+  @NoControlChars()
+  name?: string;
+}
+
+export class MicaDeveloperDto {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ example: 'ada@example.com' })
+  email: string;
+
+  @ApiProperty({ example: 'Ada Lovelace' })
+  name: string;
+
+  static from(d: MicaDeveloper): MicaDeveloperDto {
+    return { id: d.id, email: d.email, name: d.name };
+  }
+}
+
+export class MicaLimitsDto {
+  @ApiProperty({ example: 60, description: 'Data requests per key per minute (0: unlimited).' })
+  perMinute: number;
+
+  @ApiProperty({ example: 5000, description: 'Data requests per key per UTC day (0: unlimited).' })
+  perDay: number;
+
+  @ApiProperty({ example: 3, description: 'Most active (not revoked) keys per account.' })
+  maxKeys: number;
+}
+
+export class MicaKeyDto {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ example: 'trusset_mica_3f9a0c1b2', description: '`trusset_mica_` and the first 9 hex of the key.' })
+  keyPrefix: string;
+
+  @ApiProperty({ example: '7e21', description: 'The last 4 characters of the key.' })
+  keyHint: string;
+
+  @ApiProperty({ example: 'key' })
+  name: string;
+
+  @ApiProperty()
+  createdAt: string;
+
+  @ApiPropertyOptional({ nullable: true, description: 'Lags real use by up to USAGE_FLUSH_INTERVAL_MS.' })
+  lastUsedAt: string | null;
+
+  @ApiPropertyOptional({ nullable: true })
+  revokedAt: string | null;
+
+  @ApiProperty({ description: 'Admitted data requests; lags real use by up to USAGE_FLUSH_INTERVAL_MS.' })
+  requestCount: number;
+
+  @ApiProperty()
+  isActive: boolean;
+
+  static from(k: MicaKey): MicaKeyDto {
+    return {
+      id: k.id,
+      keyPrefix: k.keyPrefix,
+      keyHint: k.keyHint,
+      name: k.name,
+      createdAt: k.createdAt.toISOString(),
+      lastUsedAt: k.lastUsedAt ? k.lastUsedAt.toISOString() : null,
+      revokedAt: k.revokedAt ? k.revokedAt.toISOString() : null,
+      requestCount: Number(k.requestCount),
+      isActive: k.revokedAt === null,
+    };
+  }
+}
+
+export class MicaKeyCreatedDto extends MicaKeyDto {
+  @ApiProperty({ example: 'trusset_mica_3f9a0c1b2…', description: 'The key itself: shown here once, never again.' })
+  apiKey: string;
+
+  @ApiPropertyOptional({ format: 'uuid', nullable: true, description: 'On rotation: the key this one replaces (now revoked).' })
+  replacesKeyId: string | null;
+}
+
+export class RegistrationDto {
+  @ApiProperty({ type: MicaDeveloperDto })
+  developer: MicaDeveloperDto;
+
+  @ApiProperty({ example: 'trusset_mica_3f9a0c1b2…', description: 'Shown once.' })
+  apiKey: string;
+
+  @ApiProperty({ example: '64 lowercase hex', description: 'Shown once; send as `Authorization: Bearer …` to manage keys.' })
+  managementToken: string;
+
+  @ApiProperty({ type: MicaLimitsDto })
+  limits: MicaLimitsDto;
+}
+
+export class MicaKeysDto {
+  @ApiProperty({ type: MicaDeveloperDto })
+  developer: MicaDeveloperDto;
+
+  @ApiProperty({ type: MicaKeyDto, isArray: true, description: 'Every key of the account, revoked ones included, newest first.' })
+  keys: MicaKeyDto[];
+
+  @ApiProperty({ type: MicaLimitsDto })
+  limits: MicaLimitsDto;
+}
+
+export class ManagementTokenRotatedDto {
+  @ApiProperty({ example: '64 lowercase hex', description: 'Shown once; the previous token stopped working.' })
+  managementToken: string;
+
+  @ApiProperty()
+  rotatedAt: string;
+}

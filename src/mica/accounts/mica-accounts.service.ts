@@ -1,0 +1,183 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, IsNull, Not } from 'typeorm';
+import { AuditService } from '../../audit/audit.service';
+import type { AuditEventDto } from '../../audit/audit-event.dto';
+import type { Actor } from '../../auth/principal';
+import { APP_CONFIG, AppConfig } from '../../config/app.config';
+import { AppException } from '../../common/errors/app.exception';
+import { Page } from '../../common/http/page';
+import { sqlStateOf, UNIQUE_VIOLATION } from '../../database/database-errors';
+import { KeyInvalidationService, keyTag } from '../../key-cache/key-invalidation.service';
+import { newManagementToken, newMicaKey } from './mica-credentials';
+import { MicaDeveloper } from './mica-developer.entity';
+import { MicaKey } from './mica-key.entity';
+import {
+  CreateMicaKeyDto,
+  ManagementTokenRotatedDto,
+  MicaDeveloperDto,
+  MicaKeyCreatedDto,
+  MicaKeyDto,
+  MicaKeysDto,
+  MicaLimitsDto,
+  RegisterDeveloperDto,
+  RegistrationDto,
+} from './mica-account.dto';
+
+export const MICA_MAX_ACTIVE_KEYS = 3;
+const DEFAULT_KEY_NAME = 'key';
+/** Revoked keys shown in the list; active ones (at most 3) are always shown. */
+const LISTED_REVOKED_KEYS = 50;
+
+const KEY_NOT_FOUND = () => new AppException('NOT_FOUND', 'Key not found.');
+
+@Injectable()
+export class MicaAccountsService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly audit: AuditService,
+    private readonly invalidation: KeyInvalidationService,
+  ) {}
+
+  get limits(): MicaLimitsDto {
+    return { perMinute: this.config.rateLimits.micaPerMinute, perDay: this.config.rateLimits.micaPerDay, maxKeys: MICA_MAX_ACTIVE_KEYS };
+  }
+
+  /** A new account with its first key and its management token, or EMAIL_EXISTS (also under concurrent signups). */
+  async register(dto: RegisterDeveloperDto, actor: Actor): Promise<RegistrationDto> {
+    const token = newManagementToken();
+    try {
+      return await this.dataSource.transaction(async (manager) => {
+        const [row] = await manager.query(`INSERT INTO mica_developers (email, name, management_token_digest) VALUES ($1, $2, $3) RETURNING id`, [
+          dto.email,
+          dto.name,
+          token.digest,
+        ]);
+        const developer = await manager.findOneByOrFail(MicaDeveloper, { id: row.id });
+        const self: Actor = { ...actor, type: 'developer', id: developer.id };
+        await this.audit.record(
+          { action: 'mica.developer.registered', target: { type: 'mica_developer', id: developer.id }, developerId: developer.id, details: { name: developer.name, email: developer.email } },
+          self,
+          manager,
+        );
+        const key = await this.insertKey(manager, developer.id, DEFAULT_KEY_NAME, self, 'mica.key.created');
+        return { developer: MicaDeveloperDto.from(developer), apiKey: key.apiKey, managementToken: token.plaintext, limits: this.limits };
+      });
+    } catch (e) {
+      if (sqlStateOf(e) === UNIQUE_VIOLATION && constraintOf(e) === 'mica_developers_email_key') throw new AppException('EMAIL_EXISTS');
+      throw e;
+    }
+  }
+
+  async listKeys(developerId: string): Promise<MicaKeysDto> {
+    const repo = this.dataSource.getRepository(MicaKey);
+    const order = { createdAt: 'DESC', id: 'DESC' } as const;
+    const [developer, active, revoked] = await Promise.all([
+      this.dataSource.manager.findOneByOrFail(MicaDeveloper, { id: developerId }),
+      repo.find({ where: { developerId, revokedAt: IsNull() }, order }),
+      repo.find({ where: { developerId, revokedAt: Not(IsNull()) }, order, take: LISTED_REVOKED_KEYS }),
+    ]);
+    const keys = [...active, ...revoked].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1));
+    return { developer: MicaDeveloperDto.from(developer), keys: keys.map(MicaKeyDto.from), limits: this.limits };
+  }
+
+  createKey(developerId: string, dto: CreateMicaKeyDto, actor: Actor): Promise<MicaKeyCreatedDto> {
+    return this.changeAccount(developerId, async (manager) => {
+      const [{ active }] = await manager.query(`SELECT count(*)::int AS active FROM mica_keys WHERE developer_id = $1 AND revoked_at IS NULL`, [developerId]);
+      if (active >= MICA_MAX_ACTIVE_KEYS) throw new AppException('KEY_LIMIT_REACHED', `An account has at most ${MICA_MAX_ACTIVE_KEYS} active keys.`);
+      return this.insertKey(manager, developerId, dto.name ?? DEFAULT_KEY_NAME, actor, 'mica.key.created');
+    });
+  }
+
+  /** A new key under the same name; the old one is revoked in the same transaction, so rotating works at the cap. */
+  rotateKey(developerId: string, keyId: string, actor: Actor): Promise<MicaKeyCreatedDto> {
+    return this.changeAccount(developerId, async (manager, invalidate) => {
+      const old = await manager.findOneBy(MicaKey, { id: keyId, developerId });
+      if (!old) throw KEY_NOT_FOUND();
+      if (old.revokedAt) throw new AppException('KEY_NOT_ACTIVE', 'A revoked key cannot be rotated.');
+      const created = await this.insertKey(manager, developerId, old.name, actor, 'mica.key.created', old.id);
+      await manager.query(`UPDATE mica_keys SET revoked_at = now(), replaced_by_key_id = $2 WHERE id = $1`, [old.id, created.id]);
+      invalidate(keyTag(old.id));
+      await this.audit.record(
+        { action: 'mica.key.rotated', target: { type: 'mica_key', id: old.id }, developerId, details: { newKeyId: created.id, keyHint: old.keyHint } },
+        actor,
+        manager,
+      );
+      return created;
+    });
+  }
+
+  revokeKey(developerId: string, keyId: string, actor: Actor): Promise<MicaKeyDto> {
+    return this.changeAccount(developerId, async (manager, invalidate) => {
+      const [rows] = await manager.query(`UPDATE mica_keys SET revoked_at = now() WHERE id = $1 AND developer_id = $2 AND revoked_at IS NULL RETURNING id`, [keyId, developerId]);
+      if (rows.length === 0) {
+        const exists = await manager.existsBy(MicaKey, { id: keyId, developerId });
+        throw exists ? new AppException('ALREADY_REVOKED') : KEY_NOT_FOUND();
+      }
+      invalidate(keyTag(keyId));
+      const key = await manager.findOneByOrFail(MicaKey, { id: keyId });
+      await this.audit.record({ action: 'mica.key.revoked', target: { type: 'mica_key', id: key.id }, developerId, details: { keyHint: key.keyHint } }, actor, manager);
+      return MicaKeyDto.from(key);
+    });
+  }
+
+  /** The presented token stops working when this commits: the guard looks tokens up by their digest. */
+  rotateManagementToken(developerId: string, actor: Actor): Promise<ManagementTokenRotatedDto> {
+    const token = newManagementToken();
+    return this.changeAccount(developerId, async (manager) => {
+      const [[row]] = await manager.query(
+        `UPDATE mica_developers SET management_token_digest = $2, token_rotated_at = now() WHERE id = $1 RETURNING token_rotated_at`,
+        [developerId, token.digest],
+      );
+      await this.audit.record({ action: 'mica.management_token.rotated', target: { type: 'mica_developer', id: developerId }, developerId }, actor, manager);
+      return { managementToken: token.plaintext, rotatedAt: new Date(row.token_rotated_at).toISOString() };
+    });
+  }
+
+  events(developerId: string, limit: number, offset: number): Promise<Page<AuditEventDto>> {
+    return this.audit.listForDeveloper(developerId, limit, offset);
+  }
+
+  /**
+   * Every change to an account's keys or token runs here, serialised per account by a lock on the
+   * developer row (which is what makes the 3-key cap hold under concurrent requests). A key that
+   * stops being valid is reported to `invalidate`, which drops it from every replica's key-check
+   * cache once the transaction commits.
+   */
+  private changeAccount<T>(developerId: string, work: (manager: EntityManager, invalidate: (...tags: string[]) => void) => Promise<T>): Promise<T> {
+    return this.invalidation.change(async (manager, invalidate) => {
+      const locked = await manager.query(`SELECT id FROM mica_developers WHERE id = $1 FOR UPDATE`, [developerId]);
+      if (locked.length === 0) throw new AppException('INVALID_TOKEN');
+      return work(manager, invalidate);
+    });
+  }
+
+  private async insertKey(
+    manager: EntityManager,
+    developerId: string,
+    name: string,
+    actor: Actor,
+    action: string,
+    replacesKeyId: string | null = null,
+  ): Promise<MicaKeyCreatedDto> {
+    const key = newMicaKey();
+    const [row] = await manager.query(
+      `INSERT INTO mica_keys (developer_id, name, key_digest, key_prefix, key_hint) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+      [developerId, name, key.digest, key.prefix, key.hint],
+    );
+    const stored = await manager.findOneByOrFail(MicaKey, { id: row.id });
+    await this.audit.record(
+      { action, target: { type: 'mica_key', id: stored.id }, developerId, details: { name, keyHint: stored.keyHint, ...(replacesKeyId ? { replacesKeyId } : {}) } },
+      actor,
+      manager,
+    );
+    return { ...MicaKeyDto.from(stored), apiKey: key.plaintext, replacesKeyId };
+  }
+}
+
+function constraintOf(error: unknown): string | undefined {
+  const e = error as { constraint?: unknown; driverError?: { constraint?: unknown } };
+  const name = e?.driverError?.constraint ?? e?.constraint;
+  return typeof name === 'string' ? name : undefined;
+}

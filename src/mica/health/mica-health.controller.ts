@@ -1,0 +1,20 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { MicaKeyAuth } from '../../auth/auth.decorators';
+import { ApiEnvelope } from '../../common/http/api-responses';
+import { MicaHealthDto } from './mica-health.dto';
+import { MicaHealthService } from './mica-health.service';
+
+@ApiTags('MiCA Register data')
+@MicaKeyAuth()
+@Controller('mica/v1')
+export class MicaHealthController {
+  constructor(private readonly health: MicaHealthService) {}
+
+  @Get('health')
+  @ApiOperation({ summary: 'Whether the MiCA Register API answers, and how much register data it holds' })
+  @ApiEnvelope(MicaHealthDto)
+  async get(): Promise<MicaHealthDto> {
+    return { status: 'ok', ...(await this.health.registerSummary()), apiVersion: 'v1' };
+  }
+}

@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { RegisterAdminController } from './register-admin.controller';
+import { RegisterAdminService } from './register-admin.service';
+import { RegisterImportService } from './register-import.service';
+import { RegisterQueryService } from './register-query.service';
+import { RegisterSyncScheduler } from './register-sync.scheduler';
+import { RegisterSyncService } from './register-sync.service';
+import { RegisterController } from './register.controller';
+
+@Module({
+  controllers: [RegisterController, RegisterAdminController],
+  providers: [RegisterImportService, RegisterSyncService, RegisterSyncScheduler, RegisterQueryService, RegisterAdminService],
+  exports: [RegisterQueryService],
+})
+export class MicaRegisterModule {}
