@@ -8,4 +8,6 @@ module.exports = {
   testTimeout: 60000,
   maxWorkers: 2,
   setupFiles: ['<rootDir>/test/support/jest.setup.ts'],
+  // Fails a test file whose log lines carry anything shaped like a key or token.
+  setupFilesAfterEnv: ['<rootDir>/test/support/secret-scan.ts'],
 };

@@ -153,7 +153,7 @@ async function fillKeys(db: Client, total: number): Promise<void> {
   for (let done = n; done < total; done += batch) {
     const size = Math.min(batch, total - done);
     await db.query(
-      `INSERT INTO instance_keys (instance_id, name, key_hash, key_prefix, key_hint, status, revoked_at)
+      `INSERT INTO instance_keys (instance_id, name, key_digest, key_prefix, key_hint, status, revoked_at)
        SELECT $1, 'filler', sha256(convert_to(gen_random_uuid()::text || g::text, 'UTF8')), 'trusset_filler', 'xxxx', 'REVOKED', now()
          FROM generate_series(1, $2) AS g`,
       [id, size],
@@ -164,7 +164,7 @@ async function fillKeys(db: Client, total: number): Promise<void> {
 
 async function lookupTiming(db: Client, key: string): Promise<{ plan: string; ms: number }> {
   const digest = execSync(`printf '%s' '${key}' | sha256sum`).toString().slice(0, 64);
-  const query = `SELECT k.id FROM instance_keys k JOIN instances i ON i.id = k.instance_id WHERE k.key_hash = decode($1, 'hex')`;
+  const query = `SELECT k.id FROM instance_keys k JOIN instances i ON i.id = k.instance_id WHERE k.key_digest = decode($1, 'hex')`;
   const plan = (await db.query(`EXPLAIN ${query}`, [digest])).rows.map((r: any) => r['QUERY PLAN']).join(' / ');
   const runs = 2000;
   const t0 = process.hrtime.bigint();

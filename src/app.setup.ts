@@ -11,7 +11,7 @@ import { ERROR_CODES } from './common/errors/error-codes';
 import { accessLog } from './common/http/access-log.middleware';
 import { EnvelopeInterceptor } from './common/http/envelope.interceptor';
 import { jsonBody } from './common/http/json-body.middleware';
-import { requestContext, securityHeaders } from './common/http/request-context.middleware';
+import { API_HEADERS, requestContext, securityHeaders } from './common/http/request-context.middleware';
 import { createValidationPipe } from './common/http/validation';
 import { JsonLogger } from './common/logging/json-logger';
 import { openDatabase } from './database/database';
@@ -33,7 +33,30 @@ export function buildOpenApiDocument(app: NestExpressApplication): OpenAPIObject
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'MiCA management token (64 hex)' }, MANAGEMENT_TOKEN_SECURITY)
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Instance API key (`trusset_{instanceRef}_` + 64 hex)' }, INSTANCE_KEY_SECURITY)
     .build();
-  return SwaggerModule.createDocument(app, config);
+  return documentBodyFailures(SwaggerModule.createDocument(app, config));
+}
+
+/**
+ * jsonBody (below) reads the body of every POST, PUT, PATCH and DELETE before any route runs, so
+ * each of them can answer 400 (not JSON), 413 and 415 even when it takes no body itself: documented
+ * here, once, rather than on each operation.
+ */
+function documentBodyFailures(document: OpenAPIObject): OpenAPIObject {
+  const failures: Array<[string, string]> = [
+    ['400', '`VALIDATION_ERROR`: the body is not valid JSON (or, for operations with a body, fails validation).'],
+    ['413', '`PAYLOAD_TOO_LARGE`: the body is over BODY_LIMIT_BYTES.'],
+    ['415', '`UNSUPPORTED_MEDIA_TYPE`: the body is not JSON.'],
+  ];
+  for (const item of Object.values(document.paths)) {
+    for (const method of ['post', 'put', 'patch', 'delete'] as const) {
+      const operation = item[method];
+      if (!operation) continue;
+      for (const [status, description] of failures) {
+        operation.responses[status] ??= { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponseDto' } } } };
+      }
+    }
+  }
+  return document;
 }
 
 /** Answers malformed HTTP (oversized headers, bad framing) in the envelope instead of Node's bare text. */
@@ -44,9 +67,11 @@ function answerClientErrors(server: Server): void {
     const { status, message } = ERROR_CODES[code];
     const requestId = randomUUID();
     const body = JSON.stringify({ success: false, error: { code, message }, metadata: { requestId, timestamp: new Date().toISOString() } });
+    // Express never sees these requests, so the security headers its middleware adds are written here.
+    const security = Object.entries(API_HEADERS).map(([name, value]) => `${name}: ${value}\r\n`).join('');
     socket.end(
       `HTTP/1.1 ${status} ${code === 'VALIDATION_ERROR' ? 'Bad Request' : 'Request Header Fields Too Large'}\r\n` +
-        `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+        `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\n${security}Connection: close\r\n\r\n${body}`,
     );
   });
 }

@@ -58,6 +58,18 @@ describe('HTTP conventions', () => {
     expect(Object.keys(res.body.error.details).sort()).toEqual(['extra', 'name', 'services']);
   });
 
+  it('refuses fields sent to an operation that takes no body, and accepts an empty one', async () => {
+    const created = await t.http().post('/api/admin/instances').set(t.admin).send({ name: 'no body' }).expect(201);
+    const ref = created.body.data.instance.instanceRef;
+    const res = await t.http().post(`/api/admin/instances/${ref}/archive`).set(t.admin).send({ force: true }).expect(400);
+    expectEnvelopeError(res.body, 'VALIDATION_ERROR');
+    expect(res.body.error.details).toEqual({ force: ['is not allowed'] });
+    const instance = await t.http().get(`/api/admin/instances/${ref}`).set(t.admin).expect(200);
+    expect(instance.body.data.status).toBe('ACTIVE');
+    await t.http().post(`/api/admin/instances/${ref}/archive`).set(t.admin).send({}).expect(200);
+    await t.http().post(`/api/admin/instances/${ref}/restore`).set(t.admin).expect(200);
+  });
+
   it('rejects a JSON body that is not an object', async () => {
     const res = await t.http().post('/api/admin/instances').set(t.admin).set('Content-Type', 'application/json').send('[1,2]').expect(400);
     expectEnvelopeError(res.body, 'VALIDATION_ERROR');

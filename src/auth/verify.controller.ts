@@ -2,7 +2,7 @@ import { Controller, Get, Header, Query, Res } from '@nestjs/common';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsOptional, IsString } from 'class-validator';
 import type { Response } from 'express';
-import { ApiEnvelope } from '../common/http/api-responses';
+import { ApiEnvelope, ApiErrors } from '../common/http/api-responses';
 import { SERVICE_NAMES, ServiceName } from '../instances/services';
 import { KEY_STATUSES, KeyStatus } from '../instance-keys/instance-key.state';
 import { CurrentPrincipal, Principal } from './principal';
@@ -34,6 +34,7 @@ export class VerifyController {
     description: 'The answers of SPEC §3. On success the headers `X-Trusset-Instance-Ref` and `X-Trusset-Key-Id` carry the identity for nginx `auth_request_set`.',
   })
   @ApiEnvelope(VerifiedKeyDto)
+  @ApiErrors('VALIDATION_ERROR')
   verify(@Query() _query: VerifyQueryDto, @CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) res: Response): VerifiedKeyDto {
     if (principal.kind !== 'instance_key') throw new Error('instance key guard did not run');
     res.setHeader('X-Trusset-Instance-Ref', principal.instanceRef);

@@ -8,6 +8,7 @@ import { InstanceRefPipe } from '../instances/instance-ref.pipe';
 import { CreateKeyDto, DeletedKeyDto, InstanceKeyDto, IssuedKeyDto, ListKeysQueryDto, PauseKeyDto, RotateKeyDto } from './instance-key.dto';
 import { InstanceKeysService } from './instance-keys.service';
 import { KeyIdPipe } from './key-id.pipe';
+import { NoBody } from '../common/http/no-body';
 
 const RefParam = () => ApiParam({ name: 'instanceRef', example: 'aB3dE5fG', description: '8 alphanumeric characters' });
 const KeyParam = () => ApiParam({ name: 'keyId', format: 'uuid' });
@@ -76,6 +77,7 @@ export class AdminInstanceKeysController {
   }
 
   @Post(':keyId/resume')
+  @NoBody()
   @HttpCode(200)
   @KeyParam()
   @ApiOperation({ summary: 'End a pause early' })
@@ -86,6 +88,7 @@ export class AdminInstanceKeysController {
   }
 
   @Post(':keyId/revoke')
+  @NoBody()
   @HttpCode(200)
   @KeyParam()
   @ApiOperation({ summary: 'Revoke a key, at once and for good' })
@@ -96,6 +99,7 @@ export class AdminInstanceKeysController {
   }
 
   @Delete(':keyId')
+  @NoBody()
   @KeyParam()
   @ApiOperation({ summary: 'Revoke if needed, then remove the key record (its audit events stay)' })
   @ApiEnvelope(DeletedKeyDto)

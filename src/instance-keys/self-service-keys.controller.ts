@@ -11,6 +11,7 @@ import { CreateKeyDto, DeletedKeyDto, InstanceKeyDto, IssuedKeyDto, ListKeysQuer
 import { InstanceKeysService, KeyScope } from './instance-keys.service';
 import { KeyIdPipe } from './key-id.pipe';
 import { KeyManagementLimitGuard } from './key-management.limit.guard';
+import { NoBody } from '../common/http/no-body';
 
 const KeyParam = () => ApiParam({ name: 'keyId', format: 'uuid' });
 const ManagementLimit = () => ApiResponse({ status: 429, type: ErrorResponseDto, description: '`RATE_LIMIT_EXCEEDED`: key-management limit of the instance.' });
@@ -88,6 +89,7 @@ export class SelfServiceKeysController {
   }
 
   @Post(':keyId/resume')
+  @NoBody()
   @UseGuards(KeyManagementLimitGuard)
   @HttpCode(200)
   @KeyParam()
@@ -100,6 +102,7 @@ export class SelfServiceKeysController {
   }
 
   @Post(':keyId/revoke')
+  @NoBody()
   @UseGuards(KeyManagementLimitGuard)
   @HttpCode(200)
   @KeyParam()
@@ -112,6 +115,7 @@ export class SelfServiceKeysController {
   }
 
   @Delete(':keyId')
+  @NoBody()
   @UseGuards(KeyManagementLimitGuard)
   @KeyParam()
   @ApiOperation({ summary: 'Revoke if needed, then remove the key record (its audit events stay)' })

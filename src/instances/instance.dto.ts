@@ -49,6 +49,8 @@ export class ListInstancesQueryDto extends PaginationQueryDto {
   @IsOptional()
   @IsString()
   @MaxLength(100)
+  // PostgreSQL refuses NUL in text: without this a NUL in the search was a 500.
+  @NoControlChars()
   search?: string;
 }
 

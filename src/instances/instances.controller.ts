@@ -9,6 +9,7 @@ import { AuditEventDto } from '../audit/audit-event.dto';
 import { CreateInstanceDto, InstanceCreatedDto, InstanceDto, ListInstancesQueryDto, UpdateInstanceDto } from './instance.dto';
 import { InstanceRefPipe } from './instance-ref.pipe';
 import { InstancesService } from './instances.service';
+import { NoBody } from '../common/http/no-body';
 
 const RefParam = () => ApiParam({ name: 'instanceRef', example: 'aB3dE5fG', description: '8 alphanumeric characters' });
 
@@ -63,6 +64,7 @@ export class InstancesController {
   }
 
   @Post(':instanceRef/archive')
+  @NoBody()
   @HttpCode(200)
   @RefParam()
   @ApiOperation({ summary: 'Archive an instance: every key of it fails from the next request on' })
@@ -73,6 +75,7 @@ export class InstancesController {
   }
 
   @Post(':instanceRef/restore')
+  @NoBody()
   @HttpCode(200)
   @RefParam()
   @ApiOperation({ summary: 'Restore an archived instance' })

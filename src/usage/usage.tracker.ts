@@ -1,4 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { Server } from 'node:http';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
@@ -29,6 +31,7 @@ export class UsageTracker implements OnModuleInit, OnModuleDestroy, BeforeApplic
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly logger: JsonLogger,
+    private readonly adapterHost?: HttpAdapterHost,
   ) {}
 
   onModuleInit(): void {
@@ -40,8 +43,16 @@ export class UsageTracker implements OnModuleInit, OnModuleDestroy, BeforeApplic
     clearInterval(this.timer);
   }
 
+  /**
+   * The last flush must come after the last request: requests in flight when shutdown begins still
+   * record usage when they finish. Nest would drain the HTTP server only after this hook, and
+   * TypeORM destroys the DataSource in the first onApplicationShutdown hook, so a flush in either
+   * place loses those requests. Hence: stop accepting, let in-flight requests finish, then flush.
+   */
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
+    const server = this.adapterHost?.httpAdapter?.getHttpServer() as Server | undefined;
+    if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
     await this.flush();
   }
 

@@ -2,12 +2,15 @@ import { AddressInfo, createServer, Server, Socket, connect } from 'node:net';
 
 /**
  * A loopback TCP proxy in front of PostgreSQL, so a test can make the database vanish for the app
- * (`cut`) and come back (`restore`) without stopping the machine's server.
+ * (`cut`), go silent on open connections like a half-open TCP link (`freeze`), and come back
+ * (`restore`, `thaw`) without stopping the machine's server.
  */
 export class TcpProxy {
   private readonly sockets = new Set<Socket>();
   private server?: Server;
   private refusing = false;
+  private frozen = false;
+  private readonly pairs = new Set<[Socket, Socket]>();
   port = 0;
 
   constructor(
@@ -38,8 +41,14 @@ export class TcpProxy {
         s.on('close', () => this.sockets.delete(s));
         s.on('error', () => undefined);
       }
-      client.pipe(upstream).pipe(client);
-      client.on('close', () => upstream.destroy());
+      const pair: [Socket, Socket] = [client, upstream];
+      this.pairs.add(pair);
+      if (this.frozen) TcpProxy.stall(pair);
+      else TcpProxy.connect(pair);
+      client.on('close', () => {
+        this.pairs.delete(pair);
+        upstream.destroy();
+      });
       upstream.on('close', () => client.destroy());
     });
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
@@ -55,6 +64,31 @@ export class TcpProxy {
 
   restore(): void {
     this.refusing = false;
+  }
+
+  /** Keeps every connection open but lets no byte through, in either direction: nothing errors. */
+  freeze(): void {
+    this.frozen = true;
+    for (const pair of this.pairs) TcpProxy.stall(pair);
+  }
+
+  thaw(): void {
+    this.frozen = false;
+    for (const pair of this.pairs) TcpProxy.connect(pair);
+  }
+
+  private static connect([client, upstream]: [Socket, Socket]): void {
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.resume();
+    upstream.resume();
+  }
+
+  private static stall([client, upstream]: [Socket, Socket]): void {
+    client.unpipe(upstream);
+    upstream.unpipe(client);
+    client.pause();
+    upstream.pause();
   }
 
   async stop(): Promise<void> {

@@ -34,7 +34,10 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   const config = loadConfig({
     NODE_ENV: 'test',
     ADMIN_TOKEN: TEST_ADMIN_TOKEN,
-    LOG_LEVEL: 'info',
+    // Every SQL statement and its parameters are logged (captured, never printed unless
+    // TEST_PRINT_LOGS=1), so test/support/secret-scan.ts can prove no secret reaches a log line.
+    LOG_LEVEL: 'debug',
+    LOG_QUERIES: 'true',
     ...(process.env.TEST_DATABASE_URL ? { DATABASE_URL: process.env.TEST_DATABASE_URL } : { DATA_DIR: 'memory://' }),
     ...env,
   });

@@ -16,7 +16,7 @@ export function requestContext(req: Request, res: Response, next: NextFunction):
   next();
 }
 
-const API_HEADERS: Record<string, string> = {
+export const API_HEADERS: Record<string, string> = {
   'X-Content-Type-Options': 'nosniff',
   'X-Frame-Options': 'DENY',
   'Referrer-Policy': 'no-referrer',

@@ -19,6 +19,7 @@ import {
 import { MicaAccountsService } from './mica-accounts.service';
 import { MicaKeyIdPipe } from './mica-key-id.pipe';
 import { RegistrationLimitGuard } from './registration-limit.guard';
+import { NoBody } from '../../common/http/no-body';
 
 const KeyIdParam = () => ApiParam({ name: 'keyId', format: 'uuid' });
 
@@ -62,6 +63,7 @@ export class MicaDeveloperController {
   }
 
   @Post('keys/:keyId/rotate')
+  @NoBody()
   @Header('Cache-Control', 'no-store')
   @KeyIdParam()
   @ApiOperation({ summary: 'Replace a key with a new one; the old key is revoked at once' })
@@ -72,6 +74,7 @@ export class MicaDeveloperController {
   }
 
   @Delete('keys/:keyId')
+  @NoBody()
   @KeyIdParam()
   @ApiOperation({ summary: 'Revoke a key at once (the record stays, listed as inactive)' })
   @ApiEnvelope(MicaKeyDto)
@@ -81,6 +84,7 @@ export class MicaDeveloperController {
   }
 
   @Post('management-token/rotate')
+  @NoBody()
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Replace the management token; the one used for this request stops working at once' })
   @ApiEnvelope(ManagementTokenRotatedDto, { status: 201 })

@@ -196,6 +196,8 @@ export class IssuerParamsDto {
   @ApiProperty({ maxLength: 100 })
   @IsString()
   @Length(1, 100)
+  // PostgreSQL refuses NUL in text: without this a NUL in the id was a 500.
+  @NoControlChars()
   id: string;
 }
 
