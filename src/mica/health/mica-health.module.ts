@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
+import { MicaRegisterModule } from '../register/register.module';
 import { MicaHealthController } from './mica-health.controller';
 import { MicaHealthService } from './mica-health.service';
 
-@Module({ controllers: [MicaHealthController], providers: [MicaHealthService], exports: [MicaHealthService] })
+@Module({ imports: [MicaRegisterModule], controllers: [MicaHealthController], providers: [MicaHealthService], exports: [MicaHealthService] })
 export class MicaHealthModule {}

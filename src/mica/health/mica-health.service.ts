@@ -1,20 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { readRegisterSummary } from '../register/register-summary';
-
-export interface RegisterSummary {
-  totalIssuers: number;
-  lastSync: string | null;
-}
+import { RegisterSummary, RegisterSummaryService } from '../register/register-summary';
 
 /** What the MiCA health route reports about the register data. */
 @Injectable()
 export class MicaHealthService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly summary: RegisterSummaryService) {}
 
   /** Records served and the last fully successful sync, as the register import recorded them. */
   registerSummary(): Promise<RegisterSummary> {
-    return readRegisterSummary(this.dataSource);
+    return this.summary.read();
   }
 }

@@ -5,6 +5,7 @@ import { JsonLogger } from '../../common/logging/json-logger';
 import { openDatabase } from '../../database/database';
 import { RegisterImportService } from './register-import.service';
 import { RegisterSyncService, SyncReport } from './register-sync.service';
+import { RegisterSummaryService } from './register-summary';
 
 /**
  * `npm run mica:import -- <folder>`: imports CASPS.csv, ARTZZ.csv, EMTWP.csv, OTHER.csv and NCASP.csv
@@ -23,7 +24,7 @@ async function main(): Promise<number> {
   const db = await openDatabase(config, logger);
   try {
     const importer = new RegisterImportService(db.dataSource, config, logger);
-    const report = await new RegisterSyncService(db.dataSource, config, importer, logger).run({ folder }, 'cli');
+    const report = await new RegisterSyncService(db.dataSource, config, importer, logger, new RegisterSummaryService(db.dataSource)).run({ folder }, 'cli');
     process.stdout.write(summary(report));
     return report.ok ? 0 : 1;
   } finally {

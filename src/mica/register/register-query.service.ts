@@ -6,7 +6,7 @@ import { Page } from '../../common/http/page';
 import { escapeLike } from '../../common/http/text';
 import { normaliseCountryCode } from './esma.normalizer';
 import { ISSUER_COLUMNS, IssuerRow, STATUS_SQL } from './issuer.row';
-import { readRegisterSummary } from './register-summary';
+import { RegisterSummaryService } from './register-summary';
 import {
   ChangeDto,
   ChangesQueryDto,
@@ -61,7 +61,10 @@ function addTextSearch(where: Where, text: string): void {
 /** Reads of the imported register: every filter, sort and search runs in PostgreSQL on indexed columns. */
 @Injectable()
 export class RegisterQueryService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly summary: RegisterSummaryService,
+  ) {}
 
   async list(query: ListIssuersQueryDto): Promise<Page<Partial<IssuerDto>>> {
     const where = new Where();
@@ -128,7 +131,7 @@ export class RegisterQueryService {
       this.dataSource.query(
         `SELECT register, row_count, sha256, fetched_at, imported_at, checked_at FROM mica_register_files ORDER BY register`,
       ) as Promise<Array<{ register: RegisterName; row_count: number; sha256: string; fetched_at: Date; imported_at: Date; checked_at: Date }>>,
-      readRegisterSummary(this.dataSource),
+      this.summary.read(),
       this.dataSource.query(`SELECT s AS code, count(*)::int AS n FROM mica_issuers i, unnest(i.services) s GROUP BY s`) as Promise<Array<{ code: string; n: number }>>,
     ]);
     const [{ countries }] = (await this.dataSource.query(`SELECT count(DISTINCT country_code)::int AS countries FROM mica_issuers`)) as Array<{ countries: number }>;

@@ -7,6 +7,7 @@ import { APP_CONFIG, AppConfig } from '../../config/app.config';
 import { JsonLogger } from '../../common/logging/json-logger';
 import { RegisterFile, RegisterImportService, RegisterOutcome, SUCCESSFUL_OUTCOMES } from './register-import.service';
 import { REGISTERS, RegisterName } from './registers';
+import { RegisterSummaryService } from './register-summary';
 
 export type SyncTrigger = 'cli' | 'admin' | 'schedule';
 export type SyncSource = { folder: string } | { url: string };
@@ -38,6 +39,7 @@ export class RegisterSyncService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly importer: RegisterImportService,
     private readonly logger: JsonLogger,
+    private readonly summary: RegisterSummaryService,
   ) {}
 
   async run(source: SyncSource, trigger: SyncTrigger): Promise<SyncReport> {
@@ -58,6 +60,7 @@ export class RegisterSyncService {
       `INSERT INTO mica_sync_runs (trigger, source, started_at, ok, report) VALUES ($1, $2, $3, $4, $5::jsonb) RETURNING id, finished_at`,
       [trigger, label, startedAt, ok, JSON.stringify({ registers })],
     )) as Array<{ id: string; finished_at: Date }>;
+    this.summary.forget();
     const report: SyncReport = {
       id: row.id,
       trigger,

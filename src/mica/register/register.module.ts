@@ -3,13 +3,14 @@ import { RegisterAdminController } from './register-admin.controller';
 import { RegisterAdminService } from './register-admin.service';
 import { RegisterImportService } from './register-import.service';
 import { RegisterQueryService } from './register-query.service';
+import { RegisterSummaryService } from './register-summary';
 import { RegisterSyncScheduler } from './register-sync.scheduler';
 import { RegisterSyncService } from './register-sync.service';
 import { RegisterController } from './register.controller';
 
 @Module({
   controllers: [RegisterController, RegisterAdminController],
-  providers: [RegisterImportService, RegisterSyncService, RegisterSyncScheduler, RegisterQueryService, RegisterAdminService],
-  exports: [RegisterQueryService],
+  providers: [RegisterImportService, RegisterSyncService, RegisterSyncScheduler, RegisterQueryService, RegisterAdminService, RegisterSummaryService],
+  exports: [RegisterQueryService, RegisterSummaryService],
 })
 export class MicaRegisterModule {}
