@@ -8,15 +8,8 @@ export const ToInt = () =>
 
 export const MAX_OFFSET = 1_000_000;
 
-export class PaginationQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
-  @IsOptional()
-  @ToInt()
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit: number = 100;
-
+/** `offset` alone, for lists whose `limit` has its own bounds (search). */
+export class OffsetQueryDto {
   @ApiPropertyOptional({ minimum: 0, maximum: MAX_OFFSET, default: 0 })
   @IsOptional()
   @ToInt()
@@ -24,4 +17,14 @@ export class PaginationQueryDto {
   @Min(0)
   @Max(MAX_OFFSET)
   offset: number = 0;
+}
+
+export class PaginationQueryDto extends OffsetQueryDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
+  @IsOptional()
+  @ToInt()
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit: number = 100;
 }

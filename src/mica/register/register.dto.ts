@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsISO8601, IsInt, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
-import { MAX_OFFSET, PaginationQueryDto, ToInt } from '../../common/http/pagination.dto';
+import { OffsetQueryDto, PaginationQueryDto, ToInt } from '../../common/http/pagination.dto';
 import { NoControlChars, Trim } from '../../common/http/text';
 import { serviceLabel } from './esma.normalizer';
 import type { IssuerRow } from './issuer.row';
@@ -201,7 +201,7 @@ export class IssuerParamsDto {
   id: string;
 }
 
-export class SearchQueryDto {
+export class SearchQueryDto extends OffsetQueryDto {
   @ApiProperty({ minLength: 2, maxLength: 200, description: 'Words or part of a name, LEI, commercial name or authority.' })
   @Trim()
   @IsString()
@@ -216,14 +216,6 @@ export class SearchQueryDto {
   @Min(1)
   @Max(100)
   limit: number = 20;
-
-  @ApiPropertyOptional({ minimum: 0, maximum: MAX_OFFSET, default: 0 })
-  @IsOptional()
-  @ToInt()
-  @IsInt()
-  @Min(0)
-  @Max(MAX_OFFSET)
-  offset: number = 0;
 }
 
 export class ChangesQueryDto extends PaginationQueryDto {
