@@ -16,6 +16,11 @@ import { createValidationPipe } from './common/http/validation';
 import { JsonLogger } from './common/logging/json-logger';
 import { openDatabase } from './database/database';
 import { MetricsService } from './metrics/metrics.service';
+import { InstanceAuthGuard } from './auth/instance-auth.guard';
+import { VERIFY_PATH, verifyHandler } from './auth/verify.handler';
+import { MicaKeyGuard } from './auth/mica-key.guard';
+import { MICA_HEALTH_PATH, micaHealthHandler } from './mica/health/mica-health.handler';
+import { MicaHealthService } from './mica/health/mica-health.service';
 import { ADMIN_SECURITY, INSTANCE_KEY_SECURITY, MANAGEMENT_TOKEN_SECURITY, MICA_KEY_SECURITY } from './auth/auth.decorators';
 
 export const API_PREFIX = 'api';
@@ -86,6 +91,9 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): Ne
   app.use(securityHeaders);
   app.use(accessLog(logger, app.get(MetricsService)));
   app.use(jsonBody(config.http.bodyLimitBytes));
+  // The key checks every platform request goes through, answered ahead of Nest's router.
+  app.use(VERIFY_PATH, verifyHandler(app.get(InstanceAuthGuard), logger));
+  app.use(MICA_HEALTH_PATH, micaHealthHandler(app.get(MicaKeyGuard), app.get(MicaHealthService), logger));
   app.setGlobalPrefix(API_PREFIX);
   app.useGlobalFilters(new AllExceptionsFilter(logger));
   app.useGlobalPipes(createValidationPipe());

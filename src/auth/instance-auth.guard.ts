@@ -39,8 +39,18 @@ export class InstanceAuthGuard implements CanActivate {
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const res = context.switchToHttp().getResponse<Response>();
+    const http = context.switchToHttp();
+    const req = http.getRequest<AuthenticatedRequest>();
+    const required = this.reflector.getAllAndOverride<RequiredService | undefined>(REQUIRED_SERVICE, [context.getHandler(), context.getClass()]);
+    await this.authenticate(req, http.getResponse<Response>(), required === SERVICE_FROM_QUERY ? req.query.service : required);
+    return true;
+  }
+
+  /**
+   * The whole check, for the guard and for the verify route's handler: sets `req.principal` and
+   * the rate-limit headers, or throws the SPEC §3 answer.
+   */
+  async authenticate(req: AuthenticatedRequest, res: Response, service: unknown): Promise<void> {
     let check: InstanceKeyCheck;
     try {
       check = await this.verifier.check(req.headers['x-api-key']);
@@ -59,8 +69,6 @@ export class InstanceAuthGuard implements CanActivate {
     }
     const identity = check.identity;
     this.usage.record('instance_key', identity.keyId);
-    const required = this.reflector.getAllAndOverride<RequiredService | undefined>(REQUIRED_SERVICE, [context.getHandler(), context.getClass()]);
-    const service = required === SERVICE_FROM_QUERY ? req.query.service : required;
     if (service !== undefined && service !== '' && !(isServiceName(service) && identity.services.includes(service))) {
       this.outcome('service_not_enabled');
       throw new AppException('SERVICE_NOT_ENABLED');
@@ -76,7 +84,6 @@ export class InstanceAuthGuard implements CanActivate {
     }
     this.outcome('passed');
     req.principal = { kind: 'instance_key', ...identity };
-    return true;
   }
 
   private outcome(outcome: string): void {

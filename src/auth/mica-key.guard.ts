@@ -40,8 +40,16 @@ export class MicaKeyGuard implements CanActivate {
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const res = context.switchToHttp().getResponse<Response>();
+    const http = context.switchToHttp();
+    await this.authenticate(http.getRequest<AuthenticatedRequest>(), http.getResponse<Response>());
+    return true;
+  }
+
+  /**
+   * The whole check, for the guard and for the MiCA health route's handler: sets `req.principal`
+   * and the rate-limit headers, or throws the SPEC §7 answer.
+   */
+  async authenticate(req: AuthenticatedRequest, res: Response): Promise<void> {
     let check: MicaKeyCheck;
     try {
       check = await this.verifier.check(req.headers['x-api-key']);
@@ -68,7 +76,6 @@ export class MicaKeyGuard implements CanActivate {
     }
     this.usage.record('mica_key', check.keyId);
     this.outcome('passed');
-    return true;
   }
 
   private outcome(outcome: string): void {

@@ -29,6 +29,12 @@ export class VerifiedKeyDto {
   @ApiProperty({ enum: SERVICE_NAMES, isArray: true }) services: ServiceName[];
 }
 
+/**
+ * The verify route as Nest declares it: its OpenAPI entry, and the route itself in any Nest app
+ * that imports AuthModule. This service answers it before Nest's router (verify.handler.ts, mounted
+ * by configureApp) with the same check and the same answer, because the platform's every request
+ * passes through it and Nest's per-route machinery costs more than the check.
+ */
 @ApiTags('verification')
 @Controller('auth')
 export class VerifyController {
@@ -44,15 +50,20 @@ export class VerifyController {
   @ApiErrors('VALIDATION_ERROR')
   verify(@Query() query: Record<string, unknown>, @CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) res: Response): VerifiedKeyDto {
     checkVerifyQuery(query);
-    if (principal.kind !== 'instance_key') throw new Error('instance key guard did not run');
-    res.setHeader('X-Trusset-Instance-Ref', principal.instanceRef);
-    res.setHeader('X-Trusset-Key-Id', principal.keyId);
-    return {
-      instanceRef: principal.instanceRef,
-      instanceId: principal.instanceId,
-      keyId: principal.keyId,
-      keyStatus: principal.keyStatus as KeyStatus,
-      services: [...principal.services].sort((a, b) => SERVICE_NAMES.indexOf(a) - SERVICE_NAMES.indexOf(b)),
-    };
+    return verifiedKey(principal, res);
   }
+}
+
+/** The success answer of the verify route, and the identity headers a gateway forwards upstream. */
+export function verifiedKey(principal: Principal | undefined, res: Response): VerifiedKeyDto {
+  if (principal?.kind !== 'instance_key') throw new Error('the instance key check did not run');
+  res.setHeader('X-Trusset-Instance-Ref', principal.instanceRef);
+  res.setHeader('X-Trusset-Key-Id', principal.keyId);
+  return {
+    instanceRef: principal.instanceRef,
+    instanceId: principal.instanceId,
+    keyId: principal.keyId,
+    keyStatus: principal.keyStatus as KeyStatus,
+    services: [...principal.services].sort((a, b) => SERVICE_NAMES.indexOf(a) - SERVICE_NAMES.indexOf(b)),
+  };
 }

@@ -12,7 +12,8 @@ export function accessLog(logger: JsonLogger, metrics: MetricsService): RequestH
     res.on('finish', () => {
       const r = req as RequestWithContext;
       const seconds = Number(process.hrtime.bigint() - r.startedAt) / 1e9;
-      const route = req.route?.path ? `${req.baseUrl ?? ''}${req.route.path}` : 'unmatched';
+      // Routes answered ahead of Nest's router name themselves in res.locals.route.
+      const route = req.route?.path ? `${req.baseUrl ?? ''}${req.route.path}` : ((res.locals.route as string | undefined) ?? 'unmatched');
       metrics.observeRequest(req.method, route, res.statusCode, seconds);
       if (logger.enabled('info')) {
         logger.event('info', 'request', {

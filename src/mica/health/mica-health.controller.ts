@@ -5,6 +5,7 @@ import { ApiEnvelope } from '../../common/http/api-responses';
 import { MicaHealthDto } from './mica-health.dto';
 import { MicaHealthService } from './mica-health.service';
 
+/** Declares the route; this service answers it ahead of Nest's router (mica-health.handler.ts). */
 @ApiTags('MiCA Register data')
 @MicaKeyAuth()
 @Controller('mica/v1')
@@ -15,6 +16,6 @@ export class MicaHealthController {
   @ApiOperation({ summary: 'Whether the MiCA Register API answers, and how much register data it holds' })
   @ApiEnvelope(MicaHealthDto)
   async get(): Promise<MicaHealthDto> {
-    return { status: 'ok', ...(await this.health.registerSummary()), apiVersion: 'v1' };
+    return this.health.report();
   }
 }

@@ -1,0 +1,16 @@
+import type { Request, RequestHandler, Response } from 'express';
+import type { MicaKeyGuard } from '../../auth/mica-key.guard';
+import type { AuthenticatedRequest } from '../../auth/principal';
+import { fastGetRoute } from '../../common/http/fast-route';
+import type { JsonLogger } from '../../common/logging/json-logger';
+import type { MicaHealthService } from './mica-health.service';
+
+export const MICA_HEALTH_PATH = '/api/mica/v1/health';
+
+/** `GET /api/mica/v1/health` ahead of Nest's router: MicaHealthController's guard and answer. */
+export function micaHealthHandler(guard: MicaKeyGuard, health: MicaHealthService, logger: JsonLogger): RequestHandler {
+  return fastGetRoute(MICA_HEALTH_PATH, logger, async (req: Request, res: Response) => {
+    await guard.authenticate(req as AuthenticatedRequest, res);
+    return health.report();
+  });
+}
