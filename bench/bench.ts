@@ -11,6 +11,7 @@ import { cpus, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { Client } from 'pg';
+import { freshDatabase } from './support';
 
 const ROOT = resolve(__dirname, '..');
 const ADMIN_TOKEN = randomBytes(32).toString('hex');
@@ -123,25 +124,6 @@ function row(name: string, m: Measure | string, ratio: string): void {
 
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
 
-async function freshDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  if (process.env.BENCH_DATABASE_URL) return { url: process.env.BENCH_DATABASE_URL, drop: async () => undefined };
-  const name = `trusset_bench_${Date.now()}`;
-  const admin = new Client({ connectionString: SERVER_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = SERVER_URL.replace(/\/[^/]*$/, `/${name}`);
-  return {
-    url,
-    drop: async () => {
-      const c = new Client({ connectionString: SERVER_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
-
 /** Adds `count` keys (revoked, under a filler instance) so lookups run against a table of that size. */
 async function fillKeys(db: Client, total: number): Promise<void> {
   const [{ n }] = (await db.query('SELECT count(*)::int AS n FROM instance_keys')).rows;
@@ -193,7 +175,7 @@ async function propagation(a: Server, b: Server, instanceRef: string): Promise<n
 async function main(): Promise<void> {
   log('building');
   execSync('npx nest build', { cwd: ROOT, stdio: 'inherit' });
-  const database = await freshDatabase();
+  const database = await freshDatabase(SERVER_URL, 'trusset_bench', process.env.BENCH_DATABASE_URL);
   const db = new Client({ connectionString: database.url });
   const servers: Server[] = [];
   try {

@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { Client } from 'pg';
+import { freshDatabase } from './support';
 
 const ROOT = resolve(__dirname, '..');
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 10);
@@ -33,30 +34,6 @@ async function freePort(): Promise<number> {
   const port = (server.address() as { port: number }).port;
   await new Promise((r) => server.close(r));
   return port;
-}
-
-async function database(): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
-  if (process.env.SOAK_DATABASE_URL) {
-    const url = process.env.SOAK_DATABASE_URL;
-    return { url, name: new URL(url).pathname.slice(1), drop: async () => undefined };
-  }
-  const name = `trusset_soak_${Date.now()}`;
-  const c = new Client({ connectionString: SERVER_URL });
-  await c.connect();
-  await c.query(`CREATE DATABASE ${name}`);
-  await c.end();
-  const u = new URL(SERVER_URL);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    name,
-    drop: async () => {
-      const d = new Client({ connectionString: SERVER_URL });
-      await d.connect();
-      await d.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await d.end();
-    },
-  };
 }
 
 async function startService(databaseUrl: string): Promise<{ proc: ChildProcess; url: string }> {
@@ -108,7 +85,7 @@ interface Sample {
 async function main(): Promise<void> {
   log(`building (tsc -p tsconfig.build.json)`);
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
-  const db = await database();
+  const db = await freshDatabase(SERVER_URL, 'trusset_soak', process.env.SOAK_DATABASE_URL);
   const pg = new Client({ connectionString: db.url });
   let service: { proc: ChildProcess; url: string } | undefined;
   try {
