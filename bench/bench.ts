@@ -4,14 +4,14 @@
  * database on the local server that is dropped afterwards), drives them with autocannon and prints
  * one table. A script, not a test: CI does not run it and nothing asserts a timing.
  */
-import { ChildProcess, execSync, spawn } from 'node:child_process';
+import { ChildProcess, execSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { Client } from 'pg';
-import { freshDatabase } from './support';
+import { freshDatabase, startBuiltService } from './support';
 
 const ROOT = resolve(__dirname, '..');
 const ADMIN_TOKEN = randomBytes(32).toString('hex');
@@ -38,47 +38,25 @@ function log(message: string): void {
   process.stderr.write(`[bench] ${message}\n`);
 }
 
-async function startServer(databaseUrl: string, port: number, env: Record<string, string> = {}): Promise<Server> {
-  const proc = spawn(process.execPath, ['dist/src/main.js'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: databaseUrl,
-      ADMIN_TOKEN,
-      LOG_LEVEL: 'warn',
-      RATE_LIMIT_PER_KEY_PER_MINUTE: '1000000000',
-      RATE_LIMIT_KEY_MANAGEMENT_PER_MINUTE: '1000000000',
-      RATE_LIMIT_STRICT_PER_MINUTE: '1000000000',
-      MICA_RATE_LIMIT_PER_MINUTE: '1000000000',
-      MICA_RATE_LIMIT_PER_DAY: '1000000000',
-      DATABASE_POOL_SIZE: '20',
-      ...env,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
+async function startServer(databaseUrl: string, env: Record<string, string> = {}): Promise<Server> {
+  const { proc, url } = await startBuiltService(ROOT, databaseUrl, ADMIN_TOKEN, {
+    RATE_LIMIT_PER_KEY_PER_MINUTE: '1000000000',
+    RATE_LIMIT_KEY_MANAGEMENT_PER_MINUTE: '1000000000',
+    RATE_LIMIT_STRICT_PER_MINUTE: '1000000000',
+    MICA_RATE_LIMIT_PER_MINUTE: '1000000000',
+    MICA_RATE_LIMIT_PER_DAY: '1000000000',
+    DATABASE_POOL_SIZE: '20',
+    ...env,
   });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${url}/api/health/ready`)).ok) break;
-    } catch {
-      /* not listening yet */
-    }
-    if (proc.exitCode !== null) throw new Error(`server on ${port} exited with ${proc.exitCode}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  const server: Server = { url, proc, maxRssMb: 0, sampler: setInterval(() => undefined, 1000) };
-  clearInterval(server.sampler);
-  server.sampler = setInterval(() => {
+  const sample = () => {
     try {
       const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'));
       if (rss) server.maxRssMb = Math.max(server.maxRssMb, Number(rss[1]) / 1024);
     } catch {
       /* process gone */
     }
-  }, 250);
+  };
+  const server: Server = { url, proc, maxRssMb: 0, sampler: setInterval(sample, 250) };
   return server;
 }
 
@@ -179,7 +157,7 @@ async function main(): Promise<void> {
   const db = new Client({ connectionString: database.url });
   const servers: Server[] = [];
   try {
-    const a = await startServer(database.url, 3101);
+    const a = await startServer(database.url);
     servers.push(a);
     await db.connect();
     const created = await api(a, 'POST', '/api/admin/instances', { name: 'bench', services: ['trading'] });
@@ -215,7 +193,7 @@ async function main(): Promise<void> {
     ]);
     row('valid key p99 during the flood vs alone', `${validDuringFlood.p99} ms vs ${validAlone.p99} ms`, ratio(validDuringFlood.p99 || 1, validAlone.p99 || 1));
 
-    const b = await startServer(database.url, 3102, { KEY_CACHE_MAX_ENTRIES: '0' });
+    const b = await startServer(database.url, { KEY_CACHE_MAX_ENTRIES: '0' });
     servers.push(b);
     await run(`${b.url}/api/auth/verify?service=trading`, { 'X-API-Key': key }, { seconds: 3 });
     const ceilingB = await run(`${b.url}/api/health/live`, {});
@@ -233,7 +211,7 @@ async function main(): Promise<void> {
     row('uncached lookup, 1M keys', `${large.ms.toFixed(3)} ms/query; ${Math.round(large1m.rps)} req/s`, `${ratio(large.ms, small.ms)} time; ${ratio(large1m.rps, small1k.rps)} rps`);
     log(`plan at 1M keys: ${large.plan}`);
 
-    const c = await startServer(database.url, 3103);
+    const c = await startServer(database.url);
     servers.push(c);
     const delays = await propagation(a, c, instanceRef);
     row('revocation seen by another replica', `median ${delays[5].toFixed(1)} ms, max ${delays[9].toFixed(1)} ms`, `${(delays[9] / 1000).toFixed(3)} s of 1 s`);

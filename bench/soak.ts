@@ -7,13 +7,12 @@
  * (pg_stat_activity). Prints one table and the first/last/max of each series. A script, not a test:
  * CI does not run it and nothing asserts its numbers.
  */
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { Client } from 'pg';
-import { freshDatabase } from './support';
+import { freshDatabase, startBuiltService } from './support';
 
 const ROOT = resolve(__dirname, '..');
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 10);
@@ -28,42 +27,15 @@ function log(message: string): void {
   process.stderr.write(`[soak] ${message}\n`);
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
-async function startService(databaseUrl: string): Promise<{ proc: ChildProcess; url: string }> {
-  const port = await freePort();
-  const proc = spawn(process.execPath, ['dist/src/main.js'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: databaseUrl,
-      ADMIN_TOKEN,
-      LOG_LEVEL: 'warn',
-      // Limits would turn the mix into 429s; the soak is about the service, not its limiters.
-      RATE_LIMIT_PER_KEY_PER_MINUTE: '0',
-      RATE_LIMIT_KEY_MANAGEMENT_PER_MINUTE: '0',
-      RATE_LIMIT_STRICT_PER_MINUTE: '0',
-      MICA_RATE_LIMIT_PER_MINUTE: '0',
-      MICA_RATE_LIMIT_PER_DAY: '0',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
+function startService(databaseUrl: string): Promise<{ proc: ChildProcess; url: string }> {
+  // Limits would turn the mix into 429s; the soak is about the service, not its limiters.
+  return startBuiltService(ROOT, databaseUrl, ADMIN_TOKEN, {
+    RATE_LIMIT_PER_KEY_PER_MINUTE: '0',
+    RATE_LIMIT_KEY_MANAGEMENT_PER_MINUTE: '0',
+    RATE_LIMIT_STRICT_PER_MINUTE: '0',
+    MICA_RATE_LIMIT_PER_MINUTE: '0',
+    MICA_RATE_LIMIT_PER_DAY: '0',
   });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (proc.exitCode !== null) throw new Error(`service exited with ${proc.exitCode}`);
-    if (await fetch(`${url}/api/health/ready`).then((r) => r.ok, () => false)) return { proc, url };
-    if (i > 300) throw new Error('service not ready within 30 s');
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 async function api(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = admin) {
