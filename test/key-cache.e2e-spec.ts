@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { adminKeys, createInstance } from './support/instance-fixtures';
-import { advanceClock, expectServedFromCache, registerMicaDeveloper } from './support/scale-helpers';
+import { advanceClock, expectServedFromCache, pollUntil, registerMicaDeveloper } from './support/scale-helpers';
 import { startTestApp, TestApp } from './support/test-app';
+import { APP_CONFIG, AppConfig } from '../src/config/app.config';
 import { KeyCheckCache } from '../src/key-cache/key-check.cache';
 
 /** The instance-key lookup of InstanceKeyVerifier: the one query a cache hit must avoid. */
@@ -120,6 +122,32 @@ describe('key-check cache on one replica (SPEC §6: a change stops passing at on
     jest.restoreAllMocks();
     // ... but what it read must not outlive the revoke.
     await verify(inst.key).expect(401);
+  });
+
+  it('answers a burst of cache misses with a few shared lookups, each caller getting its own answer', async () => {
+    const inst = await createInstance(t);
+    const unknown = Array.from({ length: 30 }, () => `trusset_${inst.ref}_${randomBytes(32).toString('hex')}`);
+    // Hold the lookups sent first until every request of the burst has missed the cache and queued,
+    // so how many queries the burst needs does not depend on how fast the requests arrive.
+    const original = t.dataSource.query.bind(t.dataSource);
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const lookups: unknown[][] = [];
+    jest.spyOn(t.dataSource, 'query').mockImplementation((async (sql: string, ...rest: [unknown[]?, never?]) => {
+      if (isKeyLookup(sql)) {
+        lookups.push(rest[0]![0] as unknown[]);
+        await gate;
+      }
+      return original(sql, ...rest);
+    }) as typeof t.dataSource.query);
+    const misses = cache.misses;
+    const answers = Promise.all([inst.key, ...unknown].map((key) => verify(key).then((r) => r.status)));
+    await pollUntil(async () => cache.misses - misses, (n) => n === unknown.length + 1, 10_000);
+    open();
+    expect(await answers).toEqual([200, ...unknown.map(() => 401)]);
+    const config = t.app.get<AppConfig>(APP_CONFIG).cache;
+    expect(lookups.length).toBeLessThanOrEqual(config.lookupConcurrency + Math.ceil(unknown.length / config.lookupBatchSize));
+    expect(lookups.flat()).toHaveLength(unknown.length + 1);
   });
 
   describe('time-driven states are decided on every hit, without eviction', () => {

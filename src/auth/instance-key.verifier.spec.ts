@@ -5,6 +5,7 @@ const later = new Date(now.getTime() + 1000);
 const earlier = new Date(now.getTime() - 1000);
 
 const row = (over: Partial<KeyCheckRow> = {}): KeyCheckRow => ({
+  digest: Buffer.alloc(32),
   key_id: 'k1',
   key_status: 'ACTIVE',
   expires_at: null,

@@ -2,11 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
-import { withDeadline } from '../database/database-errors';
 import type { InstanceStatus } from '../instances/instance.entity';
 import type { ServiceName } from '../instances/services';
 import { parseInstanceKey } from '../instance-keys/instance-key.material';
 import { effectiveStatus, isUsable, KeyStatus, StoredKeyStatus } from '../instance-keys/instance-key.state';
+import { DigestLookupBatcher, digestId } from '../key-cache/digest-lookup.batcher';
 import { KeyCheckCache } from '../key-cache/key-check.cache';
 import { instanceTag, keyTag } from '../key-cache/key-invalidation.service';
 
@@ -22,6 +22,7 @@ export type InstanceKeyCheck = { outcome: 'missing' } | { outcome: 'failed' } | 
 
 /** Everything a key check needs to decide, read in one statement with the database clock. */
 export interface KeyCheckRow {
+  digest: Buffer;
   key_id: string;
   key_status: StoredKeyStatus;
   expires_at: Date | null;
@@ -41,9 +42,10 @@ interface CachedRow {
 
 /**
  * Decides whether a presented instance key is valid, apart from any service: format first (no
- * database work for a string that cannot be a key), then the key-check cache, then ONE indexed
- * lookup by the digest of the whole key, joined to its instance, with now(). Rejects (never passes)
- * when the database cannot answer within AUTH_DECISION_TIMEOUT_MS; callers turn that into AUTH_ERROR.
+ * database work for a string that cannot be a key), then the key-check cache, then an indexed
+ * lookup by the digest of the whole key, joined to its instance, with now(); concurrent misses share
+ * one query (DigestLookupBatcher). Rejects (never passes) when the database cannot answer within
+ * AUTH_DECISION_TIMEOUT_MS; callers turn that into AUTH_ERROR.
  *
  * A cached row is decided again on every hit against the database clock as estimated from the
  * lookup, so expiry, the end of an overlap and the end of a pause need no eviction; changes that
@@ -51,42 +53,51 @@ interface CachedRow {
  */
 @Injectable()
 export class InstanceKeyVerifier {
+  private readonly lookups: DigestLookupBatcher<KeyCheckRow>;
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly cache: KeyCheckCache,
-  ) {}
+  ) {
+    this.lookups = new DigestLookupBatcher((digests) => this.lookup(digests), {
+      maxInFlight: config.cache.lookupConcurrency,
+      maxBatch: config.cache.lookupBatchSize,
+      timeoutMs: config.auth.decisionTimeoutMs,
+      what: 'instance key check',
+    });
+  }
 
   async check(presented: unknown): Promise<InstanceKeyCheck> {
     if (presented === undefined || presented === '') return { outcome: 'missing' };
     const parsed = parseInstanceKey(presented);
     if (!parsed) return { outcome: 'failed' };
-    const cached = this.cache.get<CachedRow | null>('instance', parsed.digest);
+    const cached = this.cache.get<CachedRow>('instance', parsed.digest);
     if (cached === null) return { outcome: 'failed' };
     if (cached) return decide({ ...cached.row, now: new Date(Date.now() + cached.clockOffsetMs) }, parsed.instanceRef);
 
     const epoch = this.cache.epoch;
-    const row = await withDeadline(this.lookup(parsed.digest), this.config.auth.decisionTimeoutMs, 'instance key check');
+    const row = await this.lookups.load(parsed.digest);
     if (row) {
       const entry: CachedRow = { row, clockOffsetMs: row.now.getTime() - Date.now() };
       this.cache.set('instance', parsed.digest, entry, this.config.cache.positiveTtlMs, [keyTag(row.key_id), instanceTag(row.instance_id)], epoch);
     } else {
-      this.cache.set('instance', parsed.digest, null, this.config.cache.negativeTtlMs, [], epoch);
+      this.cache.setUnknown('instance', parsed.digest, this.config.cache.negativeTtlMs, epoch);
     }
     return decide(row, parsed.instanceRef);
   }
 
-  private async lookup(digest: Buffer): Promise<KeyCheckRow | undefined> {
-    const rows: KeyCheckRow[] = await this.dataSource.query(
-      `SELECT k.id AS key_id, k.status AS key_status, k.expires_at, k.paused_until,
-              i.id AS instance_id, i.ref AS instance_ref, i.status AS instance_status, i.services, now() AS now
-         FROM instance_keys k JOIN instances i ON i.id = k.instance_id
-        WHERE k.key_digest = $1`,
-      [digest],
-    );
-    return rows[0];
+  private async lookup(digests: Buffer[]): Promise<Map<string, KeyCheckRow>> {
+    const rows: KeyCheckRow[] = await this.dataSource.query(INSTANCE_KEY_LOOKUP, [digests]);
+    return new Map(rows.map((row) => [digestId(row.digest), row]));
   }
 }
+
+/** The key check's one query: an index scan on instance_keys' unique digest, joined by primary key. */
+export const INSTANCE_KEY_LOOKUP = `SELECT k.key_digest AS digest, k.id AS key_id, k.status AS key_status, k.expires_at, k.paused_until,
+        i.id AS instance_id, i.ref AS instance_ref, i.status AS instance_status, i.services, now() AS now
+   FROM instance_keys k JOIN instances i ON i.id = k.instance_id
+  WHERE k.key_digest = ANY($1::bytea[])`;
 
 /** The decision on a looked-up row; pure, so a cached row can be re-decided against a later clock. */
 export function decide(row: KeyCheckRow | undefined, presentedRef: string): InstanceKeyCheck {

@@ -49,8 +49,12 @@ export interface AppConfig {
   redisUrl?: string;
   cache: {
     maxEntries: number;
+    maxUnknownEntries: number;
     positiveTtlMs: number;
     negativeTtlMs: number;
+    /** Lookup queries one verifier may have in flight; lookups arriving meanwhile share the next. */
+    lookupConcurrency: number;
+    lookupBatchSize: number;
   };
   usage: {
     flushIntervalMs: number;
@@ -180,8 +184,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     cache: {
       maxEntries: int(env, 'KEY_CACHE_MAX_ENTRIES', 100_000, 0, 10_000_000),
+      maxUnknownEntries: int(env, 'KEY_CACHE_MAX_UNKNOWN_ENTRIES', 10_000, 0, 10_000_000),
       positiveTtlMs: int(env, 'KEY_CACHE_TTL_MS', 60_000, 0, 3_600_000),
       negativeTtlMs: int(env, 'KEY_CACHE_NEGATIVE_TTL_MS', 5_000, 0, 600_000),
+      lookupConcurrency: int(env, 'KEY_LOOKUP_CONCURRENCY', 2, 1, 200),
+      lookupBatchSize: int(env, 'KEY_LOOKUP_BATCH_SIZE', 100, 1, 1000),
     },
     usage: {
       flushIntervalMs: int(env, 'USAGE_FLUSH_INTERVAL_MS', 10_000, 100, 3_600_000),

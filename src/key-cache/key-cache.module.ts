@@ -6,7 +6,7 @@ import { KeyInvalidationService } from './key-invalidation.service';
 @Global()
 @Module({
   providers: [
-    { provide: KeyCheckCache, inject: [APP_CONFIG], useFactory: (config: AppConfig) => new KeyCheckCache({ maxEntries: config.cache.maxEntries }) },
+    { provide: KeyCheckCache, inject: [APP_CONFIG], useFactory: (config: AppConfig) => new KeyCheckCache({ maxEntries: config.cache.maxEntries, maxUnknownEntries: config.cache.maxUnknownEntries }) },
     KeyInvalidationService,
   ],
   exports: [KeyCheckCache, KeyInvalidationService],
