@@ -1,12 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { adminKeys, createInstance } from './support/instance-fixtures';
-import { advanceClock, expectServedFromCache, pollUntil, registerMicaDeveloper } from './support/scale-helpers';
+import { advanceClock, expectServedFromCache, holdKeyLookups, isInstanceKeyLookup, pollUntil, registerMicaDeveloper } from './support/scale-helpers';
 import { startTestApp, TestApp } from './support/test-app';
 import { APP_CONFIG, AppConfig } from '../src/config/app.config';
 import { KeyCheckCache } from '../src/key-cache/key-check.cache';
 
-/** The instance-key lookup of InstanceKeyVerifier: the one query a cache hit must avoid. */
-const isKeyLookup = (sql: unknown) => typeof sql === 'string' && /FROM instance_keys k JOIN instances i/.test(sql);
 
 describe('key-check cache on one replica (SPEC §6: a change stops passing at once on the replica that made it)', () => {
   let t: TestApp;
@@ -39,7 +37,7 @@ describe('key-check cache on one replica (SPEC §6: a change stops passing at on
     const res = await verify(inst.key, 'trading').expect(200);
     expect(res.body.data).toMatchObject({ keyId: inst.keyId, keyStatus: 'ACTIVE', services: ['trading'] });
     expect(cache.hits).toBe(hits + 1);
-    expect(query.mock.calls.filter(([sql]) => isKeyLookup(sql))).toHaveLength(0);
+    expect(query.mock.calls.filter(([sql]) => isInstanceKeyLookup(sql))).toHaveLength(0);
   });
 
   it('refuses a revoked key on the very next request after a cached success', async () => {
@@ -99,24 +97,11 @@ describe('key-check cache on one replica (SPEC §6: a change stops passing at on
     const inst = await createInstance(t);
     // Hold the lookup's answer (already read from the database) until the revoke has committed, the
     // window in which a cache without an epoch would store a success that is no longer true.
-    const original = t.dataSource.query.bind(t.dataSource);
-    let readDone!: () => void;
-    const read = new Promise<void>((r) => (readDone = r));
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    jest.spyOn(t.dataSource, 'query').mockImplementation((async (sql: string, ...rest: [unknown[]?, never?]) => {
-      // Every argument passes through: a transaction's queries carry its query runner as the third.
-      const rows = await original(sql, ...rest);
-      if (isKeyLookup(sql)) {
-        readDone();
-        await held;
-      }
-      return rows;
-    }) as typeof t.dataSource.query);
+    const lookup = holdKeyLookups(t, 'after-read');
     const racing = verify(inst.key).then((r) => r.status);
-    await read;
+    await lookup.reached;
     await t.http().post(adminKeys(inst.ref, `/${inst.keyId}/revoke`)).set(t.admin).expect(200);
-    release();
+    lookup.release();
     // The racing request began before the revoke, so either answer is correct for it ...
     expect([200, 401]).toContain(await racing);
     jest.restoreAllMocks();
@@ -129,25 +114,15 @@ describe('key-check cache on one replica (SPEC §6: a change stops passing at on
     const unknown = Array.from({ length: 30 }, () => `trusset_${inst.ref}_${randomBytes(32).toString('hex')}`);
     // Hold the lookups sent first until every request of the burst has missed the cache and queued,
     // so how many queries the burst needs does not depend on how fast the requests arrive.
-    const original = t.dataSource.query.bind(t.dataSource);
-    let open!: () => void;
-    const gate = new Promise<void>((r) => (open = r));
-    const lookups: unknown[][] = [];
-    jest.spyOn(t.dataSource, 'query').mockImplementation((async (sql: string, ...rest: [unknown[]?, never?]) => {
-      if (isKeyLookup(sql)) {
-        lookups.push(rest[0]![0] as unknown[]);
-        await gate;
-      }
-      return original(sql, ...rest);
-    }) as typeof t.dataSource.query);
+    const lookups = holdKeyLookups(t, 'before-read');
     const misses = cache.misses;
     const answers = Promise.all([inst.key, ...unknown].map((key) => verify(key).then((r) => r.status)));
     await pollUntil(async () => cache.misses - misses, (n) => n === unknown.length + 1, 10_000);
-    open();
+    lookups.release();
     expect(await answers).toEqual([200, ...unknown.map(() => 401)]);
     const config = t.app.get<AppConfig>(APP_CONFIG).cache;
-    expect(lookups.length).toBeLessThanOrEqual(config.lookupConcurrency + Math.ceil(unknown.length / config.lookupBatchSize));
-    expect(lookups.flat()).toHaveLength(unknown.length + 1);
+    expect(lookups.digests.length).toBeLessThanOrEqual(config.lookupConcurrency + Math.ceil(unknown.length / config.lookupBatchSize));
+    expect(lookups.digests.flat()).toHaveLength(unknown.length + 1);
   });
 
   describe('time-driven states are decided on every hit, without eviction', () => {
@@ -161,7 +136,7 @@ describe('key-check cache on one replica (SPEC §6: a change stops passing at on
       advanceClock(5_000);
       expect((await verify(key.key).expect(401)).body.error.code).toBe('AUTH_FAILED');
       expect(cache.hits).toBe(hits + 1);
-      expect(query.mock.calls.filter(([sql]) => isKeyLookup(sql))).toHaveLength(0);
+      expect(query.mock.calls.filter(([sql]) => isInstanceKeyLookup(sql))).toHaveLength(0);
     });
 
     it('refuses a cached old key once its rotation overlap ends, while its successor passes', async () => {
@@ -173,7 +148,7 @@ describe('key-check cache on one replica (SPEC §6: a change stops passing at on
       const query = jest.spyOn(t.dataSource, 'query');
       advanceClock(5_000);
       await verify(inst.key).expect(401);
-      expect(query.mock.calls.filter(([sql]) => isKeyLookup(sql))).toHaveLength(0);
+      expect(query.mock.calls.filter(([sql]) => isInstanceKeyLookup(sql))).toHaveLength(0);
       await verify(successor.key).expect(200);
     });
 
@@ -185,7 +160,7 @@ describe('key-check cache on one replica (SPEC §6: a change stops passing at on
       const query = jest.spyOn(t.dataSource, 'query');
       advanceClock(5_000);
       expect((await verify(inst.key).expect(200)).body.data.keyStatus).toBe('ACTIVE');
-      expect(query.mock.calls.filter(([sql]) => isKeyLookup(sql))).toHaveLength(0);
+      expect(query.mock.calls.filter(([sql]) => isInstanceKeyLookup(sql))).toHaveLength(0);
     });
   });
 

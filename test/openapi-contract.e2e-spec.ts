@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
 import { envelopeProblem, leakIn } from './support/envelope-checks';
 import { createInstance, TestInstance } from './support/instance-fixtures';
-import { startTestApp, TestApp } from './support/test-app';
+import { LIMITS_OUT_OF_REACH, startTestApp, TestApp } from './support/test-app';
 
 /*
  * Contract fuzzing from the service's own OpenAPI document: every operation it lists is called with
@@ -40,14 +40,7 @@ describe('OpenAPI contract', () => {
   const answers: Array<{ label: string; res: Response }> = [];
 
   beforeAll(async () => {
-    t = await startTestApp({
-      // Limits are proven elsewhere; here they would only turn answers into 429s.
-      RATE_LIMIT_STRICT_PER_MINUTE: '1000000',
-      RATE_LIMIT_PER_KEY_PER_MINUTE: '1000000',
-      RATE_LIMIT_KEY_MANAGEMENT_PER_MINUTE: '1000000',
-      MICA_RATE_LIMIT_PER_MINUTE: '1000000',
-      MICA_RATE_LIMIT_PER_DAY: '1000000',
-    });
+    t = await startTestApp(LIMITS_OUT_OF_REACH);
     doc = (await t.http().get('/api/docs-json').expect(200)).body;
     admin = await createInstance(t, ['trading']);
     selfService = await createInstance(t, ['trading']);

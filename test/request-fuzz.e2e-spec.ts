@@ -4,7 +4,7 @@ import { INSTANCE_KEY_FORMAT } from '../src/instance-keys/instance-key.material'
 import { MANAGEMENT_TOKEN_FORMAT, MICA_KEY_FORMAT } from '../src/mica/accounts/mica-credentials';
 import { envelopeProblem } from './support/envelope-checks';
 import { adminKeys, createInstance, TestInstance } from './support/instance-fixtures';
-import { startTestApp, TEST_ADMIN_TOKEN, TestApp } from './support/test-app';
+import { LIMITS_OUT_OF_REACH, startTestApp, TEST_ADMIN_TOKEN, TestApp } from './support/test-app';
 
 /*
  * Property-based fuzzing of every request DTO through the real HTTP pipeline: arbitrary JSON bodies
@@ -52,13 +52,7 @@ describe('request fuzzing', () => {
   let routes: Route[];
 
   beforeAll(async () => {
-    t = await startTestApp({
-      RATE_LIMIT_STRICT_PER_MINUTE: '1000000',
-      RATE_LIMIT_PER_KEY_PER_MINUTE: '1000000',
-      RATE_LIMIT_KEY_MANAGEMENT_PER_MINUTE: '1000000',
-      MICA_RATE_LIMIT_PER_MINUTE: '1000000',
-      MICA_RATE_LIMIT_PER_DAY: '1000000',
-    });
+    t = await startTestApp(LIMITS_OUT_OF_REACH);
     inst = await createInstance(t, ['trading']);
     adminTarget = await createInstance(t, ['trading']);
     selfTarget = (await t.http().post('/api/keys').set('X-API-Key', inst.key).send({ name: 'target' }).expect(201)).body.data.id;

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInstance } from './support/instance-fixtures';
+import { holdKeyLookups } from './support/scale-helpers';
 import { onPostgresServer, startTestApp, TestApp } from './support/test-app';
 import { UsageTracker } from '../src/usage/usage.tracker';
 
@@ -57,26 +58,15 @@ describe('key usage counters', () => {
 
     // Hold the request inside its key lookup until shutdown has begun, as a request arriving just
     // before SIGTERM would be; it is let go the moment the tracker's shutdown hook is called.
-    const original = t.dataSource.query.bind(t.dataSource);
-    let inFlight!: () => void;
-    const started = new Promise<void>((r) => (inFlight = r));
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    jest.spyOn(t.dataSource, 'query').mockImplementation((async (sql: string, ...rest: [unknown[]?, never?]) => {
-      if (/FROM instance_keys k JOIN instances i/.test(sql)) {
-        inFlight();
-        await held;
-      }
-      return original(sql, ...rest);
-    }) as typeof t.dataSource.query);
+    const lookup = holdKeyLookups(t, 'before-read');
     const beforeShutdown = tracker.beforeApplicationShutdown.bind(tracker);
     jest.spyOn(tracker, 'beforeApplicationShutdown').mockImplementation(() => {
-      release();
+      lookup.release();
       return beforeShutdown();
     });
 
     const request = t.http().get('/api/auth/verify').set('X-API-Key', inst.key).then((r) => r.status);
-    await started;
+    await lookup.reached;
     await t.close();
     expect(await request).toBe(200);
 

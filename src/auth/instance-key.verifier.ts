@@ -6,7 +6,7 @@ import type { InstanceStatus } from '../instances/instance.entity';
 import type { ServiceName } from '../instances/services';
 import { parseInstanceKey } from '../instance-keys/instance-key.material';
 import { effectiveStatus, isUsable, KeyStatus, StoredKeyStatus } from '../instance-keys/instance-key.state';
-import { DigestLookupBatcher, digestId } from '../key-cache/digest-lookup.batcher';
+import { DigestLookupBatcher, digestId, keyLookupOptions } from '../key-cache/digest-lookup.batcher';
 import { KeyCheckCache } from '../key-cache/key-check.cache';
 import { instanceTag, keyTag } from '../key-cache/key-invalidation.service';
 
@@ -60,12 +60,7 @@ export class InstanceKeyVerifier {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly cache: KeyCheckCache,
   ) {
-    this.lookups = new DigestLookupBatcher((digests) => this.lookup(digests), {
-      maxInFlight: config.cache.lookupConcurrency,
-      maxBatch: config.cache.lookupBatchSize,
-      timeoutMs: config.auth.decisionTimeoutMs,
-      what: 'instance key check',
-    });
+    this.lookups = new DigestLookupBatcher((digests) => this.lookup(digests), keyLookupOptions(config, 'instance key check'));
   }
 
   async check(presented: unknown): Promise<InstanceKeyCheck> {

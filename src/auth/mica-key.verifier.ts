@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { sha256 } from '../common/crypto/secrets';
 import { MICA_KEY_FORMAT, MICA_KEY_PREFIX } from '../mica/accounts/mica-credentials';
-import { DigestLookupBatcher, digestId } from '../key-cache/digest-lookup.batcher';
+import { DigestLookupBatcher, digestId, keyLookupOptions } from '../key-cache/digest-lookup.batcher';
 import { KeyCheckCache } from '../key-cache/key-check.cache';
 import { developerTag, keyTag } from '../key-cache/key-invalidation.service';
 
@@ -36,12 +36,7 @@ export class MicaKeyVerifier {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly cache: KeyCheckCache,
   ) {
-    this.lookups = new DigestLookupBatcher((digests) => this.lookup(digests), {
-      maxInFlight: config.cache.lookupConcurrency,
-      maxBatch: config.cache.lookupBatchSize,
-      timeoutMs: config.auth.decisionTimeoutMs,
-      what: 'mica key check',
-    });
+    this.lookups = new DigestLookupBatcher((digests) => this.lookup(digests), keyLookupOptions(config, 'mica key check'));
   }
 
   async check(presented: unknown): Promise<MicaKeyCheck> {

@@ -7,7 +7,7 @@ import { Page } from '../common/http/page';
 import { InstanceRefPipe } from '../instances/instance-ref.pipe';
 import { CreateKeyDto, DeletedKeyDto, InstanceKeyDto, IssuedKeyDto, ListKeysQueryDto, PauseKeyDto, RotateKeyDto } from './instance-key.dto';
 import { InstanceKeysService } from './instance-keys.service';
-import { KeyIdPipe } from './key-id.pipe';
+import { KeyIdPipe } from '../common/http/key-id.pipe';
 import { NoBody } from '../common/http/no-body';
 
 const RefParam = () => ApiParam({ name: 'instanceRef', example: 'aB3dE5fG', description: '8 alphanumeric characters' });

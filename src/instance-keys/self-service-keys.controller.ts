@@ -9,7 +9,7 @@ import { Page } from '../common/http/page';
 import { PaginationQueryDto } from '../common/http/pagination.dto';
 import { CreateKeyDto, DeletedKeyDto, InstanceKeyDto, IssuedKeyDto, ListKeysQueryDto, PauseKeyDto, RotateKeyDto } from './instance-key.dto';
 import { InstanceKeysService, KeyScope } from './instance-keys.service';
-import { KeyIdPipe } from './key-id.pipe';
+import { KeyIdPipe } from '../common/http/key-id.pipe';
 import { KeyManagementLimitGuard } from './key-management.limit.guard';
 import { NoBody } from '../common/http/no-body';
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { INSTANCE_KEY_LOOKUP } from '../../src/auth/instance-key.verifier';
 import type { TestApp } from './test-app';
 
 /**
@@ -63,4 +64,36 @@ export async function expectServedFromCache(
     0,
   );
   expect(last).toEqual({ status, hit: true });
+}
+
+/** The query InstanceKeyVerifier sends on a cache miss: what a cache hit must avoid. */
+export const isInstanceKeyLookup = (sql: unknown): boolean => sql === INSTANCE_KEY_LOOKUP;
+
+/**
+ * Holds every instance-key lookup of `t` until `release()`, either before the query runs or after it
+ * has read its rows; `reached` resolves at the first one, and `digests` records what each asked for.
+ * Every argument passes through, since a transaction's queries carry their query runner as the third.
+ * Restored by jest.restoreAllMocks().
+ */
+export function holdKeyLookups(t: TestApp, when: 'before-read' | 'after-read') {
+  const original = t.dataSource.query.bind(t.dataSource);
+  let reachedNow!: () => void;
+  const reached = new Promise<void>((r) => (reachedNow = r));
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const digests: unknown[][] = [];
+  jest.spyOn(t.dataSource, 'query').mockImplementation((async (sql: string, ...rest: [unknown[]?, never?]) => {
+    if (!isInstanceKeyLookup(sql)) return original(sql, ...rest);
+    digests.push(rest[0]![0] as unknown[]);
+    if (when === 'before-read') {
+      reachedNow();
+      await gate;
+      return original(sql, ...rest);
+    }
+    const rows = await original(sql, ...rest);
+    reachedNow();
+    await gate;
+    return rows;
+  }) as typeof t.dataSource.query);
+  return { reached, release, digests };
 }

@@ -22,6 +22,15 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/** Every rate limit set out of reach, for suites whose subject is not a limit (limits would only turn answers into 429s). */
+export const LIMITS_OUT_OF_REACH: Record<string, string> = {
+  RATE_LIMIT_STRICT_PER_MINUTE: '1000000',
+  RATE_LIMIT_PER_KEY_PER_MINUTE: '1000000',
+  RATE_LIMIT_KEY_MANAGEMENT_PER_MINUTE: '1000000',
+  MICA_RATE_LIMIT_PER_MINUTE: '1000000',
+  MICA_RATE_LIMIT_PER_DAY: '1000000',
+};
+
 /** True when the suite runs against a PostgreSQL server (TEST_DATABASE_URL) rather than embedded PGlite. */
 export const onPostgresServer = !!process.env.TEST_DATABASE_URL;
 

@@ -17,7 +17,7 @@ import {
   RegistrationDto,
 } from './mica-account.dto';
 import { MicaAccountsService } from './mica-accounts.service';
-import { MicaKeyIdPipe } from './mica-key-id.pipe';
+import { KeyIdPipe } from '../../common/http/key-id.pipe';
 import { RegistrationLimitGuard } from './registration-limit.guard';
 import { NoBody } from '../../common/http/no-body';
 
@@ -69,7 +69,7 @@ export class MicaDeveloperController {
   @ApiOperation({ summary: 'Replace a key with a new one; the old key is revoked at once' })
   @ApiEnvelope(MicaKeyCreatedDto, { status: 201 })
   @ApiErrors('NOT_FOUND', 'KEY_NOT_ACTIVE')
-  rotateKey(@CurrentDeveloperId() developerId: string, @Param('keyId', MicaKeyIdPipe) keyId: string, @CurrentActor() actor: Actor): Promise<MicaKeyCreatedDto> {
+  rotateKey(@CurrentDeveloperId() developerId: string, @Param('keyId', KeyIdPipe) keyId: string, @CurrentActor() actor: Actor): Promise<MicaKeyCreatedDto> {
     return this.accounts.rotateKey(developerId, keyId, actor);
   }
 
@@ -79,7 +79,7 @@ export class MicaDeveloperController {
   @ApiOperation({ summary: 'Revoke a key at once (the record stays, listed as inactive)' })
   @ApiEnvelope(MicaKeyDto)
   @ApiErrors('NOT_FOUND', 'ALREADY_REVOKED')
-  revokeKey(@CurrentDeveloperId() developerId: string, @Param('keyId', MicaKeyIdPipe) keyId: string, @CurrentActor() actor: Actor): Promise<MicaKeyDto> {
+  revokeKey(@CurrentDeveloperId() developerId: string, @Param('keyId', KeyIdPipe) keyId: string, @CurrentActor() actor: Actor): Promise<MicaKeyDto> {
     return this.accounts.revokeKey(developerId, keyId, actor);
   }
 
