@@ -1,6 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { AuditEvent } from './audit-event.entity';
 
+/** The actor of an event done with an operator token (SPEC §20): the token's id and its name. */
+export interface OperatorActorDto {
+  type: 'operator';
+  id: string;
+  name: string;
+}
+
 export class AuditEventDto {
   @ApiProperty({ format: 'uuid' })
   id: string;
@@ -8,10 +15,22 @@ export class AuditEventDto {
   @ApiProperty({ example: '2026-11-27T10:00:00.000Z' })
   at: string;
 
-  @ApiProperty({ description: '`admin`, an instance key id, a developer id, or `anonymous` for failed attempts.', example: 'admin' })
-  actor: string;
+  @ApiProperty({
+    description:
+      '`admin` (ADMIN_TOKEN), an instance key id, a developer id, or `anonymous` for failed attempts; for an operator token the object `{type: "operator", id, name}`.',
+    oneOf: [
+      { type: 'string' },
+      {
+        type: 'object',
+        required: ['type', 'id', 'name'],
+        properties: { type: { type: 'string', enum: ['operator'] }, id: { type: 'string', format: 'uuid' }, name: { type: 'string' } },
+      },
+    ],
+    example: 'admin',
+  })
+  actor: string | OperatorActorDto;
 
-  @ApiProperty({ enum: ['admin', 'instance_key', 'developer', 'anonymous', 'system'] })
+  @ApiProperty({ enum: ['admin', 'operator', 'instance_key', 'developer', 'anonymous', 'system'] })
   actorType: string;
 
   @ApiProperty({ example: 'key.rotated' })
@@ -33,7 +52,7 @@ export class AuditEventDto {
     return {
       id: e.id,
       at: e.at.toISOString(),
-      actor: e.actorType === 'admin' ? 'admin' : (e.actorId ?? e.actorType),
+      actor: actorOfEvent(e),
       actorType: e.actorType,
       action: e.action,
       target: e.targetType && e.targetId ? { type: e.targetType, id: e.targetId } : null,
@@ -42,4 +61,19 @@ export class AuditEventDto {
       details: e.details,
     };
   }
+
+  /**
+   * The event as a tenant (an instance, a developer) reads its own trail: who acted (kind and id),
+   * but never an operator's address or request id (SPEC §8).
+   */
+  static forTenant(e: AuditEvent): AuditEventDto {
+    const dto = AuditEventDto.from(e);
+    return e.actorType === 'admin' || e.actorType === 'operator' ? { ...dto, ip: null, requestId: null } : dto;
+  }
+}
+
+function actorOfEvent(e: AuditEvent): string | OperatorActorDto {
+  if (e.actorType === 'admin') return 'admin';
+  if (e.actorType === 'operator' && e.actorId) return { type: 'operator', id: e.actorId, name: e.actorName ?? '' };
+  return e.actorId ?? e.actorType;
 }

@@ -1,6 +1,6 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
-export type ActorType = 'admin' | 'instance_key' | 'developer' | 'anonymous' | 'system';
+export type ActorType = 'admin' | 'operator' | 'instance_key' | 'developer' | 'anonymous' | 'system';
 
 @Entity({ name: 'audit_events' })
 export class AuditEvent {
@@ -15,6 +15,10 @@ export class AuditEvent {
 
   @Column({ name: 'actor_id', type: 'varchar', length: 64, nullable: true })
   actorId: string | null;
+
+  /** The operator token's name when `actorType` is `operator`. */
+  @Column({ name: 'actor_name', type: 'varchar', length: 100, nullable: true })
+  actorName: string | null;
 
   @Column({ type: 'varchar', length: 64 })
   action: string;

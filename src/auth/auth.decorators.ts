@@ -1,21 +1,63 @@
-import { applyDecorators, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiResponse, ApiSecurity } from '@nestjs/swagger';
+import { applyDecorators, SetMetadata, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiExtension, ApiResponse, ApiSecurity, DECORATORS } from '@nestjs/swagger';
 import { ErrorResponseDto } from '../common/http/api-responses';
+import type { OperatorScope } from '../operator-tokens/operator-token.scopes';
 import { AdminAuthGuard } from './admin-auth.guard';
+import { ADMIN_SCOPE_EXTENSION, ADMIN_SCOPE_METADATA, AdminScopeDeclaration, scopeSentence } from './admin-scope';
 import { InstanceAuthGuard } from './instance-auth.guard';
 import { ManagementTokenGuard } from './management-token.guard';
 import { MicaKeyGuard } from './mica-key.guard';
 
 export const ADMIN_SECURITY = 'admin-token';
 
-/** Opt-in admin authentication: the guard, and its security scheme and failures in the OpenAPI document. */
+/**
+ * Opt-in admin authentication (ADMIN_TOKEN or an operator token): the guard, and its security scheme
+ * and failures in the OpenAPI document. Every route under it declares its scope with `@AdminScope`;
+ * a route that declares none is refused to every operator token (only ADMIN_TOKEN passes).
+ */
 export function AdminAuth(): MethodDecorator & ClassDecorator {
   return applyDecorators(
     UseGuards(AdminAuthGuard),
     ApiBearerAuth(ADMIN_SECURITY),
-    ApiResponse({ status: 401, type: ErrorResponseDto, description: '`UNAUTHORIZED` (no bearer token) or `INVALID_TOKEN`.' }),
+    ApiResponse({ status: 401, type: ErrorResponseDto, description: '`UNAUTHORIZED` (no bearer token) or `INVALID_TOKEN` (wrong, revoked or expired).' }),
     ApiResponse({ status: 429, type: ErrorResponseDto, description: '`RATE_LIMIT_EXCEEDED`: too many failed attempts from this address.' }),
+    ApiResponse({ status: 500, type: ErrorResponseDto, description: '`AUTH_ERROR`: an operator token could not be checked in time.' }),
   );
+}
+
+/**
+ * The scope an admin route needs (SPEC §20), in one place: AdminAuthGuard refuses an operator token
+ * without it (403 `INSUFFICIENT_SCOPE` naming it), and the OpenAPI operation gets the sentence in its
+ * description, the `x-required-scope` extension and the 403. `allInstances`: the route reaches
+ * beyond any one instance (creating an instance, deployment-wide trails), so a token restricted to
+ * instances is refused too. Routes with an `instanceRef` path parameter are restricted to the
+ * token's instances by the guard (others 404); lists use `@VisibleInstances()`.
+ *
+ * Write it on the method, above `@ApiOperation` (decorators apply bottom-up, so it then adds to the
+ * description that `@ApiOperation` wrote instead of being overwritten by it).
+ */
+export function AdminScope(scope: OperatorScope, options: { allInstances?: boolean } = {}): MethodDecorator {
+  const declaration: AdminScopeDeclaration = { scope, allInstances: options.allInstances ?? false };
+  return applyDecorators(
+    SetMetadata(ADMIN_SCOPE_METADATA, declaration),
+    ApiExtension(ADMIN_SCOPE_EXTENSION, scope),
+    ApiResponse({
+      status: 403,
+      type: ErrorResponseDto,
+      description: `\`INSUFFICIENT_SCOPE\`: the operator token lacks \`${scope}\`${declaration.allInstances ? ' or is restricted to instances' : ''}.`,
+    }),
+    describeScope(scopeSentence(declaration)),
+  );
+}
+
+/** Appends the scope sentence to the operation's OpenAPI description, keeping what `@ApiOperation` wrote. */
+function describeScope(sentence: string): MethodDecorator {
+  return (_target, _key, descriptor: PropertyDescriptor) => {
+    const operation = (Reflect.getMetadata(DECORATORS.API_OPERATION, descriptor.value) ?? {}) as { description?: string };
+    const description = operation.description ? `${operation.description}\n\n${sentence}` : sentence;
+    Reflect.defineMetadata(DECORATORS.API_OPERATION, { ...operation, description }, descriptor.value);
+    return descriptor;
+  };
 }
 
 export const MICA_KEY_SECURITY = 'mica-key';

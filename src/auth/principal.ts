@@ -2,9 +2,12 @@ import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
 import type { ActorType } from '../audit/audit-event.entity';
 import type { ServiceName } from '../instances/services';
+import type { OperatorScope } from '../operator-tokens/operator-token.scopes';
 
 export type Principal =
   | { kind: 'admin' }
+  /** An operator token (SPEC §20); `instanceRefs` null means every instance. */
+  | { kind: 'operator'; tokenId: string; name: string; scopes: OperatorScope[]; instanceRefs: string[] | null; expiresAt: Date | null }
   | { kind: 'instance_key'; keyId: string; instanceId: string; instanceRef: string; services: ServiceName[]; keyStatus: string }
   | { kind: 'developer'; developerId: string }
   | { kind: 'mica_key'; keyId: string; developerId: string };
@@ -13,6 +16,8 @@ export type Principal =
 export interface Actor {
   type: ActorType;
   id: string | null;
+  /** The operator token's name, for `type: 'operator'`. */
+  name?: string;
   ip: string | null;
   requestId: string | null;
 }
@@ -25,6 +30,8 @@ export function actorOf(req: AuthenticatedRequest): Actor {
   switch (p?.kind) {
     case 'admin':
       return { type: 'admin', id: null, ...base };
+    case 'operator':
+      return { type: 'operator', id: p.tokenId, name: p.name, ...base };
     case 'instance_key':
       return { type: 'instance_key', id: p.keyId, ...base };
     case 'developer':
@@ -44,4 +51,14 @@ export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: Execution
 /** The caller as an audit actor (principal, client address, request id). */
 export const CurrentActor = createParamDecorator((_: unknown, ctx: ExecutionContext) => {
   return actorOf(ctx.switchToHttp().getRequest<AuthenticatedRequest>());
+});
+
+/** The instances an admin caller may see: null for every instance (ADMIN_TOKEN, unrestricted tokens). */
+export function visibleInstanceRefs(p: Principal | undefined): string[] | null {
+  return p?.kind === 'operator' ? p.instanceRefs : null;
+}
+
+/** The instances the caller may see, for a list to hold only those. */
+export const VisibleInstances = createParamDecorator((_: unknown, ctx: ExecutionContext) => {
+  return visibleInstanceRefs(ctx.switchToHttp().getRequest<AuthenticatedRequest>().principal);
 });

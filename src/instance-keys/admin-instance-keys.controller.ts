@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { AdminAuth } from '../auth/auth.decorators';
+import { AdminAuth, AdminScope } from '../auth/auth.decorators';
 import { Actor, CurrentActor } from '../auth/principal';
 import { ApiEnvelope, ApiErrors } from '../common/http/api-responses';
 import { Page } from '../common/http/page';
@@ -21,6 +21,7 @@ export class AdminInstanceKeysController {
   constructor(private readonly keys: InstanceKeysService) {}
 
   @Get()
+  @AdminScope('keys:read')
   @ApiOperation({ summary: "List an instance's keys, newest first" })
   @ApiEnvelope(InstanceKeyDto, { list: true })
   @ApiErrors('VALIDATION_ERROR', 'NOT_FOUND')
@@ -30,6 +31,7 @@ export class AdminInstanceKeysController {
 
   @Post()
   @Header('Cache-Control', 'no-store')
+  @AdminScope('keys:write')
   @ApiOperation({ summary: 'Create a key (the plaintext is in this response only)' })
   @ApiEnvelope(IssuedKeyDto, { status: 201 })
   @ApiErrors('VALIDATION_ERROR', 'NOT_FOUND', 'KEY_LIMIT_REACHED', 'INSTANCE_ARCHIVED', 'UNSUPPORTED_MEDIA_TYPE')
@@ -39,6 +41,7 @@ export class AdminInstanceKeysController {
 
   @Get(':keyId')
   @KeyParam()
+  @AdminScope('keys:read')
   @ApiOperation({ summary: 'Get one key' })
   @ApiEnvelope(InstanceKeyDto)
   @ApiErrors('NOT_FOUND')
@@ -49,6 +52,7 @@ export class AdminInstanceKeysController {
   @Post(':keyId/rotate')
   @KeyParam()
   @Header('Cache-Control', 'no-store')
+  @AdminScope('keys:write')
   @ApiOperation({ summary: 'Rotate an ACTIVE key: a new key replaces it, the old one stays valid for the overlap' })
   @ApiEnvelope(IssuedKeyDto, { status: 201 })
   @ApiErrors('VALIDATION_ERROR', 'NOT_FOUND', 'KEY_NOT_ACTIVE', 'INSTANCE_ARCHIVED')
@@ -64,6 +68,7 @@ export class AdminInstanceKeysController {
   @Post(':keyId/pause')
   @HttpCode(200)
   @KeyParam()
+  @AdminScope('keys:write')
   @ApiOperation({ summary: 'Pause a key until a time in the future (valid again by itself afterwards)' })
   @ApiEnvelope(InstanceKeyDto)
   @ApiErrors('VALIDATION_ERROR', 'NOT_FOUND', 'KEY_NOT_ACTIVE')
@@ -80,6 +85,7 @@ export class AdminInstanceKeysController {
   @NoBody()
   @HttpCode(200)
   @KeyParam()
+  @AdminScope('keys:write')
   @ApiOperation({ summary: 'End a pause early' })
   @ApiEnvelope(InstanceKeyDto)
   @ApiErrors('NOT_FOUND', 'KEY_NOT_ACTIVE')
@@ -91,6 +97,7 @@ export class AdminInstanceKeysController {
   @NoBody()
   @HttpCode(200)
   @KeyParam()
+  @AdminScope('keys:write')
   @ApiOperation({ summary: 'Revoke a key, at once and for good' })
   @ApiEnvelope(InstanceKeyDto)
   @ApiErrors('NOT_FOUND', 'ALREADY_REVOKED', 'KEY_NOT_ACTIVE')
@@ -101,6 +108,7 @@ export class AdminInstanceKeysController {
   @Delete(':keyId')
   @NoBody()
   @KeyParam()
+  @AdminScope('keys:write')
   @ApiOperation({ summary: 'Revoke if needed, then remove the key record (its audit events stay)' })
   @ApiEnvelope(DeletedKeyDto)
   @ApiErrors('NOT_FOUND')

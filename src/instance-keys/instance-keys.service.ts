@@ -117,7 +117,7 @@ export class InstanceKeysService {
 
   async events(scope: KeyScope, query: PaginationQueryDto): Promise<Page<AuditEventDto>> {
     const instance = await this.findInstance(this.dataSource.manager, scope, false);
-    return this.audit.listForInstance(instance.id, query.limit, query.offset);
+    return this.audit.listForInstance(instance.id, query.limit, query.offset, 'tenant');
   }
 
   async create(scope: KeyScope, body: CreateKeyDto, actor: Actor): Promise<IssuedKeyDto> {

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Header, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { AdminAuth } from '../auth/auth.decorators';
-import { Actor, CurrentActor } from '../auth/principal';
+import { AdminAuth, AdminScope } from '../auth/auth.decorators';
+import { Actor, CurrentActor, VisibleInstances } from '../auth/principal';
 import { ApiEnvelope, ApiErrors } from '../common/http/api-responses';
 import { Page } from '../common/http/page';
 import { PaginationQueryDto } from '../common/http/pagination.dto';
@@ -21,6 +21,7 @@ export class InstancesController {
 
   @Post()
   @Header('Cache-Control', 'no-store')
+  @AdminScope('instances:write', { allInstances: true })
   @ApiOperation({ summary: 'Create an instance and its first key, `Default` (the key plaintext is in this response only)' })
   @ApiEnvelope(InstanceCreatedDto, { status: 201 })
   @ApiErrors('VALIDATION_ERROR', 'UNSUPPORTED_MEDIA_TYPE', 'PAYLOAD_TOO_LARGE')
@@ -29,15 +30,17 @@ export class InstancesController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List instances, newest first' })
+  @AdminScope('instances:read')
+  @ApiOperation({ summary: 'List instances, newest first', description: 'An operator token restricted to instances lists only those.' })
   @ApiEnvelope(InstanceDto, { list: true })
   @ApiErrors('VALIDATION_ERROR')
-  list(@Query() query: ListInstancesQueryDto): Promise<Page<InstanceDto>> {
-    return this.instances.list(query);
+  list(@Query() query: ListInstancesQueryDto, @VisibleInstances() visible: string[] | null): Promise<Page<InstanceDto>> {
+    return this.instances.list(query, visible);
   }
 
   @Get(':instanceRef')
   @RefParam()
+  @AdminScope('instances:read')
   @ApiOperation({ summary: 'Get one instance' })
   @ApiEnvelope(InstanceDto)
   @ApiErrors('NOT_FOUND')
@@ -47,6 +50,7 @@ export class InstancesController {
 
   @Patch(':instanceRef')
   @RefParam()
+  @AdminScope('instances:write')
   @ApiOperation({ summary: 'Rename an instance or replace its services' })
   @ApiEnvelope(InstanceDto)
   @ApiErrors('VALIDATION_ERROR', 'NOT_FOUND', 'UNSUPPORTED_MEDIA_TYPE')
@@ -56,6 +60,7 @@ export class InstancesController {
 
   @Get(':instanceRef/events')
   @RefParam()
+  @AdminScope('audit:read')
   @ApiOperation({ summary: "The instance's audit trail (instance and key changes), newest first" })
   @ApiEnvelope(AuditEventDto, { list: true })
   @ApiErrors('VALIDATION_ERROR', 'NOT_FOUND')
@@ -67,6 +72,7 @@ export class InstancesController {
   @NoBody()
   @HttpCode(200)
   @RefParam()
+  @AdminScope('instances:write')
   @ApiOperation({ summary: 'Archive an instance: every key of it fails from the next request on' })
   @ApiEnvelope(InstanceDto)
   @ApiErrors('NOT_FOUND')
@@ -78,6 +84,7 @@ export class InstancesController {
   @NoBody()
   @HttpCode(200)
   @RefParam()
+  @AdminScope('instances:write')
   @ApiOperation({ summary: 'Restore an archived instance' })
   @ApiEnvelope(InstanceDto)
   @ApiErrors('NOT_FOUND')

@@ -66,8 +66,10 @@ export class InstancesService {
     }
   }
 
-  async list(query: ListInstancesQueryDto): Promise<Page<InstanceDto>> {
+  /** `visibleRefs`: the only instances the caller may see (an operator token restricted to instances); null for all. */
+  async list(query: ListInstancesQueryDto, visibleRefs: string[] | null = null): Promise<Page<InstanceDto>> {
     const qb = this.dataSource.getRepository(Instance).createQueryBuilder('i');
+    if (visibleRefs) qb.andWhere('i.ref = ANY(:visibleRefs)', { visibleRefs });
     if (query.status) qb.andWhere('i.status = :status', { status: query.status });
     if (query.search) qb.andWhere(`lower(i.name) LIKE :pattern ESCAPE '\\'`, { pattern: `%${escapeLike(query.search.toLowerCase())}%` });
     const [rows, total] = await qb.orderBy('i.created_at', 'DESC').addOrderBy('i.id', 'DESC').take(query.limit).skip(query.offset).getManyAndCount();

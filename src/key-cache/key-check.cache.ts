@@ -1,4 +1,4 @@
-export type CacheNamespace = 'instance' | 'mica';
+export type CacheNamespace = 'instance' | 'mica' | 'operator';
 
 interface Entry {
   value: unknown;

@@ -20,6 +20,7 @@ const MAX_BACKOFF_MS = 2000;
 export const keyTag = (keyId: string) => `key:${keyId}`;
 export const instanceTag = (instanceId: string) => `instance:${instanceId}`;
 export const developerTag = (developerId: string) => `developer:${developerId}`;
+export const operatorTokenTag = (tokenId: string) => `operator-token:${tokenId}`;
 
 /**
  * Keeps every replica's key-check cache honest. A change runs through `change()`: its tags are

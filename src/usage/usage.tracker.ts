@@ -7,7 +7,7 @@ import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { JsonLogger } from '../common/logging/json-logger';
 
 /** Which table a usage counter lives in; each has `id uuid`, `last_used_at timestamptz`, `request_count bigint`. */
-const TABLES = { instance_key: 'instance_keys', mica_key: 'mica_keys' } as const;
+const TABLES = { instance_key: 'instance_keys', mica_key: 'mica_keys', operator_token: 'operator_tokens' } as const;
 
 export type UsageKind = keyof typeof TABLES;
 

@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   INVALID_TOKEN: { status: 401, message: 'The token is invalid.' },
   INVALID_KEY: { status: 401, message: 'The API key is invalid.' },
   SERVICE_NOT_ENABLED: { status: 403, message: 'The requested service is not enabled for this instance.' },
+  INSUFFICIENT_SCOPE: { status: 403, message: 'The token does not have the scope this operation needs.' },
   NOT_FOUND: { status: 404, message: 'The resource was not found.' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'The method is not allowed on this resource.' },
   KEY_LIMIT_REACHED: { status: 409, message: 'The maximum number of active keys has been reached.' },

@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AdminAuth } from '../../auth/auth.decorators';
+import { AdminAuth, AdminScope } from '../../auth/auth.decorators';
 import { Actor, CurrentActor } from '../../auth/principal';
 import { ApiEnvelope, ApiErrors } from '../../common/http/api-responses';
 import { RegisterAdminService } from './register-admin.service';
@@ -14,6 +14,7 @@ export class RegisterAdminController {
 
   @Post('sync')
   @HttpCode(200)
+  @AdminScope('register:sync')
   @ApiOperation({
     summary: 'Import the five ESMA files now, from a folder on the server or the configured MICA_SYNC_URL',
     description: 'Answers the run\'s report. A register whose file is unreachable, unparsable or looks truncated keeps its data (`ok: false`).',
