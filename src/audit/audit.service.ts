@@ -60,9 +60,9 @@ export class AuditService {
     }
     const inserted: unknown[] = await manager.query(
       `INSERT INTO audit_events (${columns})
-       SELECT $1, $2, $3, $4, $5, $6::uuid, $7::uuid, $8, $9, $10::jsonb, $11
+       SELECT $1, $2::text, $3, $4, $5, $6::uuid, $7::uuid, $8, $9, $10::jsonb, $11
          FROM operator_tokens t
-        WHERE t.id = $2::uuid AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
+        WHERE t.id = $2::text::uuid AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
           FOR SHARE OF t
        RETURNING id`,
       values,
