@@ -33,7 +33,7 @@ export function buildOpenApiDocument(app: NestExpressApplication): OpenAPIObject
         'Every JSON answer is an envelope: `{success, data, metadata}` or `{success: false, error: {code, message, details?}, metadata}`.',
     )
     .setVersion('1.0')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' }, ADMIN_SECURITY)
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN, or an operator token (`trusset_admin_` + 64 hex) holding the scope the operation names' }, ADMIN_SECURITY)
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'MiCA API key (`trusset_mica_` + 48 hex)' }, MICA_KEY_SECURITY)
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'MiCA management token (64 hex)' }, MANAGEMENT_TOKEN_SECURITY)
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Instance API key (`trusset_{instanceRef}_` + 64 hex)' }, INSTANCE_KEY_SECURITY)

@@ -262,6 +262,23 @@ describe('operator tokens (SPEC §20)', () => {
       expect(made.createdBy).toEqual({ type: 'operator', id: manager.id, name: 'ops-alice' });
     });
 
+    it("reads a token's own trail: what it did on any instance, its creation and its revocation", async () => {
+      const worker = await createOperatorToken(t, { name: 'ops-dave', scopes: ['instances:write'] });
+      const made = await t.http().post('/api/admin/instances').set(worker.auth).send({ name: 'by dave' }).expect(201);
+      await t.http().post(`/api/admin/tokens/${worker.id}/revoke`).set(t.admin).expect(200);
+      const auditor = await createOperatorToken(t, { scopes: ['audit:read'] });
+      const trail = (await t.http().get(`/api/admin/tokens/${worker.id}/events`).set(auditor.auth).expect(200)).body;
+      expect(trail.data.map((e: { action: string; actorType: string }) => [e.action, e.actorType])).toEqual([
+        ['operator_token.revoked', 'admin'],
+        ['key.created', 'operator'],
+        ['instance.created', 'operator'],
+        ['operator_token.created', 'admin'],
+      ]);
+      expect(trail.data[2].target).toEqual({ type: 'instance', id: made.body.data.instance.instanceRef });
+      expect(trail.pagination.total).toBe(4);
+      await t.http().get(`/api/admin/tokens/${randomUUID()}/events`).set(auditor.auth).expect(404);
+    });
+
     it('records a token\'s creation by ADMIN_TOKEN with the admin as actor, and never the token itself', async () => {
       const requestId = `op-create-${randomUUID()}`;
       const res = await t.http().post('/api/admin/tokens').set(t.admin).set('X-Request-Id', requestId).send({ name: 'audited', scopes: ['mica:read'] }).expect(201);

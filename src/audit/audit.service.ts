@@ -79,6 +79,20 @@ export class AuditService {
     return this.list({ developerId }, limit, offset, view);
   }
 
+  /** An operator token's trail: everything it did and what was done to it (creation, revocation), newest first. */
+  async listForOperatorToken(tokenId: string, limit: number, offset: number): Promise<Page<AuditEventDto>> {
+    const [rows, total] = await this.dataSource
+      .getRepository(AuditEvent)
+      .createQueryBuilder('e')
+      .where(`(e.actor_type = 'operator' AND e.actor_id = :tokenId) OR (e.target_type = 'operator_token' AND e.target_id = :tokenId)`, { tokenId })
+      .orderBy('e.at', 'DESC')
+      .addOrderBy('e.id', 'DESC')
+      .take(limit)
+      .skip(offset)
+      .getManyAndCount();
+    return new Page(rows.map(AuditEventDto.from), total, limit, offset);
+  }
+
   private async list(where: { instanceId: string } | { developerId: string }, limit: number, offset: number, view: AuditView) {
     const [rows, total] = await this.dataSource.getRepository(AuditEvent).findAndCount({
       where,

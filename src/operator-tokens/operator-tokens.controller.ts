@@ -6,6 +6,8 @@ import { AppException } from '../common/errors/app.exception';
 import { ApiEnvelope, ApiErrors } from '../common/http/api-responses';
 import { NoBody } from '../common/http/no-body';
 import { Page } from '../common/http/page';
+import { PaginationQueryDto } from '../common/http/pagination.dto';
+import { AuditEventDto } from '../audit/audit-event.dto';
 import { CreateOperatorTokenDto, IssuedOperatorTokenDto, ListOperatorTokensQueryDto, OperatorTokenDto } from './operator-token.dto';
 import { OperatorTokensService } from './operator-tokens.service';
 
@@ -63,6 +65,19 @@ export class OperatorTokensController {
   @ApiErrors('NOT_FOUND')
   get(@Param('id', TokenIdPipe) id: string, @CurrentPrincipal() p: Manager): Promise<OperatorTokenDto> {
     return this.tokens.get(id, p);
+  }
+
+  @Get(':id/events')
+  @IdParam()
+  @AdminScope('audit:read', { allInstances: true })
+  @ApiOperation({
+    summary: "An operator token's audit trail: everything it did, its creation and its revocation, newest first",
+    description: 'Spans every instance the token reached, so it needs a token not restricted to instances.',
+  })
+  @ApiEnvelope(AuditEventDto, { list: true })
+  @ApiErrors('VALIDATION_ERROR', 'NOT_FOUND')
+  events(@Param('id', TokenIdPipe) id: string, @Query() query: PaginationQueryDto): Promise<Page<AuditEventDto>> {
+    return this.tokens.events(id, query);
   }
 
   @Post(':id/revoke')

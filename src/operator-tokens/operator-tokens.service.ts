@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { AuditEventDto } from '../audit/audit-event.dto';
 import { AuditService } from '../audit/audit.service';
+import { PaginationQueryDto } from '../common/http/pagination.dto';
 import type { Actor, Principal } from '../auth/principal';
 import { AppException } from '../common/errors/app.exception';
 import { Page } from '../common/http/page';
@@ -166,6 +168,16 @@ export class OperatorTokensService {
     const rows: TokenRow[] = await this.dataSource.query(`SELECT ${COLUMNS} FROM operator_tokens t WHERE t.id = $1 AND ${scope.sql}`, [id, ...scope.params]);
     if (!rows[0]) throw notFound();
     return toDto(rows[0]);
+  }
+
+  /**
+   * The token's trail. Any token's, whatever its powers: reading it needs `audit:read` on a token
+   * that already sees every instance, and the trail holds no secret.
+   */
+  async events(id: string, query: PaginationQueryDto): Promise<Page<AuditEventDto>> {
+    const rows: unknown[] = await this.dataSource.query(`SELECT 1 FROM operator_tokens WHERE id = $1`, [id]);
+    if (rows.length === 0) throw notFound();
+    return this.audit.listForOperatorToken(id, query.limit, query.offset);
   }
 
   /** Immediate and final; the token fails from the next request here and within the §6 bound elsewhere. A token may revoke itself. */
