@@ -70,12 +70,12 @@ export class AuditService {
     if (inserted.length === 0) throw new AppException('INVALID_TOKEN');
   }
 
-  /** An instance's trail; `tenant` is the instance reading its own, without operators' addresses. */
+  /** An instance's or a developer's trail; `tenant` is the owner reading its own, without operators' addresses. */
   listForInstance(instanceId: string, limit: number, offset: number, view: AuditView = 'operator'): Promise<Page<AuditEventDto>> {
     return this.list({ instanceId }, limit, offset, view);
   }
 
-  listForDeveloper(developerId: string, limit: number, offset: number, view: AuditView = 'tenant'): Promise<Page<AuditEventDto>> {
+  listForDeveloper(developerId: string, limit: number, offset: number, view: AuditView = 'operator'): Promise<Page<AuditEventDto>> {
     return this.list({ developerId }, limit, offset, view);
   }
 

@@ -136,7 +136,7 @@ export class MicaAccountsService {
   }
 
   events(developerId: string, limit: number, offset: number): Promise<Page<AuditEventDto>> {
-    return this.audit.listForDeveloper(developerId, limit, offset);
+    return this.audit.listForDeveloper(developerId, limit, offset, 'tenant');
   }
 
   /**
