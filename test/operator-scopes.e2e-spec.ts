@@ -96,7 +96,7 @@ describe('operator token scopes over every admin operation', () => {
       }
     }
     expect(wrong).toEqual([]);
-  });
+  }, 180_000);
 
   it('admits ADMIN_TOKEN and a token holding every scope on every operation', async () => {
     const wrong: string[] = [];
@@ -107,7 +107,7 @@ describe('operator token scopes over every admin operation', () => {
       }
     }
     expect(wrong).toEqual([]);
-  });
+  }, 180_000);
 
   describe('a token restricted to instances', () => {
     it('gets 404 on every instance operation for any other instance, exactly as for one that does not exist, and changes nothing there', async () => {

@@ -37,7 +37,7 @@ import { KeyInvalidationService } from '../src/key-cache/key-invalidation.servic
       const res = await pollUntil(() => b.http().get('/api/admin/instances?limit=1').set(op.auth), (r) => r.status !== 200, 1000);
       expect([res.status, res.body.error?.code]).toEqual([401, 'INVALID_TOKEN']);
     }
-  });
+  }, 180_000);
 
   it('lets nothing a token starts on B land after its revocation through A: 10 trials of 20 parallel creations racing the revocation', async () => {
     for (let trial = 0; trial < 10; trial++) {
@@ -59,7 +59,7 @@ import { KeyInvalidationService } from '../src/key-cache/key-invalidation.servic
       expect(rows.map((r: { id: string }) => r.id)).toEqual(issued);
       for (const r of rows) expect(new Date(r.created).getTime()).toBeLessThan(new Date(r.revoked).getTime());
     }
-  });
+  }, 180_000);
 
   it('revokes a token exactly once when 20 requests on both replicas revoke it at once, 10 times over', async () => {
     for (let trial = 0; trial < 10; trial++) {
@@ -70,7 +70,7 @@ import { KeyInvalidationService } from '../src/key-cache/key-invalidation.servic
       const events = await a.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE target_id = $1 AND action = 'operator_token.revoked'`, [op.id]);
       expect(events[0].n).toBe(1);
     }
-  });
+  }, 180_000);
 
   it('settles two tokens revoking each other at once without a deadlock: one wins, the other is refused, 10 times over', async () => {
     for (let trial = 0; trial < 10; trial++) {
@@ -84,7 +84,7 @@ import { KeyInvalidationService } from '../src/key-cache/key-invalidation.servic
       const states = await a.dataSource.query(`SELECT count(*) FILTER (WHERE revoked_at IS NOT NULL)::int AS revoked FROM operator_tokens WHERE id = ANY($1::uuid[])`, [[x.id, y.id]]);
       expect(states[0].revoked).toBe(1);
     }
-  });
+  }, 180_000);
 
   it('keeps the instance keys a token creates on B consistent with its revocation on A: 10 trials of 20 parallel key creations', async () => {
     for (let trial = 0; trial < 10; trial++) {
@@ -104,7 +104,7 @@ import { KeyInvalidationService } from '../src/key-cache/key-invalidation.servic
       const created = answers.filter((r) => r.status === 201).length;
       expect(rows.filter((r: { action: string }) => r.action === 'key.created')).toHaveLength(created + 1);
     }
-  });
+  }, 180_000);
 });
 
 (onPostgresServer ? describe : describe.skip)('operator tokens when the database does not answer', () => {
