@@ -99,13 +99,16 @@
     return answer;
   }
 
-  /** Runs an action with its button disabled, so a double click never does it twice. */
+  /**
+   * Runs an action with its button disabled, so a double click never does it twice. Afterwards the
+   * button is enabled again unless what the action rendered blocks it (data-blocked, e.g. at the key limit).
+   */
   async function busy(button, work) {
     button.disabled = true;
     try {
       await work();
     } finally {
-      if (button.isConnected) button.disabled = false;
+      if (button.isConnected) button.disabled = button.dataset.blocked === 'true';
     }
   }
 
@@ -161,6 +164,7 @@
         el('details', {}, el('summary', { text: 'Revoked keys (' + revoked.length + ')' }), el('ul', { class: 'cards' }, ...revoked.map(keyCard)))));
     }
     const full = active.length >= max;
+    $('create-key').dataset.blocked = String(full);
     $('create-key').disabled = full;
     $('create-note').textContent = full ? 'You have ' + max + ' active keys, the most an account may hold: revoke one to create another.' : '';
     renderUsageKeyChoice();
