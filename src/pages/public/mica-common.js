@@ -119,6 +119,11 @@
       entries.map(([name, value]) => name + '=' + value).join('\n') + '\n';
   }
 
+  /** A per-minute or per-day allowance as a person reads it (0 turns the limiter off). */
+  function formatLimit(n) {
+    return Number(n) === 0 ? 'unlimited' : Number(n).toLocaleString('en');
+  }
+
   function formatTime(iso) {
     if (!iso) return 'never';
     const d = new Date(iso);
@@ -206,5 +211,5 @@
     });
   }
 
-  window.Mica = { api, describeError, el, announce, copyText, downloadText, envFile, formatTime, timeEl, showFieldErrors, setFieldError, clearFieldErrors, wireCopyButton, confirmAction };
+  window.Mica = { api, describeError, el, announce, copyText, downloadText, envFile, formatLimit, formatTime, timeEl, showFieldErrors, setFieldError, clearFieldErrors, wireCopyButton, confirmAction };
 })();

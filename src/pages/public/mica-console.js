@@ -155,7 +155,7 @@
     const active = data.keys.filter((k) => k.isActive);
     const revoked = data.keys.filter((k) => !k.isActive);
     const max = data.limits.maxKeys;
-    $('keys-summary').textContent = active.length + ' of ' + max + ' active keys. Each key: ' + data.limits.perMinute + ' requests a minute, ' + data.limits.perDay + ' a day.';
+    $('keys-summary').textContent = active.length + ' of ' + max + ' active keys. Each key: ' + M.formatLimit(data.limits.perMinute) + ' requests a minute, ' + M.formatLimit(data.limits.perDay) + ' a day.';
     const list = $('keys');
     list.replaceChildren(...active.map(keyCard));
     if (active.length === 0) list.append(el('li', { class: 'empty', text: 'No active key. Create one below.' }));
@@ -317,7 +317,8 @@
       renderUsage();
       $('usage-key').focus();
     });
-    const summaryText = total + ' requests and ' + refused + ' refused from ' + range.from + ' to ' + range.to + (total + refused > 0 ? '; busiest day ' + busiest.day + ' with ' + (busiest.requests + busiest.refused) + '.' : '.');
+    const n = (v) => Number(v).toLocaleString('en');
+    const summaryText = n(total) + ' requests and ' + n(refused) + ' refused from ' + range.from + ' to ' + range.to + (total + refused > 0 ? '; busiest day ' + busiest.day + ' with ' + n(busiest.requests + busiest.refused) + '.' : '.');
     const children = [
       el('div', { class: 'field inline' }, el('label', { for: 'usage-key', text: 'Show' }), choice),
       el('p', { id: 'usage-summary', text: summaryText }),
@@ -326,7 +327,7 @@
     ];
     const quota = data.quota || (keys.find((k) => k.id === usageKey) || {}).quota;
     if (quota) {
-      children.push(el('p', { class: 'hint', text: 'Today: ' + quota.used + ' of ' + quota.limit + ' requests used, ' + quota.remaining + ' left; resets ' + M.formatTime(quota.resetsAt) + '.' }));
+      children.push(el('p', { class: 'hint', text: 'Today: ' + n(quota.used) + ' of ' + M.formatLimit(quota.limit) + ' requests used, ' + n(quota.remaining) + ' left; resets ' + M.formatTime(quota.resetsAt) + '.' }));
     }
     box.replaceChildren(...children);
   }

@@ -73,7 +73,7 @@
     document.getElementById('curl-command').textContent = curlCommand(data.apiKey);
     const limits = data.limits || {};
     document.getElementById('limits').textContent =
-      'Each key may make ' + limits.perMinute + ' requests a minute and ' + limits.perDay + ' a day (UTC); an account holds up to ' + limits.maxKeys + ' active keys.';
+      'Each key may make ' + M.formatLimit(limits.perMinute) + ' requests a minute and ' + M.formatLimit(limits.perDay) + ' a day (UTC); an account holds up to ' + limits.maxKeys + ' active keys.';
     form.reset();
     signup.hidden = true;
     result.hidden = false;
