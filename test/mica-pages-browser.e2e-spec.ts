@@ -145,6 +145,10 @@ describeInBrowser('MiCA developer pages in a real browser (chromium)', () => {
   });
 
   it('shows the API envelope errors next to their field: VALIDATION_ERROR details and EMAIL_EXISTS', async () => {
+    const idempotencyKeys: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().endsWith('/api/mica/developer/register')) idempotencyKeys.push(r.headers()['idempotency-key'] ?? '');
+    });
     await page.goto(`${base}/mica-register`);
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.locator('#name-error').filter({ hasText: 'Enter your name' }).waitFor();
@@ -165,6 +169,10 @@ describeInBrowser('MiCA developer pages in a real browser (chromium)', () => {
     await page.locator('#email-error').filter({ hasText: 'An account with this email already exists.' }).waitFor();
     await statusSays('#signup-status', 'An account with this email already exists.');
     await shots.take(page, 'register-email-exists');
+    // Each sign-up attempt with a new body carries a fresh Idempotency-Key (SPEC §13).
+    expect(idempotencyKeys).toHaveLength(2);
+    for (const key of idempotencyKeys) expect(key).toMatch(/^[0-9a-f]{32}$/);
+    expect(idempotencyKeys[0]).not.toBe(idempotencyKeys[1]);
     expect(await seriousAxeViolations(page)).toEqual([]);
   });
 

@@ -11,6 +11,7 @@
     const headers = { Accept: 'application/json' };
     if (opts.token) headers.Authorization = 'Bearer ' + opts.token;
     if (opts.apiKey) headers['X-API-Key'] = opts.apiKey;
+    if (opts.idempotencyKey) headers['Idempotency-Key'] = opts.idempotencyKey;
     let body;
     if (opts.body !== undefined) {
       headers['Content-Type'] = 'application/json';
@@ -36,6 +37,31 @@
       ? payload.error
       : { code: 'HTTP_' + response.status, message: 'The service answered with HTTP ' + response.status + '.' };
     return { ok: false, status: response.status, error, retryAfter: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined };
+  }
+
+  function randomId() {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  }
+
+  /**
+   * An Idempotency-Key (SPEC §13) for a create that may be sent again: the same key while the same
+   * body is retried after a network error or a 5xx (so a lost answer is answered again, not done
+   * twice), a fresh one once the API gave a definite answer or the body changed.
+   */
+  function retrySafe() {
+    let pending = null;
+    return {
+      keyFor(body) {
+        const text = JSON.stringify(body);
+        if (!pending || pending.body !== text) pending = { body: text, key: randomId() };
+        return pending.key;
+      },
+      settle(answer) {
+        if (answer.status !== 0 && answer.status < 500 && !(answer.error && answer.error.code === 'IDEMPOTENCY_IN_PROGRESS')) pending = null;
+      },
+    };
   }
 
   function waitText(seconds) {
@@ -211,5 +237,5 @@
     });
   }
 
-  window.Mica = { api, describeError, el, announce, copyText, downloadText, envFile, formatLimit, formatTime, timeEl, showFieldErrors, setFieldError, clearFieldErrors, wireCopyButton, confirmAction };
+  window.Mica = { api, retrySafe, describeError, el, announce, copyText, downloadText, envFile, formatLimit, formatTime, timeEl, showFieldErrors, setFieldError, clearFieldErrors, wireCopyButton, confirmAction };
 })();

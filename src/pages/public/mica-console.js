@@ -18,6 +18,7 @@
   let secretCount = 0;
 
   const status = $('console-status');
+  const createRetry = M.retrySafe();
 
   // ---- unlocking ---------------------------------------------------------------------------
 
@@ -84,9 +85,10 @@
   window.addEventListener('pagehide', forget);
 
   /** The answer of a call, or null after saying what went wrong (a refused token locks the console). */
-  async function call(method, path, body) {
+  async function call(method, path, body, retry) {
     if (!token) return null;
-    const answer = await M.api(method, path, { token, body });
+    const answer = await M.api(method, path, { token, body, idempotencyKey: retry ? retry.keyFor({ path, body }) : undefined });
+    if (retry) retry.settle(answer);
     if (answer.ok) return answer;
     if (answer.status === 401) {
       forget();
@@ -196,7 +198,7 @@
     M.clearFieldErrors(form);
     const name = $('new-key-name').value.trim();
     await busy($('create-key'), async () => {
-      const answer = await call('POST', '/api/mica/developer/keys', name ? { name } : {});
+      const answer = await call('POST', '/api/mica/developer/keys', name ? { name } : {}, createRetry);
       if (!answer) return;
       if (!answer.ok) {
         if (answer.error.code === 'VALIDATION_ERROR' && M.showFieldErrors(form, answer.error.details)) return;
@@ -363,6 +365,7 @@
   // ---- webhooks (SPEC §14) -------------------------------------------------------------------
 
   const WEBHOOKS = '/api/mica/developer/webhooks';
+  const webhookRetry = M.retrySafe();
 
   async function loadWebhooks() {
     const answer = await call('GET', WEBHOOKS);
@@ -487,7 +490,7 @@
       const events = [...form.querySelectorAll('input[name=events]:checked')].map((c) => c.value);
       if (events.length) body.events = events;
       await busy(form.querySelector('button[type=submit]'), async () => {
-        const answer = await call('POST', WEBHOOKS, body);
+        const answer = await call('POST', WEBHOOKS, body, webhookRetry);
         if (!answer) return;
         if (!answer.ok) {
           if (answer.error.code === 'VALIDATION_ERROR' && M.showFieldErrors(form, answer.error.details)) return;

@@ -16,6 +16,7 @@
   const nameInput = document.getElementById('name');
   const emailInput = document.getElementById('email');
   let secrets = null;
+  const signupRetry = M.retrySafe();
 
   function curlCommand(apiKey) {
     return "curl -H 'X-API-Key: " + apiKey + "' " + location.origin + '/api/mica/v1/health';
@@ -44,7 +45,9 @@
     submit.disabled = true;
     submit.textContent = 'Creating account…';
     M.announce(status, 'Creating your account…', '');
-    const answer = await M.api('POST', '/api/mica/developer/register', { body: { name: nameInput.value.trim(), email: emailInput.value.trim() } });
+    const body = { name: nameInput.value.trim(), email: emailInput.value.trim() };
+    const answer = await M.api('POST', '/api/mica/developer/register', { body, idempotencyKey: signupRetry.keyFor(body) });
+    signupRetry.settle(answer);
     submit.disabled = false;
     submit.textContent = 'Create account';
     if (!answer.ok) return showFailure(answer);
