@@ -311,6 +311,35 @@ describeInBrowser('MiCA developer pages in a real browser (chromium)', () => {
     expect(await page.content()).not.toMatch(secrets);
   });
 
+  it('drops an answer that arrives after the token was forgotten: a key created meanwhile is never shown', async () => {
+    const account = await registerByApi('late');
+    await openConsole(account.managementToken);
+    // The real server answers; the browser only holds the answer back until the token is forgotten.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route('**/api/mica/developer/keys', async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      await held;
+      await route.continue();
+    });
+    const created = page.waitForResponse((r) => r.url().endsWith('/api/mica/developer/keys') && r.request().method() === 'POST');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    await page.getByRole('button', { name: 'Forget token' }).click();
+    release();
+    const answer = await created;
+    expect(answer.status()).toBe(201);
+    const late = (await answer.json()).data.apiKey as string;
+    // Let the page's own event loop take the answer in before looking.
+    await answer.finished();
+    await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 100)));
+    expect(await page.content()).not.toContain(late.slice(13));
+    expect(await page.locator('#unlock').isVisible()).toBe(true);
+    await page.unroute('**/api/mica/developer/keys');
+    await openConsole(account.managementToken);
+    expect(await page.locator('#secrets .secret-panel').count()).toBe(0);
+    expect(await page.content()).not.toContain(late.slice(13));
+  });
+
   it('reads well on a phone: both pages at 390 px wide without horizontal scrolling or serious axe findings', async () => {
     await context.close();
     await openContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });

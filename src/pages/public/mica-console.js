@@ -13,6 +13,8 @@
   const USAGE_DAYS = 30;
 
   let token = null;
+  // Bumped by forget(): an answer that arrives after it belongs to a session that is over and is dropped.
+  let session = 0;
   let state = null; // { developer, keys, limits } from GET /keys
   let usageKey = '';
   let secretCount = 0;
@@ -70,6 +72,7 @@
 
   /** Drops the token and every value shown; the page is back to its first state. */
   function forget() {
+    session += 1;
     token = null;
     state = null;
     usageKey = '';
@@ -84,12 +87,20 @@
 
   window.addEventListener('pagehide', forget);
 
-  /** The answer of a call, or null after saying what went wrong (a refused token locks the console). */
+  /**
+   * The answer of a call; null when there is nothing more to do with it: the console was forgotten
+   * meanwhile, or the token was refused (which locks the console). A 401 for a token that has since
+   * been rotated by this page is stale and only dropped.
+   */
   async function call(method, path, body, retry) {
     if (!token) return null;
+    const started = session;
+    const used = token;
     const answer = await M.api(method, path, { token, body, idempotencyKey: retry ? retry.keyFor({ path, body }) : undefined });
     if (retry) retry.settle(answer);
+    if (session !== started) return null;
     if (answer.ok) return answer;
+    if (answer.status === 401 && used !== token) return null;
     if (answer.status === 401) {
       forget();
       const input = $('token');
