@@ -303,12 +303,20 @@ describeInBrowser('MiCA developer pages in a real browser (chromium)', () => {
     expect(await page.content()).not.toMatch(secrets);
     expect(await persistedState(context, page)).not.toMatch(secrets);
 
-    // The "Forget token" button does the same without leaving.
+    // The "Forget token" button does the same without leaving, asking first while a once-shown secret is on screen.
     await openConsole(account.managementToken);
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const unsaved = await shownSecret(/^New key “key”$/);
     await page.getByRole('button', { name: 'Forget token' }).click();
+    await page.getByRole('dialog').getByText('cannot be shown again').waitFor();
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+    expect(await page.locator('#secrets .secret-value').first().textContent()).toBe(unsaved);
+    await page.getByRole('button', { name: 'Forget token' }).click();
+    await confirmDialog('Forget token');
     await page.locator('#unlock').waitFor();
     expect(await focusedId()).toBe('token');
     expect(await page.content()).not.toMatch(secrets);
+    expect(await page.content()).not.toContain(unsaved.slice(13));
   });
 
   it('drops an answer that arrives after the token was forgotten: a key created meanwhile is never shown', async () => {

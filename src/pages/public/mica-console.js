@@ -64,7 +64,11 @@
     void loadWebhooks();
   });
 
-  $('lock').addEventListener('click', () => {
+  $('lock').addEventListener('click', async () => {
+    if ($('secrets').children.length > 0) {
+      const sure = await M.confirmAction('Forget the token?', 'A secret that is shown only once is still on this page. Copy or download it first: after this it cannot be shown again.', 'Forget token');
+      if (!sure) return;
+    }
     forget();
     M.announce($('unlock-status'), 'The token is forgotten. Paste it again to continue.', 'ok');
     $('token').focus();
