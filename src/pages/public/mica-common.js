@@ -200,7 +200,8 @@
       button.dataset.label = label;
       const ok = await copyText(getText());
       button.textContent = ok ? 'Copied' : 'Copy failed';
-      announce(region, ok ? label.replace(/^Copy /, '') + ' copied to the clipboard.' : 'Copying did not work here: select the text and copy it by hand.', ok ? 'ok' : 'error');
+      const what = label.replace(/^Copy /, '');
+      announce(region, ok ? what.charAt(0).toUpperCase() + what.slice(1) + ' copied to the clipboard.' : 'Copying did not work here: select the text and copy it by hand.', ok ? 'ok' : 'error');
       setTimeout(() => {
         button.textContent = label;
       }, 2000);
