@@ -21,6 +21,7 @@ import { VERIFY_PATH, verifyHandler } from './auth/verify.handler';
 import { MicaKeyGuard } from './auth/mica-key.guard';
 import { MICA_HEALTH_PATH, micaHealthHandler } from './mica/health/mica-health.handler';
 import { MicaHealthService } from './mica/health/mica-health.service';
+import { micaPagesHandler } from './pages/pages.handler';
 import { ADMIN_SECURITY, INSTANCE_KEY_SECURITY, MANAGEMENT_TOKEN_SECURITY, MICA_KEY_SECURITY } from './auth/auth.decorators';
 
 export const API_PREFIX = 'api';
@@ -90,6 +91,8 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): Ne
   app.use(requestContext);
   app.use(securityHeaders);
   app.use(accessLog(logger, app.get(MetricsService)));
+  // The MiCA developer pages (SPEC §18), outside the /api prefix, with their own CSP.
+  app.use(micaPagesHandler());
   app.use(jsonBody(config.http.bodyLimitBytes));
   // The key checks every platform request goes through, answered ahead of Nest's router.
   app.use(VERIFY_PATH, verifyHandler(app.get(InstanceAuthGuard), logger));
