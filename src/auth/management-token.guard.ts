@@ -39,9 +39,9 @@ export class ManagementTokenGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const bearer = parseBearer(req.headers.authorization);
     const developerId = bearer.ok ? await this.developerOf(bearer.token, req) : undefined;
-    if (!developerId) return this.fail(req, bearer.ok ? 'INVALID_TOKEN' : 'UNAUTHORIZED');
+    if (!bearer.ok || !developerId) return this.fail(req, bearer.ok ? 'INVALID_TOKEN' : 'UNAUTHORIZED');
 
-    req.principal = { kind: 'developer', developerId };
+    req.principal = { kind: 'developer', developerId, tokenDigest: sha256(bearer.token) };
     const state = await this.limiter.consume(this.rule, developerId);
     if (state) {
       const headers = rateLimitHeaders(state);

@@ -6,7 +6,8 @@ import type { ServiceName } from '../instances/services';
 export type Principal =
   | { kind: 'admin' }
   | { kind: 'instance_key'; keyId: string; instanceId: string; instanceRef: string; services: ServiceName[]; keyStatus: string }
-  | { kind: 'developer'; developerId: string }
+  /** tokenDigest: the digest of the management token presented, compared again inside each change (SPEC §7). */
+  | { kind: 'developer'; developerId: string; tokenDigest?: Buffer }
   | { kind: 'mica_key'; keyId: string; developerId: string };
 
 /** Who did something, from where: what the audit trail records for every change. */
