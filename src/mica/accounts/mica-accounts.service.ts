@@ -10,6 +10,7 @@ import { Page } from '../../common/http/page';
 import { sqlStateOf, UNIQUE_VIOLATION } from '../../database/database-errors';
 import { KeyInvalidationService, keyTag } from '../../key-cache/key-invalidation.service';
 import { newManagementToken, newMicaKey } from './mica-credentials';
+import { canonicalEmail } from './email-canonical';
 import { MicaDeveloper } from './mica-developer.entity';
 import { MicaKey } from './mica-key.entity';
 import {
@@ -28,6 +29,8 @@ export const MICA_MAX_ACTIVE_KEYS = 3;
 const DEFAULT_KEY_NAME = 'key';
 /** Revoked keys shown in the list; active ones (at most 3) are always shown. */
 const LISTED_REVOKED_KEYS = 50;
+
+const EMAIL_INDEXES = new Set(['mica_developers_email_key', 'mica_developers_email_canonical_key']);
 
 const KEY_NOT_FOUND = () => new AppException('NOT_FOUND', 'Key not found.');
 
@@ -49,11 +52,11 @@ export class MicaAccountsService {
     const token = newManagementToken();
     try {
       return await this.dataSource.transaction(async (manager) => {
-        const [row] = await manager.query(`INSERT INTO mica_developers (email, name, management_token_digest) VALUES ($1, $2, $3) RETURNING id`, [
-          dto.email,
-          dto.name,
-          token.digest,
-        ]);
+        // email_canonical is what is unique: one account per mailbox, however the address is spelt.
+        const [row] = await manager.query(
+          `INSERT INTO mica_developers (email, email_canonical, name, management_token_digest) VALUES ($1, $2, $3, $4) RETURNING id`,
+          [dto.email, canonicalEmail(dto.email), dto.name, token.digest],
+        );
         const developer = await manager.findOneByOrFail(MicaDeveloper, { id: row.id });
         const self: Actor = { ...actor, type: 'developer', id: developer.id };
         await this.audit.record(
@@ -65,7 +68,7 @@ export class MicaAccountsService {
         return { developer: MicaDeveloperDto.from(developer), apiKey: key.apiKey, managementToken: token.plaintext, limits: this.limits };
       });
     } catch (e) {
-      if (sqlStateOf(e) === UNIQUE_VIOLATION && constraintOf(e) === 'mica_developers_email_key') throw new AppException('EMAIL_EXISTS');
+      if (sqlStateOf(e) === UNIQUE_VIOLATION && EMAIL_INDEXES.has(constraintOf(e) ?? '')) throw new AppException('EMAIL_EXISTS');
       throw e;
     }
   }
