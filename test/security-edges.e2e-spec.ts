@@ -217,3 +217,53 @@ describe('#11 item 6: one leaked key cannot stop its own revocation', () => {
     for (const id of ids) await t.http().post(`/api/keys/${id}/revoke`).set(apiKey(inst.key)).expect(200);
   });
 });
+
+describe('#11 item 7: per-address limits see one client however its address is written', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ ...LIMITS_OUT_OF_REACH, RATE_LIMIT_STRICT_PER_MINUTE: '10', TRUST_PROXY: 'true' });
+  });
+  afterAll(() => t.close());
+  afterEach(() => jest.restoreAllMocks());
+
+  const hex = () => Math.floor(Math.random() * 0xffff).toString(16);
+  const signup = (address: string) =>
+    t.http().post('/api/mica/developer/register').set('X-Forwarded-For', address).send({ name: 'Edge Tester', email: `addr.${randomUUID()}@example.com` });
+
+  it('counts 25 addresses of one IPv6 /64 as one client: 10 signups pass, 15 get 429', async () => {
+    pinClockInsideOneMinute();
+    const net = `2001:db8:${hex()}:${hex()}`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 25; i++) statuses.push((await signup(`${net}:${hex()}:${hex()}:${hex()}:${i.toString(16)}`)).status);
+    expect(statuses.filter((s) => s === 201)).toHaveLength(10);
+    expect(statuses.slice(10).every((s) => s === 429)).toBe(true);
+  });
+
+  it('counts one IPv4 address in dotted, IPv4-mapped and hex-mapped spellings as one client', async () => {
+    pinClockInsideOneMinute();
+    const [c, d] = [1 + Math.floor(Math.random() * 250), 1 + Math.floor(Math.random() * 250)];
+    const v4 = `198.51.${c}.${d}`;
+    const hexMapped = `::ffff:c633:${((c << 8) | d).toString(16)}`;
+    const spellings = [v4, `::ffff:${v4}`, `::FFFF:${v4}`, hexMapped, `0:0:0:0:0:ffff:${v4}`];
+    const statuses: number[] = [];
+    for (let i = 0; i < 15; i++) statuses.push((await signup(spellings[i % spellings.length])).status);
+    expect(statuses.filter((s) => s === 201)).toHaveLength(10);
+    expect(statuses.slice(10).every((s) => s === 429)).toBe(true);
+  });
+
+  it('counts failed admin attempts by /64 and records the canonical address in the audit trail', async () => {
+    pinClockInsideOneMinute();
+    const net = `2001:DB8:${hex()}:${hex()}`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      statuses.push((await t.http().get('/api/admin/instances').set('X-Forwarded-For', `${net}:0:0:0:${i + 1}`).set('Authorization', 'Bearer wrong-token-of-some-length-0123456789')).status);
+    }
+    expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
+    expect(statuses.slice(10)).toEqual([429, 429]);
+    const v4 = `203.0.113.${1 + Math.floor(Math.random() * 250)}`;
+    const requestId = `addr-${randomUUID()}`;
+    await t.http().get('/api/admin/instances').set('X-Forwarded-For', `::ffff:${v4}`).set('X-Request-Id', requestId).set('Authorization', 'Bearer nope-nope-nope-nope').expect(401);
+    const [row] = await t.dataSource.query(`SELECT ip FROM audit_events WHERE request_id = $1`, [requestId]);
+    expect(row.ip).toBe(v4);
+  });
+});

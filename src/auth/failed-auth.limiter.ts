@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { AppException } from '../common/errors/app.exception';
+import { addressLimitKey } from '../common/net/client-address';
 import { LimitRule, MINUTE_MS, RateLimiterService, rateLimitExceeded } from '../common/rate-limit/rate-limiter.service';
 
 /**
@@ -11,17 +12,19 @@ import { LimitRule, MINUTE_MS, RateLimiterService, rateLimitExceeded } from '../
 @Injectable()
 export class FailedAuthLimiter {
   private readonly rule: LimitRule;
+  private readonly ipv6Prefix: number;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly limiter: RateLimiterService,
   ) {
-    this.rule = { name: 'auth-failures', limit: config.rateLimits.strictPerMinute, windowMs: MINUTE_MS };
+    this.rule = { name: 'auth-failures', limit: config.rateLimits.strictPerMinute, windowMs: MINUTE_MS, perAddress: true };
+    this.ipv6Prefix = config.rateLimits.ipv6Prefix;
   }
 
   /** Counts a failure from `ip`; returns the 429 to throw instead of the 401, or undefined. */
   async countFailure(ip: string | undefined): Promise<AppException | undefined> {
-    const state = await this.limiter.consume(this.rule, ip ?? 'unknown');
+    const state = await this.limiter.consume(this.rule, addressLimitKey(ip, this.ipv6Prefix));
     return state?.exceeded ? rateLimitExceeded(state) : undefined;
   }
 }

@@ -2,6 +2,7 @@ import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
 import type { ActorType } from '../audit/audit-event.entity';
 import type { ServiceName } from '../instances/services';
+import { canonicalAddress } from '../common/net/client-address';
 
 export type Principal =
   | { kind: 'admin' }
@@ -22,7 +23,7 @@ export type AuthenticatedRequest = Request & { principal?: Principal; requestId?
 
 export function actorOf(req: AuthenticatedRequest): Actor {
   const p = req.principal;
-  const base = { ip: req.ip ?? null, requestId: req.requestId ?? null };
+  const base = { ip: req.ip ? canonicalAddress(req.ip) : null, requestId: req.requestId ?? null };
   switch (p?.kind) {
     case 'admin':
       return { type: 'admin', id: null, ...base };

@@ -45,6 +45,8 @@ export interface AppConfig {
     strictPerMinute: number;
     micaPerMinute: number;
     micaPerDay: number;
+    /** Per-address limits count IPv6 clients by this network prefix (SPEC §9). */
+    ipv6Prefix: number;
   };
   redisUrl?: string;
   cache: {
@@ -180,6 +182,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       strictPerMinute: int(env, 'RATE_LIMIT_STRICT_PER_MINUTE', 10, 0, 1_000_000_000),
       micaPerMinute: int(env, 'MICA_RATE_LIMIT_PER_MINUTE', 60, 0, 1_000_000_000),
       micaPerDay: int(env, 'MICA_RATE_LIMIT_PER_DAY', 5000, 0, 1_000_000_000),
+      ipv6Prefix: int(env, 'RATE_LIMIT_IPV6_PREFIX', 64, 16, 128),
     },
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     cache: {

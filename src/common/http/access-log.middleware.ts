@@ -1,6 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { MetricsService } from '../../metrics/metrics.service';
 import type { JsonLogger } from '../logging/json-logger';
+import { canonicalAddress } from '../net/client-address';
 import type { RequestWithContext } from './request-context.middleware';
 
 /**
@@ -23,7 +24,7 @@ export function accessLog(logger: JsonLogger, metrics: MetricsService): RequestH
           path: req.path,
           status: res.statusCode,
           ms: Math.round(seconds * 1e5) / 100,
-          ip: req.ip,
+          ip: canonicalAddress(req.ip),
         });
       }
     });
