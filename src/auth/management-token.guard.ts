@@ -11,6 +11,7 @@ import { LimitRule, MINUTE_MS, RateLimiterService, rateLimitExceeded, rateLimitH
 import { withDeadline } from '../database/database-errors';
 import { MANAGEMENT_TOKEN_FORMAT } from '../mica/accounts/mica-credentials';
 import { parseBearer } from './bearer';
+import { readablePath } from '../common/logging/redact';
 import { FailedAuthLimiter } from './failed-auth.limiter';
 import { actorOf, AuthenticatedRequest } from './principal';
 
@@ -67,10 +68,10 @@ export class ManagementTokenGuard implements CanActivate {
   }
 
   private async fail(req: AuthenticatedRequest, code: 'INVALID_TOKEN' | 'UNAUTHORIZED'): Promise<never> {
-    const limited = await this.failures.countFailure(req.ip);
+    const limited = await this.failures.countFailure(req.ip, 'mica.management_auth_failed');
     if (limited) throw limited;
     await this.audit
-      .record({ action: 'mica.management_auth_failed', details: { reason: code, method: req.method, path: req.path } }, actorOf(req))
+      .record({ action: 'mica.management_auth_failed', details: { reason: code, method: req.method, path: readablePath(req.path) } }, actorOf(req))
       .catch((e: Error) => this.logger.event('warn', 'could not record failed management-token attempt', { err: e.message }));
     throw new AppException(code);
   }

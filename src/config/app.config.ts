@@ -61,6 +61,10 @@ export interface AppConfig {
   usage: {
     flushIntervalMs: number;
   };
+  audit: {
+    /** Days failed admin and management-token attempts are kept; 0 keeps them. */
+    failedAuthRetentionDays: number;
+  };
   mica: {
     syncUrl?: string;
     syncIntervalMinutes: number;
@@ -195,6 +199,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     usage: {
       flushIntervalMs: int(env, 'USAGE_FLUSH_INTERVAL_MS', 10_000, 100, 3_600_000),
+    },
+    audit: {
+      failedAuthRetentionDays: int(env, 'AUDIT_FAILED_AUTH_RETENTION_DAYS', 30, 0, 3650),
     },
     mica: {
       syncUrl: url(env, 'MICA_SYNC_URL', ['http:', 'https:']),

@@ -121,7 +121,8 @@ export class InstanceKeysService {
 
   async events(scope: KeyScope, query: PaginationQueryDto): Promise<Page<AuditEventDto>> {
     const instance = await this.findInstance(this.dataSource.manager, scope, false);
-    return this.audit.listForInstance(instance.id, query.limit, query.offset);
+    // The instance's own key reads the tenant view; the admin door (by ref) sees everything.
+    return this.audit.listForInstance(instance.id, query.limit, query.offset, 'instanceRef' in scope ? 'operator' : 'tenant');
   }
 
   async create(scope: KeyScope, body: CreateKeyDto, actor: Actor): Promise<IssuedKeyDto> {

@@ -1,6 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { MetricsService } from '../../metrics/metrics.service';
 import type { JsonLogger } from '../logging/json-logger';
+import { readablePath } from '../logging/redact';
 import { canonicalAddress } from '../net/client-address';
 import type { RequestWithContext } from './request-context.middleware';
 
@@ -21,7 +22,7 @@ export function accessLog(logger: JsonLogger, metrics: MetricsService): RequestH
           requestId: r.requestId,
           method: req.method,
           route,
-          path: req.path,
+          path: readablePath(req.path),
           status: res.statusCode,
           ms: Math.round(seconds * 1e5) / 100,
           ip: canonicalAddress(req.ip),
