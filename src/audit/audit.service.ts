@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
 import type { Actor } from '../auth/principal';
-import { redactValue } from '../common/logging/redact';
+import { redactText, redactValue } from '../common/logging/redact';
 import { Page } from '../common/http/page';
 import { AuditEvent } from './audit-event.entity';
 import { AuditEventDto } from './audit-event.dto';
@@ -52,7 +52,8 @@ export class AuditService {
         entry.instanceId ?? null,
         entry.developerId ?? null,
         actor.ip ? actor.ip.slice(0, 64) : null,
-        actor.requestId,
+        // A caller-chosen request id could carry a configured secret too.
+        actor.requestId === null ? null : redactText(actor.requestId),
         JSON.stringify(sanitize(redactValue(entry.details ?? {}))),
       ],
     );
