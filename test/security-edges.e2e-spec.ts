@@ -206,6 +206,16 @@ describe('#11 item 6: one leaked key cannot stop its own revocation', () => {
     await t.http().post('/api/keys').set(apiKey(inst.key)).send({ name: 'replacement' }).expect(201);
   });
 
+  it('lets a MiCA developer revoke a key and replace the management token after a leaked token spent the allowance', async () => {
+    pinClockInsideOneMinute();
+    const dev = await registerDeveloper(t);
+    const keys = (await t.http().get('/api/mica/developer/keys').set(bearer(dev.token)).expect(200)).body.data.keys;
+    for (let i = 0; i < 10; i++) await t.http().get('/api/mica/developer/keys').set(bearer(dev.token));
+    await t.http().get('/api/mica/developer/keys').set(bearer(dev.token)).expect(429);
+    await t.http().delete(`/api/mica/developer/keys/${keys[0].id}`).set(bearer(dev.token)).expect(200);
+    await t.http().post('/api/mica/developer/management-token/rotate').set(bearer(dev.token)).expect(201);
+  });
+
   it('never refuses revoke or pause with the key-management limit', async () => {
     pinClockInsideOneMinute();
     const inst = await createInstance(t);

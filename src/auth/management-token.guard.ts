@@ -1,4 +1,5 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
@@ -11,6 +12,7 @@ import { LimitRule, MINUTE_MS, RateLimiterService, rateLimitExceeded, rateLimitH
 import { withDeadline } from '../database/database-errors';
 import { MANAGEMENT_TOKEN_FORMAT } from '../mica/accounts/mica-credentials';
 import { parseBearer } from './bearer';
+import { BRAKE } from './brake.decorator';
 import { readablePath } from '../common/logging/redact';
 import { FailedAuthLimiter } from './failed-auth.limiter';
 import { actorOf, AuthenticatedRequest } from './principal';
@@ -32,6 +34,7 @@ export class ManagementTokenGuard implements CanActivate {
     private readonly failures: FailedAuthLimiter,
     private readonly limiter: RateLimiterService,
     private readonly logger: JsonLogger,
+    private readonly reflector: Reflector,
   ) {
     this.rule = { name: 'mica-key-management', limit: config.rateLimits.keyManagementPerMinute, windowMs: MINUTE_MS };
   }
@@ -43,6 +46,8 @@ export class ManagementTokenGuard implements CanActivate {
     if (!bearer.ok || !developerId) return this.fail(req, bearer.ok ? 'INVALID_TOKEN' : 'UNAUTHORIZED');
 
     req.principal = { kind: 'developer', developerId, tokenDigest: sha256(bearer.token) };
+    // A leaked token must not be able to spend the allowance its owner needs to revoke keys or replace it.
+    if (this.reflector.get<boolean | undefined>(BRAKE, context.getHandler())) return true;
     const state = await this.limiter.consume(this.rule, developerId);
     if (state) {
       const headers = rateLimitHeaders(state);

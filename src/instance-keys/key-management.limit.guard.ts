@@ -1,18 +1,13 @@
-import { CanActivate, ExecutionContext, Inject, Injectable, SetMetadata } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { AppException } from '../common/errors/app.exception';
 import { LimitRule, MINUTE_MS, RateLimiterService, rateLimitExceeded } from '../common/rate-limit/rate-limiter.service';
 import type { AuthenticatedRequest } from '../auth/principal';
+import { BRAKE } from '../auth/brake.decorator';
 import { keyNotActiveForManagement } from './instance-keys.service';
 
-const BRAKE = 'trusset:key-management-brake';
-
-/**
- * Marks revoke and pause: the brakes an owner pulls when a key leaks. They are never refused by the
- * key-management limit (SPEC §5), or a leaked key could spend the allowance and block its own revocation.
- */
-export const Brake = () => SetMetadata(BRAKE, true);
+export { Brake } from '../auth/brake.decorator';
 
 /**
  * The self-service key changes: only an ACTIVE key manages keys (a key in its rotation overlap gets

@@ -7,6 +7,7 @@ import { ApiEnvelope, ApiErrors, ErrorResponseDto } from '../../common/http/api-
 import { Page } from '../../common/http/page';
 import { PaginationQueryDto } from '../../common/http/pagination.dto';
 import { CurrentDeveloperId, CurrentTokenDigest } from './current-developer.decorator';
+import { Brake } from '../../auth/brake.decorator';
 import {
   CreateMicaKeyDto,
   ManagementTokenRotatedDto,
@@ -84,6 +85,7 @@ export class MicaDeveloperController {
   }
 
   @Delete('keys/:keyId')
+  @Brake()
   @NoBody()
   @KeyIdParam()
   @ApiOperation({ summary: 'Revoke a key at once (the record stays, listed as inactive)' })
@@ -99,6 +101,7 @@ export class MicaDeveloperController {
   }
 
   @Post('management-token/rotate')
+  @Brake()
   @NoBody()
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Replace the management token; the one used for this request stops working at once' })
