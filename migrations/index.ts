@@ -2,6 +2,8 @@ import { CreateInstancesAndAuditEvents1795815113141 } from './1795815113141-Crea
 import { CreateMicaDevelopersAndKeys1795815838289 } from './1795815838289-CreateMicaDevelopersAndKeys';
 import { CreateMicaRegister1795815862779 } from './1795815862779-CreateMicaRegister';
 import { CreateInstanceKeys1795815896358 } from './1795815896358-CreateInstanceKeys';
+import { AddCanonicalEmail1796000000000 } from './1796000000000-AddCanonicalEmail';
+import { IndexUnownedAuditEvents1796000000001 } from './1796000000001-IndexUnownedAuditEvents';
 
 /** Every migration, oldest first. A new migration is written by hand and added here. */
-export const MIGRATIONS = [CreateInstancesAndAuditEvents1795815113141, CreateMicaDevelopersAndKeys1795815838289, CreateMicaRegister1795815862779, CreateInstanceKeys1795815896358];
+export const MIGRATIONS = [CreateInstancesAndAuditEvents1795815113141, CreateMicaDevelopersAndKeys1795815838289, CreateMicaRegister1795815862779, CreateInstanceKeys1795815896358, AddCanonicalEmail1796000000000, IndexUnownedAuditEvents1796000000001];

@@ -14,6 +14,7 @@ import { jsonBody } from './common/http/json-body.middleware';
 import { API_HEADERS, requestContext, securityHeaders } from './common/http/request-context.middleware';
 import { createValidationPipe } from './common/http/validation';
 import { JsonLogger } from './common/logging/json-logger';
+import { registerConfiguredSecrets, urlPassword } from './common/logging/redact';
 import { openDatabase } from './database/database';
 import { MetricsService } from './metrics/metrics.service';
 import { InstanceAuthGuard } from './auth/instance-auth.guard';
@@ -108,6 +109,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): Ne
 
 /** Opens the database, builds the module graph and applies configureApp. */
 export async function createApp(config: AppConfig, logger = new JsonLogger(config.log.level)): Promise<NestExpressApplication> {
+  registerConfiguredSecrets([config.auth.adminToken, urlPassword(config.database.url), urlPassword(config.redisUrl)]);
   const database = await openDatabase(config, logger);
   try {
     const app = await NestFactory.create<NestExpressApplication>(AppModule.register({ config, logger, database }), {

@@ -25,7 +25,8 @@ describe('GET /api/auth/verify (SPEC §6)', () => {
   it('checks only the key without a service, and refuses a service the instance lacks or that does not exist', async () => {
     const inst = await createInstance(t, []);
     await verify(inst.key).expect(200);
-    await verify(inst.key, '').expect(200);
+    // An empty service= is a gateway variable that did not expand: refused, never a key-only pass (SPEC §6).
+    await verify(inst.key, '').expect(400);
     for (const service of ['trading', 'banking']) {
       const res = await verify(inst.key, service).expect(403);
       expect(res.body.error.code).toBe('SERVICE_NOT_ENABLED');

@@ -42,4 +42,15 @@ export class AuditEventDto {
       details: e.details,
     };
   }
+
+  /**
+   * What a tenant sees of its own trail: who acted (kind and id) always, but never the address or
+   * request id of an operator's (or the system's) action, which would tell a tenant where the
+   * operators work from and let it correlate their requests.
+   */
+  static forTenant(e: AuditEvent): AuditEventDto {
+    const dto = AuditEventDto.from(e);
+    if (e.actorType === 'admin' || e.actorType === 'system') return { ...dto, ip: null, requestId: null };
+    return dto;
+  }
 }

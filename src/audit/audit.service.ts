@@ -1,11 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
 import type { Actor } from '../auth/principal';
-import { redactValue } from '../common/logging/redact';
+import { redactText, redactValue } from '../common/logging/redact';
 import { Page } from '../common/http/page';
 import { AuditEvent } from './audit-event.entity';
 import { AuditEventDto } from './audit-event.dto';
+
+export type AuditView = 'operator' | 'tenant';
 
 export interface AuditEntry {
   action: string;
@@ -15,9 +17,18 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
-/** Flattens CR/LF and other control characters so no stored value can forge another line. */
+/** Longest string stored in an event's details: a path or value sent by an unauthenticated caller is cut here. */
+export const MAX_STORED_TEXT = 256;
+
+function truncate(text: string): string {
+  if (text.length <= MAX_STORED_TEXT) return text;
+  const points = [...text];
+  return points.length <= MAX_STORED_TEXT ? text : `${points.slice(0, MAX_STORED_TEXT - 1).join('')}…`;
+}
+
+/** Flattens CR/LF and other control characters so no stored value can forge another line; bounds every string. */
 function sanitize(value: unknown): unknown {
-  if (typeof value === 'string') return value.replace(/[\u0000-\u001f\u007f]/g, ' ');
+  if (typeof value === 'string') return truncate(value.replace(/[\u0000-\u001f\u007f]/g, ' '));
   if (Array.isArray(value)) return value.map(sanitize);
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, sanitize(v)]));
   return value;
@@ -41,27 +52,46 @@ export class AuditService {
         entry.instanceId ?? null,
         entry.developerId ?? null,
         actor.ip ? actor.ip.slice(0, 64) : null,
-        actor.requestId,
+        // A caller-chosen request id could carry a configured secret too.
+        actor.requestId === null ? null : redactText(actor.requestId),
         JSON.stringify(sanitize(redactValue(entry.details ?? {}))),
       ],
     );
   }
 
-  listForInstance(instanceId: string, limit: number, offset: number): Promise<Page<AuditEventDto>> {
-    return this.list({ instanceId }, limit, offset);
+  /** `view: 'tenant'` is the instance reading its own trail: operators' addresses and request ids are left out (SPEC §8). */
+  listForInstance(instanceId: string, limit: number, offset: number, view: AuditView = 'tenant'): Promise<Page<AuditEventDto>> {
+    return this.list({ instanceId }, limit, offset, view);
   }
 
-  listForDeveloper(developerId: string, limit: number, offset: number): Promise<Page<AuditEventDto>> {
-    return this.list({ developerId }, limit, offset);
+  listForDeveloper(developerId: string, limit: number, offset: number, view: AuditView = 'tenant'): Promise<Page<AuditEventDto>> {
+    return this.list({ developerId }, limit, offset, view);
   }
 
-  private async list(where: { instanceId: string } | { developerId: string }, limit: number, offset: number) {
+  /** Events that belong to no tenant (failed attempts, system reports), for the operator (SPEC §8). */
+  async listUnowned(filter: { action?: string; since?: Date }, limit: number, offset: number): Promise<Page<AuditEventDto>> {
+    const where = ['instance_id IS NULL', 'developer_id IS NULL'];
+    const params: unknown[] = [];
+    if (filter.action !== undefined) where.push(`action = $${params.push(filter.action)}`);
+    if (filter.since !== undefined) where.push(`at >= $${params.push(filter.since)}`);
+    const clause = where.join(' AND ');
+    const [{ total }] = await this.dataSource.query(`SELECT count(*)::int AS total FROM audit_events WHERE ${clause}`, params);
+    const ids: Array<{ id: string }> = await this.dataSource.query(
+      `SELECT id FROM audit_events WHERE ${clause} ORDER BY at DESC, id DESC LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+      [...params, limit, offset],
+    );
+    const rows = ids.length ? await this.dataSource.getRepository(AuditEvent).find({ where: { id: In(ids.map((r) => r.id)) } }) : [];
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return new Page(ids.map((r) => AuditEventDto.from(byId.get(r.id)!)), total, limit, offset);
+  }
+
+  private async list(where: { instanceId: string } | { developerId: string }, limit: number, offset: number, view: AuditView) {
     const [rows, total] = await this.dataSource.getRepository(AuditEvent).findAndCount({
       where,
       order: { at: 'DESC', id: 'DESC' },
       take: limit,
       skip: offset,
     });
-    return new Page(rows.map(AuditEventDto.from), total, limit, offset);
+    return new Page(rows.map((row) => (view === 'tenant' ? AuditEventDto.forTenant(row) : AuditEventDto.from(row))), total, limit, offset);
   }
 }

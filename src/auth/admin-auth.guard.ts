@@ -5,6 +5,7 @@ import { AppException } from '../common/errors/app.exception';
 import { JsonLogger } from '../common/logging/json-logger';
 import { secretsEqual } from '../common/crypto/secrets';
 import { parseBearer } from './bearer';
+import { readablePath } from '../common/logging/redact';
 import { FailedAuthLimiter } from './failed-auth.limiter';
 import { actorOf, AuthenticatedRequest } from './principal';
 
@@ -26,10 +27,10 @@ export class AdminAuthGuard implements CanActivate {
       return true;
     }
     const code = bearer.ok ? 'INVALID_TOKEN' : 'UNAUTHORIZED';
-    const limited = await this.failures.countFailure(req.ip);
+    const limited = await this.failures.countFailure(req.ip, 'admin.auth_failed');
     if (limited) throw limited;
     await this.audit
-      .record({ action: 'admin.auth_failed', details: { reason: code, method: req.method, path: req.path } }, actorOf(req))
+      .record({ action: 'admin.auth_failed', details: { reason: code, method: req.method, path: readablePath(req.path) } }, actorOf(req))
       .catch((e: Error) => this.logger.event('warn', 'could not record failed admin attempt', { err: e.message }));
     throw new AppException(code);
   }

@@ -8,6 +8,8 @@ import { LimitRule, MINUTE_MS, RateLimiterService, rateLimitExceeded, rateLimitH
 import { isServiceName, ServiceName } from '../instances/services';
 import { MetricsService } from '../metrics/metrics.service';
 import { UsageTracker } from '../usage/usage.tracker';
+import { countWhenAdmitted } from '../usage/count-admitted';
+import { checkVerifyQuery } from './verify-query';
 import { InstanceKeyCheck, InstanceKeyVerifier } from './instance-key.verifier';
 import { AuthenticatedRequest } from './principal';
 
@@ -42,15 +44,18 @@ export class InstanceAuthGuard implements CanActivate {
     const http = context.switchToHttp();
     const req = http.getRequest<AuthenticatedRequest>();
     const required = this.reflector.getAllAndOverride<RequiredService | undefined>(REQUIRED_SERVICE, [context.getHandler(), context.getClass()]);
-    await this.authenticate(req, http.getResponse<Response>(), required === SERVICE_FROM_QUERY ? req.query.service : required);
+    const fromQuery = required === SERVICE_FROM_QUERY;
+    await this.authenticate(req, http.getResponse<Response>(), fromQuery ? req.query.service : required, fromQuery ? () => checkVerifyQuery(req.query) : undefined);
     return true;
   }
 
   /**
    * The whole check, for the guard and for the verify route's handler: sets `req.principal` and
-   * the rate-limit headers, or throws the SPEC §3 answer.
+   * the rate-limit headers, or throws the SPEC §3 answer. `checkInput` runs once the key is known to
+   * be valid (a bad key is 401 first) and before the service check and the per-key limit, so a
+   * refused query spends nothing.
    */
-  async authenticate(req: AuthenticatedRequest, res: Response, service: unknown): Promise<void> {
+  async authenticate(req: AuthenticatedRequest, res: Response, service: unknown, checkInput?: () => void): Promise<void> {
     let check: InstanceKeyCheck;
     try {
       check = await this.verifier.check(req.headers['x-api-key']);
@@ -68,8 +73,8 @@ export class InstanceAuthGuard implements CanActivate {
       throw new AppException('AUTH_FAILED');
     }
     const identity = check.identity;
-    this.usage.record('instance_key', identity.keyId);
-    if (service !== undefined && service !== '' && !(isServiceName(service) && identity.services.includes(service))) {
+    checkInput?.();
+    if (service !== undefined && !(isServiceName(service) && identity.services.includes(service))) {
       this.outcome('service_not_enabled');
       throw new AppException('SERVICE_NOT_ENABLED');
     }
@@ -83,6 +88,7 @@ export class InstanceAuthGuard implements CanActivate {
       }
     }
     this.outcome('passed');
+    countWhenAdmitted(this.usage, 'instance_key', identity.keyId, res);
     req.principal = { kind: 'instance_key', ...identity };
   }
 

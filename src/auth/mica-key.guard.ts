@@ -14,6 +14,7 @@ import {
 } from '../common/rate-limit/rate-limiter.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { UsageTracker } from '../usage/usage.tracker';
+import { countWhenAdmitted } from '../usage/count-admitted';
 import { MicaKeyCheck, MicaKeyVerifier } from './mica-key.verifier';
 import { AuthenticatedRequest } from './principal';
 
@@ -74,7 +75,7 @@ export class MicaKeyGuard implements CanActivate {
       this.outcome('rate_limited');
       throw e;
     }
-    this.usage.record('mica_key', check.keyId);
+    countWhenAdmitted(this.usage, 'mica_key', check.keyId, res);
     this.outcome('passed');
   }
 

@@ -1,25 +1,14 @@
 import { Controller, Get, Header, Query, Res } from '@nestjs/common';
 import { ApiOperation, ApiProperty, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { AppException } from '../common/errors/app.exception';
 import type { Response } from 'express';
 import { ApiEnvelope, ApiErrors } from '../common/http/api-responses';
 import { SERVICE_NAMES, ServiceName } from '../instances/services';
 import { KEY_STATUSES, KeyStatus } from '../instance-keys/instance-key.state';
 import { CurrentPrincipal, Principal } from './principal';
 import { RequireService } from './require-service.decorator';
+import { checkVerifyQuery } from './verify-query';
 
-/**
- * The one query parameter of the verify route, checked by hand: this route runs on every request of
- * the platform, and a class-validator DTO costs more here than the key check itself.
- */
-export function checkVerifyQuery(query: Record<string, unknown>): void {
-  const details: Record<string, string[]> = {};
-  for (const [name, value] of Object.entries(query)) {
-    if (name !== 'service') details[name] = ['is not allowed'];
-    else if (typeof value !== 'string') details.service = ['service must be a string'];
-  }
-  if (Object.keys(details).length > 0) throw new AppException('VALIDATION_ERROR', undefined, details);
-}
+export { checkVerifyQuery } from './verify-query';
 
 export class VerifiedKeyDto {
   @ApiProperty({ example: 'aB3dE5fG' }) instanceRef: string;

@@ -45,6 +45,8 @@ export interface AppConfig {
     strictPerMinute: number;
     micaPerMinute: number;
     micaPerDay: number;
+    /** Per-address limits count IPv6 clients by this network prefix (SPEC §9). */
+    ipv6Prefix: number;
   };
   redisUrl?: string;
   cache: {
@@ -58,6 +60,10 @@ export interface AppConfig {
   };
   usage: {
     flushIntervalMs: number;
+  };
+  audit: {
+    /** Days failed admin and management-token attempts are kept; 0 keeps them. */
+    failedAuthRetentionDays: number;
   };
   mica: {
     syncUrl?: string;
@@ -180,6 +186,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       strictPerMinute: int(env, 'RATE_LIMIT_STRICT_PER_MINUTE', 10, 0, 1_000_000_000),
       micaPerMinute: int(env, 'MICA_RATE_LIMIT_PER_MINUTE', 60, 0, 1_000_000_000),
       micaPerDay: int(env, 'MICA_RATE_LIMIT_PER_DAY', 5000, 0, 1_000_000_000),
+      ipv6Prefix: int(env, 'RATE_LIMIT_IPV6_PREFIX', 64, 16, 128),
     },
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     cache: {
@@ -192,6 +199,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     usage: {
       flushIntervalMs: int(env, 'USAGE_FLUSH_INTERVAL_MS', 10_000, 100, 3_600_000),
+    },
+    audit: {
+      failedAuthRetentionDays: int(env, 'AUDIT_FAILED_AUTH_RETENTION_DAYS', 30, 0, 3650),
     },
     mica: {
       syncUrl: url(env, 'MICA_SYNC_URL', ['http:', 'https:']),

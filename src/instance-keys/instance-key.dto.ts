@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Max, Min } from 'class-validator';
 import { PaginationQueryDto } from '../common/http/pagination.dto';
-import { NoControlChars, Trim } from '../common/http/text';
+import { CodePointLength, NoControlChars, Trim, WithUtcOffset } from '../common/http/text';
 import type { InstanceKey } from './instance-key.entity';
 import { effectiveStatus, KEY_STATUSES, KeyStatus } from './instance-key.state';
 
@@ -13,13 +13,14 @@ export class CreateKeyDto {
   @ApiProperty({ minLength: 1, maxLength: 100, example: 'CI deploys' })
   @Trim()
   @IsString()
-  @Length(1, 100)
+  @CodePointLength(1, 100)
   @NoControlChars()
   name: string;
 
   @ApiPropertyOptional({ example: '2027-12-31T00:00:00Z', description: 'ISO-8601 with a time zone; must be in the future. Omitted: never expires.' })
   @IsOptional()
   @IsISO8601({ strict: true, strictSeparator: true })
+  @WithUtcOffset()
   expiresAt?: string;
 }
 
@@ -40,6 +41,7 @@ export class PauseKeyDto {
   @ApiPropertyOptional({ example: '2026-12-01T00:00:00Z', description: 'End of the pause (future). Give this or durationSeconds.' })
   @IsOptional()
   @IsISO8601({ strict: true, strictSeparator: true })
+  @WithUtcOffset()
   until?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAUSE_SECONDS })

@@ -71,6 +71,10 @@ const dto = (row: KeyRow) => InstanceKeyDto.from(toKey(row), row.now);
 const keyNotFound = () => new AppException('NOT_FOUND', 'Key not found.');
 const instanceNotFound = () => new AppException('NOT_FOUND', 'Instance not found.');
 
+/** 403, not the 409 of a key that cannot make a transition: here the caller's own key lacks the right. */
+export const keyNotActiveForManagement = () =>
+  new AppException('KEY_NOT_ACTIVE', 'Only an ACTIVE key can manage keys; this key is in its rotation overlap.', undefined, undefined, 403);
+
 /**
  * The key lifecycle behind both doors. Every change runs in a transaction that first locks the
  * instance row, which serialises all key changes of one instance across every replica: the cap,
@@ -117,12 +121,13 @@ export class InstanceKeysService {
 
   async events(scope: KeyScope, query: PaginationQueryDto): Promise<Page<AuditEventDto>> {
     const instance = await this.findInstance(this.dataSource.manager, scope, false);
-    return this.audit.listForInstance(instance.id, query.limit, query.offset);
+    // The instance's own key reads the tenant view; the admin door (by ref) sees everything.
+    return this.audit.listForInstance(instance.id, query.limit, query.offset, 'instanceRef' in scope ? 'operator' : 'tenant');
   }
 
   async create(scope: KeyScope, body: CreateKeyDto, actor: Actor): Promise<IssuedKeyDto> {
     const expiresAt = body.expiresAt === undefined ? null : parseTime(body.expiresAt, 'expiresAt');
-    return this.changeInstance(scope, async (manager, instance) => {
+    return this.changeInstance(scope, actor, async (manager, instance) => {
       if (instance.status === 'ARCHIVED') throw new AppException('INSTANCE_ARCHIVED');
       if (expiresAt) await this.requireFuture(manager, expiresAt, 'expiresAt');
       const [{ n }] = await manager.query(
@@ -142,7 +147,20 @@ export class InstanceKeysService {
   async rotate(scope: KeyScope, keyId: string, body: RotateKeyDto, actor: Actor): Promise<IssuedKeyDto> {
     const overlapSeconds = body.overlapSeconds ?? this.config.keys.defaultOverlapSeconds;
     try {
-      return await this.changeKey(scope, keyId, 'rotate', { requireActiveInstance: true }, async (manager, instance, old) => {
+      return await this.changeKey(scope, keyId, 'rotate', actor, { requireActiveInstance: true }, async (manager, instance, old) => {
+        // SPEC §5 overlap bound: each rotation leaves one more key passing for its overlap, so a
+        // chain of rotations could otherwise multiply live keys (and per-key allowances) without end.
+        const [{ pending }] = await manager.query(
+          `SELECT count(*)::int AS pending FROM instance_keys k WHERE k.instance_id = $1 AND ${effectiveStatusSql('k')} = 'PENDING_ROTATION'`,
+          [instance.id],
+        );
+        const cap = this.config.keys.maxActivePerInstance;
+        if (pending >= cap) {
+          throw new AppException(
+            'KEY_LIMIT_REACHED',
+            `The instance already has ${cap} keys in their rotation overlap (the maximum): revoke one, or wait for its overlap to end.`,
+          );
+        }
         const [ended] = await manager.query(
           `WITH u AS (
              UPDATE instance_keys k SET status = 'PENDING_ROTATION', rotated_at = now(), paused_until = NULL,
@@ -178,7 +196,7 @@ export class InstanceKeysService {
       throw new AppException('VALIDATION_ERROR', 'Send either until or durationSeconds.', { body: ['must contain exactly one of until, durationSeconds'] });
     }
     const until = body.until === undefined ? null : parseTime(body.until, 'until');
-    return this.changeKey(scope, keyId, 'pause', {}, async (manager, instance, key) => {
+    return this.changeKey(scope, keyId, 'pause', actor, {}, async (manager, instance, key) => {
       const [{ end, future }] = await manager.query(
         `SELECT e AS end, e > now() AS future FROM (SELECT COALESCE($1::timestamptz, now() + $2::int * interval '1 second') AS e) x`,
         [until, body.durationSeconds ?? null],
@@ -191,7 +209,7 @@ export class InstanceKeysService {
   }
 
   resume(scope: KeyScope, keyId: string, actor: Actor): Promise<InstanceKeyDto> {
-    return this.changeKey(scope, keyId, 'resume', {}, async (manager, instance, key) => {
+    return this.changeKey(scope, keyId, 'resume', actor, {}, async (manager, instance, key) => {
       await manager.query(`UPDATE instance_keys SET status = 'ACTIVE', paused_until = NULL WHERE id = $1`, [key.id]);
       await this.audit.record({ action: 'key.resumed', target: { type: 'key', id: key.id }, instanceId: instance.id }, actor, manager);
       return dto(await this.findKey(manager, instance.id, key.id, false));
@@ -199,7 +217,7 @@ export class InstanceKeysService {
   }
 
   revoke(scope: KeyScope, keyId: string, actor: Actor): Promise<InstanceKeyDto> {
-    return this.changeKey(scope, keyId, 'revoke', {}, async (manager, instance, key, from) => {
+    return this.changeKey(scope, keyId, 'revoke', actor, {}, async (manager, instance, key, from) => {
       await manager.query(`UPDATE instance_keys SET status = 'REVOKED', revoked_at = now() WHERE id = $1`, [key.id]);
       await this.audit.record({ action: 'key.revoked', target: { type: 'key', id: key.id }, instanceId: instance.id, details: { from } }, actor, manager);
       return dto(await this.findKey(manager, instance.id, key.id, false));
@@ -208,7 +226,7 @@ export class InstanceKeysService {
 
   /** Removes the record; the audit trail keeps what happened to it. */
   delete(scope: KeyScope, keyId: string, actor: Actor): Promise<DeletedKeyDto> {
-    return this.changeKey(scope, keyId, 'delete', {}, async (manager, instance, key, from) => {
+    return this.changeKey(scope, keyId, 'delete', actor, {}, async (manager, instance, key, from) => {
       await manager.query(`DELETE FROM instance_keys WHERE id = $1`, [key.id]);
       await this.audit.record(
         { action: 'key.deleted', target: { type: 'key', id: key.id }, instanceId: instance.id, details: { name: key.name, from } },
@@ -225,19 +243,43 @@ export class InstanceKeysService {
    */
   private changeInstance<T>(
     scope: KeyScope,
+    actor: Actor,
     work: (manager: EntityManager, instance: InstanceRow, invalidate: (...tags: string[]) => void) => Promise<T>,
   ): Promise<T> {
-    return this.invalidation.change(async (manager, invalidate) => work(manager, await this.findInstance(manager, scope, true), invalidate));
+    return this.invalidation.change(async (manager, invalidate) => {
+      const instance = await this.findInstance(manager, scope, true);
+      await this.requireActingKeyActive(manager, instance, actor);
+      return work(manager, instance, invalidate);
+    });
+  }
+
+  /**
+   * SPEC §5 "who may manage keys": the guard admitted the acting key before this transaction began,
+   * and a revoke, pause, rotation or archive may have committed since. Every key change of an
+   * instance holds that instance's row lock, so what is read here, behind the lock, is what holds
+   * until this change commits. Only an ACTIVE key manages keys: a key in its rotation overlap still
+   * passes platform checks, but a leaked predecessor must not be able to act on its successor.
+   */
+  private async requireActingKeyActive(manager: EntityManager, instance: InstanceRow, actor: Actor): Promise<void> {
+    if (actor.type !== 'instance_key') return;
+    const [acting] = await manager.query(`SELECT ${effectiveStatusSql('k')} AS status FROM instance_keys k WHERE k.id = $1 AND k.instance_id = $2`, [
+      actor.id,
+      instance.id,
+    ]);
+    if (!acting || instance.status !== 'ACTIVE') throw new AppException('AUTH_FAILED');
+    if (acting.status === 'PENDING_ROTATION') throw keyNotActiveForManagement();
+    if (acting.status !== 'ACTIVE') throw new AppException('AUTH_FAILED');
   }
 
   private changeKey<T>(
     scope: KeyScope,
     keyId: string,
     action: KeyAction,
+    actor: Actor,
     options: { requireActiveInstance?: boolean },
     work: (manager: EntityManager, instance: InstanceRow, key: KeyRow, from: KeyStatus) => Promise<T>,
   ): Promise<T> {
-    return this.changeInstance(scope, async (manager, instance, invalidate) => {
+    return this.changeInstance(scope, actor, async (manager, instance, invalidate) => {
       const key = await this.findKey(manager, instance.id, keyId, true);
       // Any change of a key's state (resume included) makes a cached check of it stale.
       invalidate(keyTag(key.id));

@@ -10,11 +10,13 @@ import { PaginationQueryDto } from '../common/http/pagination.dto';
 import { CreateKeyDto, DeletedKeyDto, InstanceKeyDto, IssuedKeyDto, ListKeysQueryDto, PauseKeyDto, RotateKeyDto } from './instance-key.dto';
 import { InstanceKeysService, KeyScope } from './instance-keys.service';
 import { KeyIdPipe } from '../common/http/key-id.pipe';
-import { KeyManagementLimitGuard } from './key-management.limit.guard';
+import { Brake, KeyManagementLimitGuard } from './key-management.limit.guard';
 import { NoBody } from '../common/http/no-body';
 
 const KeyParam = () => ApiParam({ name: 'keyId', format: 'uuid' });
-const ManagementLimit = () => ApiResponse({ status: 429, type: ErrorResponseDto, description: '`RATE_LIMIT_EXCEEDED`: key-management limit of the instance.' });
+const ManagementLimit = () => ApiResponse({ status: 429, type: ErrorResponseDto, description: '`RATE_LIMIT_EXCEEDED`: key-management limit of the acting key.' });
+const ActiveKeyOnly = () =>
+  ApiResponse({ status: 403, type: ErrorResponseDto, description: '`KEY_NOT_ACTIVE`: the acting key is in its rotation overlap; only an ACTIVE key manages keys.' });
 
 /** The instance a key belongs to is the only one it can manage; any other key id is 404. */
 const own = (p: Principal | undefined): KeyScope => {
@@ -38,6 +40,7 @@ export class SelfServiceKeysController {
 
   @Post()
   @UseGuards(KeyManagementLimitGuard)
+  @ActiveKeyOnly()
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Create a key (the plaintext is in this response only)' })
   @ApiEnvelope(IssuedKeyDto, { status: 201 })
@@ -66,6 +69,7 @@ export class SelfServiceKeysController {
 
   @Post(':keyId/rotate')
   @UseGuards(KeyManagementLimitGuard)
+  @ActiveKeyOnly()
   @KeyParam()
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Rotate an ACTIVE key: a new key replaces it, the old one stays valid for the overlap' })
@@ -78,12 +82,13 @@ export class SelfServiceKeysController {
 
   @Post(':keyId/pause')
   @UseGuards(KeyManagementLimitGuard)
+  @ActiveKeyOnly()
+  @Brake()
   @HttpCode(200)
   @KeyParam()
   @ApiOperation({ summary: 'Pause a key until a time in the future (valid again by itself afterwards)' })
   @ApiEnvelope(InstanceKeyDto)
   @ApiErrors('VALIDATION_ERROR', 'NOT_FOUND', 'KEY_NOT_ACTIVE')
-  @ManagementLimit()
   pause(@CurrentPrincipal() p: Principal, @Param('keyId', KeyIdPipe) keyId: string, @Body() body: PauseKeyDto, @CurrentActor() actor: Actor): Promise<InstanceKeyDto> {
     return this.keys.pause(own(p), keyId, body, actor);
   }
@@ -91,6 +96,7 @@ export class SelfServiceKeysController {
   @Post(':keyId/resume')
   @NoBody()
   @UseGuards(KeyManagementLimitGuard)
+  @ActiveKeyOnly()
   @HttpCode(200)
   @KeyParam()
   @ApiOperation({ summary: 'End a pause early' })
@@ -104,12 +110,13 @@ export class SelfServiceKeysController {
   @Post(':keyId/revoke')
   @NoBody()
   @UseGuards(KeyManagementLimitGuard)
+  @ActiveKeyOnly()
+  @Brake()
   @HttpCode(200)
   @KeyParam()
   @ApiOperation({ summary: 'Revoke a key, at once and for good' })
   @ApiEnvelope(InstanceKeyDto)
   @ApiErrors('NOT_FOUND', 'ALREADY_REVOKED', 'KEY_NOT_ACTIVE')
-  @ManagementLimit()
   revoke(@CurrentPrincipal() p: Principal, @Param('keyId', KeyIdPipe) keyId: string, @CurrentActor() actor: Actor): Promise<InstanceKeyDto> {
     return this.keys.revoke(own(p), keyId, actor);
   }
@@ -117,6 +124,7 @@ export class SelfServiceKeysController {
   @Delete(':keyId')
   @NoBody()
   @UseGuards(KeyManagementLimitGuard)
+  @ActiveKeyOnly()
   @KeyParam()
   @ApiOperation({ summary: 'Revoke if needed, then remove the key record (its audit events stay)' })
   @ApiEnvelope(DeletedKeyDto)

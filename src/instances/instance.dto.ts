@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayUnique, IsArray, IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { ArrayUnique, IsArray, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { PaginationQueryDto } from '../common/http/pagination.dto';
 import { IssuedKeyDto } from '../instance-keys/instance-key.dto';
-import { NoControlChars, Trim } from '../common/http/text';
+import { CodePointLength, NoControlChars, Trim } from '../common/http/text';
 import type { Instance, InstanceStatus } from './instance.entity';
 import { SERVICE_NAMES, ServiceName } from './services';
 
@@ -10,7 +10,7 @@ export class CreateInstanceDto {
   @ApiProperty({ minLength: 1, maxLength: 100, example: 'Acme Bank production' })
   @Trim()
   @IsString()
-  @Length(1, 100)
+  @CodePointLength(1, 100)
   @NoControlChars()
   name: string;
 
@@ -27,7 +27,7 @@ export class UpdateInstanceDto {
   @IsOptional()
   @Trim()
   @IsString()
-  @Length(1, 100)
+  @CodePointLength(1, 100)
   @NoControlChars()
   name?: string;
 

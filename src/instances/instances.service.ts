@@ -81,7 +81,7 @@ export class InstancesService {
   /** The instance's audit trail, newest first. */
   async events(ref: string, query: PaginationQueryDto): Promise<Page<AuditEventDto>> {
     const instance = await this.findByRef(ref);
-    return this.audit.listForInstance(instance.id, query.limit, query.offset);
+    return this.audit.listForInstance(instance.id, query.limit, query.offset, 'operator');
   }
 
   /** The instance row, or NOT_FOUND. Exported for the modules that hang off an instance. */

@@ -12,8 +12,10 @@ export class AppException extends Error {
     readonly details?: ErrorDetails,
     /** Extra response headers, e.g. Retry-After on 429. */
     readonly headers?: Record<string, string>,
+    /** Only where SPEC names one code under two statuses (KEY_NOT_ACTIVE: 409 for the key acted on, 403 for the acting key). */
+    status?: number,
   ) {
     super(message ?? ERROR_CODES[code].message);
-    this.status = ERROR_CODES[code].status;
+    this.status = status ?? ERROR_CODES[code].status;
   }
 }

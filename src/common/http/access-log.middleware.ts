@@ -1,6 +1,8 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { MetricsService } from '../../metrics/metrics.service';
 import type { JsonLogger } from '../logging/json-logger';
+import { readablePath } from '../logging/redact';
+import { canonicalAddress } from '../net/client-address';
 import type { RequestWithContext } from './request-context.middleware';
 
 /**
@@ -20,10 +22,10 @@ export function accessLog(logger: JsonLogger, metrics: MetricsService): RequestH
           requestId: r.requestId,
           method: req.method,
           route,
-          path: req.path,
+          path: readablePath(req.path),
           status: res.statusCode,
           ms: Math.round(seconds * 1e5) / 100,
-          ip: req.ip,
+          ip: canonicalAddress(req.ip),
         });
       }
     });

@@ -40,8 +40,9 @@ export function sendError(
   message?: string,
   details?: ErrorDetails,
   headers?: Record<string, string>,
+  status: number = ERROR_CODES[code].status,
 ): void {
   if (res.headersSent) return;
   for (const [name, value] of Object.entries(headers ?? {})) res.setHeader(name, value);
-  res.status(ERROR_CODES[code].status).json(errorBody(req, code, message, details));
+  res.status(status).json(errorBody(req, code, message, details));
 }

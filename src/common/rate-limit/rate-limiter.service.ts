@@ -7,6 +7,8 @@ export interface LimitRule {
   /** 0 turns the limiter off. */
   limit: number;
   windowMs: number;
+  /** Counted per client address: a store that must make room may forget these first (never the others). */
+  perAddress?: boolean;
 }
 
 export interface LimitState {
@@ -32,7 +34,7 @@ export class RateLimiterService {
   async consume(rule: LimitRule, id: string): Promise<LimitState | undefined> {
     if (rule.limit <= 0) return undefined;
     const { key, resetSeconds } = this.window(rule, id);
-    const count = await this.store.increment(key, rule.windowMs);
+    const count = await this.store.increment(key, rule.windowMs, rule.perAddress ? { evictable: true } : undefined);
     return { limit: rule.limit, remaining: Math.max(0, rule.limit - count), resetSeconds, exceeded: count > rule.limit };
   }
 

@@ -51,10 +51,10 @@ export class FallbackRateLimitStore implements RateLimitStore {
     private readonly logger: JsonLogger,
   ) {}
 
-  increment(key: string, windowMs: number): Promise<number> {
+  increment(key: string, windowMs: number, options?: { evictable?: boolean }): Promise<number> {
     return this.attempt(
-      () => this.primary.increment(key, windowMs),
-      () => this.fallback.increment(key, windowMs),
+      () => this.primary.increment(key, windowMs, options),
+      () => this.fallback.increment(key, windowMs, options),
     );
   }
 

@@ -1,22 +1,43 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsOptional, IsString, Length, MaxLength } from 'class-validator';
-import { NoControlChars, Trim } from '../../common/http/text';
+import { isEmail, IsOptional, IsString, ValidateBy } from 'class-validator';
+import { CodePointLength, NoControlChars, Trim } from '../../common/http/text';
+import { INVISIBLE_IN_ADDRESS } from './email-canonical';
 import type { MicaDeveloper } from './mica-developer.entity';
 import type { MicaKey } from './mica-key.entity';
+
+/**
+ * An email address without invisible, format or control characters (SPEC §7). Checked before the
+ * address syntax, which validator.js reads through encodeURI: a lone surrogate makes that throw.
+ */
+const SafeEmail = () =>
+  ValidateBy({
+    name: 'safeEmail',
+    validator: {
+      validate: (value: unknown) =>
+        typeof value === 'string' &&
+        !INVISIBLE_IN_ADDRESS.test(value) &&
+        isEmail(value, { allow_display_name: false, allow_ip_domain: false, require_tld: true }),
+      defaultMessage: () => 'email must be an email address without invisible, format, control or space characters',
+    },
+  });
 
 export class RegisterDeveloperDto {
   @ApiProperty({ minLength: 2, maxLength: 100, example: 'Ada Lovelace' })
   @Trim()
   @IsString()
-  @Length(2, 100)
+  @CodePointLength(2, 100)
   @NoControlChars()
   name: string;
 
-  @ApiProperty({ maxLength: 254, example: 'ada@example.com', description: 'One account per address, compared case-insensitively.' })
+  @ApiProperty({
+    maxLength: 254,
+    example: 'ada@example.com',
+    description: 'One account per mailbox: compared after NFKC, case folding and dropping a `+tag`; invisible, format and control characters are refused.',
+  })
   @Trim()
   @IsString()
-  @MaxLength(254)
-  @IsEmail({ allow_display_name: false, allow_ip_domain: false, require_tld: true })
+  @CodePointLength(3, 254)
+  @SafeEmail()
   email: string;
 }
 
@@ -25,7 +46,7 @@ export class CreateMicaKeyDto {
   @IsOptional()
   @Trim()
   @IsString()
-  @Length(1, 50)
+  @CodePointLength(1, 50)
   @NoControlChars()
   name?: string;
 }
