@@ -15,6 +15,8 @@ import { KeyCacheModule } from './key-cache/key-cache.module';
 import { MicaAccountsModule } from './mica/accounts/mica-accounts.module';
 import { MicaHealthModule } from './mica/health/mica-health.module';
 import { MicaRegisterModule } from './mica/register/register.module';
+import { ContainmentModule } from './containment/containment.module';
+import { SecretScanningModule } from './secret-scanning/secret-scanning.module';
 
 @Global()
 @Module({})
@@ -57,6 +59,8 @@ export class AppModule {
         MicaAccountsModule,
         MicaHealthModule,
         MicaRegisterModule,
+        ContainmentModule,
+        SecretScanningModule,
       ],
     };
   }
