@@ -111,7 +111,8 @@ export class ContainmentService {
         }
       }
       const effective = effectiveStatusSql('k');
-      const revoked: Array<{ id: string; from_status: string }> = await manager.query(
+      // An UPDATE answers [rows, affected count] through TypeORM's query().
+      const [revoked]: [Array<{ id: string; from_status: string }>, number] = await manager.query(
         `WITH t AS (
            SELECT k.id, ${effective} AS from_status FROM instance_keys k
             WHERE k.instance_id = $1 AND NOT (k.id = ANY($2::uuid[])) AND ${effective} NOT IN ('REVOKED', 'EXPIRED')
