@@ -17,6 +17,7 @@ import { MicaHealthModule } from './mica/health/mica-health.module';
 import { MicaRegisterModule } from './mica/register/register.module';
 import { ContainmentModule } from './containment/containment.module';
 import { SecretScanningModule } from './secret-scanning/secret-scanning.module';
+import { MicaOperatorsModule } from './mica/operators/mica-operators.module';
 
 @Global()
 @Module({})
@@ -61,6 +62,7 @@ export class AppModule {
         MicaRegisterModule,
         ContainmentModule,
         SecretScanningModule,
+        MicaOperatorsModule,
       ],
     };
   }

@@ -147,7 +147,8 @@ export class MicaAccountsService {
    */
   private changeAccount<T>(developerId: string, work: (manager: EntityManager, invalidate: (...tags: string[]) => void) => Promise<T>): Promise<T> {
     return this.invalidation.change(async (manager, invalidate) => {
-      const locked = await manager.query(`SELECT id FROM mica_developers WHERE id = $1 FOR UPDATE`, [developerId]);
+      // Re-checked under the lock: a request in flight when an operator suspends the account changes nothing.
+      const locked = await manager.query(`SELECT id FROM mica_developers WHERE id = $1 AND status = 'ACTIVE' FOR UPDATE`, [developerId]);
       if (locked.length === 0) throw new AppException('INVALID_TOKEN');
       return work(manager, invalidate);
     });
