@@ -21,7 +21,7 @@ import { VERIFY_PATH, verifyHandler } from './auth/verify.handler';
 import { MicaKeyGuard } from './auth/mica-key.guard';
 import { MICA_HEALTH_PATH, micaHealthHandler } from './mica/health/mica-health.handler';
 import { MicaHealthService } from './mica/health/mica-health.service';
-import { SECRET_SCANNING_BODY_LIMIT_BYTES, SECRET_SCANNING_PATH, SECRET_SCANNING_SECURITY } from './secret-scanning/secret-scanning.constants';
+import { GITHUB_SIGNATURE_SECURITY, SECRET_SCANNING_BODY_LIMIT_BYTES, SECRET_SCANNING_PATH, SECRET_SCANNING_SECURITY } from './secret-scanning/secret-scanning.constants';
 import { ADMIN_SECURITY, INSTANCE_KEY_SECURITY, MANAGEMENT_TOKEN_SECURITY, MICA_KEY_SECURITY } from './auth/auth.decorators';
 
 export const API_PREFIX = 'api';
@@ -39,6 +39,10 @@ export function buildOpenApiDocument(app: NestExpressApplication): OpenAPIObject
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'MiCA management token (64 hex)' }, MANAGEMENT_TOKEN_SECURITY)
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Instance API key (`trusset_{instanceRef}_` + 64 hex)' }, INSTANCE_KEY_SECURITY)
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'SECRET_SCANNING_TOKEN' }, SECRET_SCANNING_SECURITY)
+    .addApiKey(
+      { type: 'apiKey', in: 'header', name: 'Github-Public-Key-Signature', description: "GitHub's ECDSA signature of the body, with Github-Public-Key-Identifier" },
+      GITHUB_SIGNATURE_SECURITY,
+    )
     .build();
   return documentBodyFailures(SwaggerModule.createDocument(app, config));
 }

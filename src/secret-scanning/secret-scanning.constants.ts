@@ -5,3 +5,4 @@ export const SECRET_SCANNING_BODY_LIMIT_BYTES = 1024 * 1024;
 /** Reports per request; GitHub sends at most this many. */
 export const MAX_REPORTED_TOKENS = 1000;
 export const SECRET_SCANNING_SECURITY = 'secret-scanning-token';
+export const GITHUB_SIGNATURE_SECURITY = 'github-signature';

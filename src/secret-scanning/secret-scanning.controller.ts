@@ -1,5 +1,5 @@
 import { Body, Controller, Headers, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Actor, CurrentActor } from '../auth/principal';
 import { AppException } from '../common/errors/app.exception';
 import { ApiErrors, ErrorResponseDto } from '../common/http/api-responses';
@@ -8,7 +8,7 @@ import { Unwrapped } from '../common/http/unwrapped';
 import { ContainmentService, LeakLabel } from '../containment/containment.service';
 import { GithubKeyStore } from './github-keys';
 import { parseLeakReport } from './leak-report.parser';
-import { SECRET_SCANNING_SECURITY } from './secret-scanning.constants';
+import { GITHUB_SIGNATURE_SECURITY, SECRET_SCANNING_SECURITY } from './secret-scanning.constants';
 import { GithubReportedTokenDto, OperatorReportedTokenDto, TokenLabelDto } from './secret-scanning.dto';
 import { SecretScanningTokenGuard } from './secret-scanning-token.guard';
 
@@ -30,6 +30,7 @@ export class SecretScanningController {
 
   @Post('github')
   @HttpCode(200)
+  @ApiSecurity(GITHUB_SIGNATURE_SECURITY)
   @ApiOperation({ summary: "GitHub's secret-scanning partner endpoint: contains every reported key of this service" })
   @ApiHeader({ name: 'Github-Public-Key-Identifier', required: true, description: 'Which key of SECRET_SCANNING_GITHUB_KEYS_URL signed the body.' })
   @ApiHeader({ name: 'Github-Public-Key-Signature', required: true, description: 'Base64 DER ECDSA P-256 SHA-256 signature over the raw body.' })
