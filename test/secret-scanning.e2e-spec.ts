@@ -108,46 +108,6 @@ describe('secret-scanning receivers and leaked-key containment (SPEC §15)', () 
         expect(await leakedEventsOf(inst.keyId)).toBe(1);
       }
     });
-
-    it('answers 1,000 tokens, every one a key of this service, in under 2 s and revokes them all', async () => {
-      const inst = await createInstance(t);
-      const tokens = [inst.key];
-      const rows: unknown[][] = [];
-      for (let i = 1; i < 1000; i++) {
-        const m = generateInstanceKey(inst.ref);
-        tokens.push(m.plaintext);
-        rows.push([inst.id, `bulk ${i}`, m.digest, m.prefix, m.hint]);
-      }
-      // Past the per-instance cap on purpose: the receiver's cost, not the cap, is under test.
-      await t.editRows(
-        `INSERT INTO instance_keys (instance_id, name, key_digest, key_prefix, key_hint)
-         SELECT $1, n, d, p, h FROM unnest($2::text[], $3::bytea[], $4::text[], $5::text[]) AS x(n, d, p, h)`,
-        [inst.id, rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => r[3]), rows.map((r) => r[4])],
-      );
-      const reports = tokens.map((token, i) => ({ token, url: `https://github.com/octocat/leaky/blob/abc/file-${i}.txt` }));
-      const started = performance.now();
-      const res = await githubReport(t, github, reports).expect(200);
-      const elapsed = performance.now() - started;
-      expect(res.body).toHaveLength(1000);
-      expect(res.body.map((l: any) => l.token_hash)).toEqual(tokens.map(sha256Hex));
-      expect(res.body.every((l: any) => l.label === 'true_positive')).toBe(true);
-      expect(elapsed).toBeLessThan(2000);
-      const [{ open, leaked }] = await t.dataSource.query(
-        `SELECT count(*) FILTER (WHERE status <> 'REVOKED')::int AS open, count(*) FILTER (WHERE leaked_at IS NOT NULL)::int AS leaked FROM instance_keys WHERE instance_id = $1`,
-        [inst.id],
-      );
-      expect([open, leaked]).toEqual([0, 1000]);
-      const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE instance_id = $1 AND action = 'key.leaked'`, [inst.id]);
-      expect(n).toBe(1000);
-    });
-
-    it('answers 1,000 tokens that are not ours in under 2 s, all false_positive', async () => {
-      const tokens = Array.from({ length: 1000 }, (_, i) => (i % 2 ? unknownInstanceKey() : `sk_live_${randomBytes(20).toString('hex')}`));
-      const started = performance.now();
-      const res = await githubReport(t, github, tokens.map((token) => ({ token }))).expect(200);
-      expect(performance.now() - started).toBeLessThan(2000);
-      expect(res.body.map((l: any) => l.label)).toEqual(tokens.map(() => 'false_positive'));
-    });
   });
 
   describe('a report that cannot be trusted changes nothing', () => {
@@ -351,5 +311,64 @@ describe('LEAKED_KEY_ACTION=pause', () => {
     await githubReport(t, github, [{ token: inst.key }]).expect(200);
     const old = (await t.http().get(adminKeys(inst.ref, `/${inst.keyId}`)).set(t.admin).expect(200)).body.data;
     expect(old.status).toBe('REVOKED');
+  });
+});
+
+describe('1,000 tokens in one report answer in under 2 s', () => {
+  let endpoint: KeysEndpoint;
+  let t: TestApp;
+  const github = newSigningKey();
+
+  beforeAll(async () => {
+    endpoint = await new KeysEndpoint().start();
+    endpoint.keys = [github];
+    // Timed as deployed: LOG_QUERIES is off by default (every other suite logs all SQL, whose
+    // serialisation of 1,000-value parameters is test overhead, not the service's cost).
+    t = await startTestApp({ ...LIMITS_OUT_OF_REACH, LOG_QUERIES: 'false', SECRET_SCANNING_GITHUB_KEYS_URL: endpoint.url });
+    await githubReport(t, github, [{ token: 'warm-up' }]).expect(200);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await endpoint?.stop();
+  });
+
+  it('answers 1,000 tokens, every one a key of this service, in under 2 s and revokes them all', async () => {
+    const inst = await createInstance(t);
+    const tokens = [inst.key];
+    const rows: unknown[][] = [];
+    for (let i = 1; i < 1000; i++) {
+      const m = generateInstanceKey(inst.ref);
+      tokens.push(m.plaintext);
+      rows.push([inst.id, `bulk ${i}`, m.digest, m.prefix, m.hint]);
+    }
+    // Past the per-instance cap on purpose: the receiver's cost, not the cap, is under test.
+    await t.editRows(
+      `INSERT INTO instance_keys (instance_id, name, key_digest, key_prefix, key_hint)
+       SELECT $1, n, d, p, h FROM unnest($2::text[], $3::bytea[], $4::text[], $5::text[]) AS x(n, d, p, h)`,
+      [inst.id, rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => r[3]), rows.map((r) => r[4])],
+    );
+    const reports = tokens.map((token, i) => ({ token, url: `https://github.com/octocat/leaky/blob/abc/file-${i}.txt` }));
+    const started = performance.now();
+    const res = await githubReport(t, github, reports).expect(200);
+    const elapsed = performance.now() - started;
+    expect(res.body).toHaveLength(1000);
+    expect(res.body.map((l: any) => l.token_hash)).toEqual(tokens.map(sha256Hex));
+    expect(res.body.every((l: any) => l.label === 'true_positive')).toBe(true);
+    expect(elapsed).toBeLessThan(2000);
+    const [{ open, leaked }] = await t.dataSource.query(
+      `SELECT count(*) FILTER (WHERE status <> 'REVOKED')::int AS open, count(*) FILTER (WHERE leaked_at IS NOT NULL)::int AS leaked FROM instance_keys WHERE instance_id = $1`,
+      [inst.id],
+    );
+    expect([open, leaked]).toEqual([0, 1000]);
+    const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE instance_id = $1 AND action = 'key.leaked'`, [inst.id]);
+    expect(n).toBe(1000);
+  });
+
+  it('answers 1,000 tokens that are not ours in under 2 s, all false_positive', async () => {
+    const tokens = Array.from({ length: 1000 }, (_, i) => (i % 2 ? unknownInstanceKey() : `sk_live_${randomBytes(20).toString('hex')}`));
+    const started = performance.now();
+    const res = await githubReport(t, github, tokens.map((token) => ({ token }))).expect(200);
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(res.body.map((l: any) => l.label)).toEqual(tokens.map(() => 'false_positive'));
   });
 });

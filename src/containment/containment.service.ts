@@ -33,14 +33,16 @@ interface InstanceKeyHit {
   id: string;
   instance_id: string;
   effective: string;
-  paused_until: Date | null;
+  /** What containment did to it now; null when it was final or contained already. */
+  contained: 'revoked' | 'paused' | null;
 }
 
 interface MicaKeyHit {
   digest: Buffer;
   id: string;
   developer_id: string;
-  revoked_at: Date | null;
+  /** Not revoked before this report: contained now. */
+  open: boolean;
 }
 
 /** Stored lengths in the audit trail: a report's strings are the reporter's, not ours. */
@@ -148,40 +150,46 @@ export class ContainmentService {
     invalidate: (...tags: string[]) => void,
   ): Promise<string[]> {
     if (digests.length === 0) return [];
-    const owners: Array<{ instance_id: string }> = await manager.query(`SELECT DISTINCT instance_id FROM instance_keys WHERE key_digest = ANY($1::bytea[])`, [digests]);
-    if (owners.length === 0) return [];
-    await manager.query(`SELECT id FROM instances WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [owners.map((o) => o.instance_id)]);
-    const hits: InstanceKeyHit[] = await manager.query(
-      `SELECT k.key_digest AS digest, k.id, k.instance_id, ${effectiveStatusSql('k')} AS effective, k.paused_until
-         FROM instance_keys k WHERE k.key_digest = ANY($1::bytea[]) ORDER BY k.id FOR UPDATE`,
+    const owners = await manager.query(
+      `SELECT id FROM instances WHERE id IN (SELECT instance_id FROM instance_keys WHERE key_digest = ANY($1::bytea[])) ORDER BY id FOR UPDATE`,
       [digests],
     );
-    const pause = this.config.secretScanning.leakedKeyAction === 'pause';
-    const toRevoke: InstanceKeyHit[] = [];
-    const toPause: InstanceKeyHit[] = [];
+    if (owners.length === 0) return [];
+    // One statement reads the keys under lock, decides each and contains it: a 1,000-token report
+    // costs one pass over the keys, not a read and then a write.
+    const hits: InstanceKeyHit[] = await manager.query(
+      `WITH hit AS (
+         SELECT k.key_digest AS digest, k.id, k.instance_id, ${effectiveStatusSql('k')} AS effective, k.paused_until
+           FROM instance_keys k WHERE k.key_digest = ANY($1::bytea[]) ORDER BY k.id FOR UPDATE),
+       decided AS (
+         SELECT hit.*, CASE
+             WHEN effective IN ('REVOKED', 'EXPIRED') THEN NULL
+             -- A key in its rotation overlap already has a successor: ending the overlap is the containment.
+             WHEN $2 = 'revoke' OR effective = 'PENDING_ROTATION' THEN 'revoked'
+             -- Already contained by a pause without end (only containment makes one): nothing more.
+             WHEN effective = 'PAUSED' AND paused_until IS NULL THEN NULL
+             ELSE 'paused' END AS contained
+           FROM hit),
+       changed AS (
+         UPDATE instance_keys k
+            SET status = CASE WHEN d.contained = 'revoked' THEN 'REVOKED' ELSE 'PAUSED' END,
+                revoked_at = CASE WHEN d.contained = 'revoked' THEN now() ELSE k.revoked_at END,
+                -- No end: a leaked key stays paused until its owner resumes it (a false alarm) or revokes it.
+                paused_until = CASE WHEN d.contained = 'paused' THEN NULL ELSE k.paused_until END,
+                leaked_at = now()
+           FROM decided d WHERE k.id = d.id AND d.contained IS NOT NULL
+         RETURNING k.id)
+       SELECT digest, id, instance_id, effective, contained FROM decided ORDER BY id`,
+      [digests, this.config.secretScanning.leakedKeyAction],
+    );
     for (const hit of hits) {
-      if (hit.effective === 'REVOKED' || hit.effective === 'EXPIRED') continue;
-      if (!pause || hit.effective === 'PENDING_ROTATION') {
-        // A key in its rotation overlap already has a successor: ending the overlap is the containment.
-        toRevoke.push(hit);
-      } else if (!(hit.effective === 'PAUSED' && hit.paused_until === null)) {
-        toPause.push(hit);
-      }
-    }
-    if (toRevoke.length > 0) {
-      await manager.query(`UPDATE instance_keys SET status = 'REVOKED', revoked_at = now(), leaked_at = now() WHERE id = ANY($1::uuid[])`, [toRevoke.map((k) => k.id)]);
-    }
-    if (toPause.length > 0) {
-      // No end: a leaked key stays paused until its owner resumes it (a false alarm) or revokes it.
-      await manager.query(`UPDATE instance_keys SET status = 'PAUSED', paused_until = NULL, leaked_at = now() WHERE id = ANY($1::uuid[])`, [toPause.map((k) => k.id)]);
-    }
-    for (const [hit, action] of [...toRevoke.map((k) => [k, 'revoked'] as const), ...toPause.map((k) => [k, 'paused'] as const)]) {
+      if (hit.contained === null) continue;
       const report = reports.get(hit.digest.toString('hex'))!;
       entries.push({
         action: 'key.leaked',
         target: { type: 'key', id: hit.id },
         instanceId: hit.instance_id,
-        details: { from: hit.effective, contained: action, reporter, url: clip(report.url, MAX_URL_CHARS), source: clip(report.source, MAX_LABEL_CHARS), type: clip(report.type, MAX_LABEL_CHARS) },
+        details: { from: hit.effective, contained: hit.contained, reporter, url: clip(report.url, MAX_URL_CHARS), source: clip(report.source, MAX_LABEL_CHARS), type: clip(report.type, MAX_LABEL_CHARS) },
       });
       // webhook: key.leaked (wired at merge with #15)
       invalidate(keyTag(hit.id));
@@ -198,17 +206,20 @@ export class ContainmentService {
     invalidate: (...tags: string[]) => void,
   ): Promise<string[]> {
     if (digests.length === 0) return [];
-    const owners: Array<{ developer_id: string }> = await manager.query(`SELECT DISTINCT developer_id FROM mica_keys WHERE key_digest = ANY($1::bytea[])`, [digests]);
-    if (owners.length === 0) return [];
-    await manager.query(`SELECT id FROM mica_developers WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [owners.map((o) => o.developer_id)]);
-    const hits: MicaKeyHit[] = await manager.query(
-      `SELECT key_digest AS digest, id, developer_id, revoked_at FROM mica_keys WHERE key_digest = ANY($1::bytea[]) ORDER BY id FOR UPDATE`,
+    const owners = await manager.query(
+      `SELECT id FROM mica_developers WHERE id IN (SELECT developer_id FROM mica_keys WHERE key_digest = ANY($1::bytea[])) ORDER BY id FOR UPDATE`,
       [digests],
     );
-    const open = hits.filter((h) => h.revoked_at === null);
-    if (open.length > 0) {
-      await manager.query(`UPDATE mica_keys SET revoked_at = now(), leaked_at = now() WHERE id = ANY($1::uuid[])`, [open.map((k) => k.id)]);
-    }
+    if (owners.length === 0) return [];
+    const hits: MicaKeyHit[] = await manager.query(
+      `WITH hit AS (
+         SELECT key_digest AS digest, id, developer_id, revoked_at IS NULL AS open FROM mica_keys WHERE key_digest = ANY($1::bytea[]) ORDER BY id FOR UPDATE),
+       changed AS (
+         UPDATE mica_keys k SET revoked_at = now(), leaked_at = now() FROM hit WHERE k.id = hit.id AND hit.open RETURNING k.id)
+       SELECT digest, id, developer_id, open FROM hit ORDER BY id`,
+      [digests],
+    );
+    const open = hits.filter((h) => h.open);
     for (const hit of open) {
       const report = reports.get(hit.digest.toString('hex'))!;
       entries.push({
