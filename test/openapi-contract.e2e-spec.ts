@@ -203,7 +203,8 @@ describe('OpenAPI contract', () => {
     }
     expect(problems).toEqual([]);
     expect(answers.length).toBeGreaterThan(1000);
-  });
+    // Thousands of requests in sequence: the budget grows with the API, and with a shared, loaded machine.
+  }, 180_000);
 
   it('never reveals SQL, stack traces, driver errors or digests in any answer', () => {
     expect(answers.length).toBeGreaterThan(0);
