@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { LIMITS_OUT_OF_REACH, startTestApp, TestApp } from './support/test-app';
+import { Client } from 'pg';
+import { pollUntil } from './support/scale-helpers';
+import { LIMITS_OUT_OF_REACH, onPostgresServer, startTestApp, TestApp } from './support/test-app';
 
 interface Account {
   id: string;
@@ -118,8 +120,8 @@ describe('operators and MiCA accounts (SPEC §16)', () => {
       expect(actions[0]).toBe('mica.developer.restored');
     });
 
-    it('lets no management change through that was in flight when the suspension committed, in 5 trials', async () => {
-      for (let trial = 0; trial < 5; trial++) {
+    it('lets no management change through that was in flight when the suspension committed, in 10 trials', async () => {
+      for (let trial = 0; trial < 10; trial++) {
         const a = await register();
         const results = await Promise.all([
           ...Array.from({ length: 4 }, () => t.http().post('/api/mica/developer/keys').set(bearer(a.token)).send({})),
@@ -130,12 +132,44 @@ describe('operators and MiCA accounts (SPEC §16)', () => {
         expect(results.slice(0, 4).every((r) => r.status === 201 || r.status === 401 || r.status === 409)).toBe(true);
         const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM mica_keys WHERE developer_id = $1`, [a.id]);
         expect(n).toBe(1 + created);
-        // Every key created was created before the suspension: none was made after it.
+        // Audit times are clock_timestamp() at insert, taken under the account's row lock: a key
+        // created after the suspension committed would carry a later time than the suspension's event.
         const [{ late }] = await t.dataSource.query(
-          `SELECT count(*)::int AS late FROM mica_keys k JOIN mica_developers d ON d.id = k.developer_id WHERE d.id = $1 AND k.created_at > d.suspended_at`,
+          `SELECT count(*)::int AS late FROM audit_events c
+             JOIN audit_events s ON s.developer_id = c.developer_id AND s.action = 'mica.developer.suspended'
+            WHERE c.developer_id = $1 AND c.action = 'mica.key.created' AND c.at > s.at`,
           [a.id],
         );
         expect(late).toBe(0);
+      }
+    });
+
+    (onPostgresServer ? it : it.skip)('refuses a key creation that passed the token check but got the account lock only after a suspension committed', async () => {
+      const a = await register();
+      const locker = new Client({ connectionString: process.env.TEST_DATABASE_URL });
+      await locker.connect();
+      try {
+        await locker.query('BEGIN');
+        await locker.query('SELECT id FROM mica_developers WHERE id = $1 FOR UPDATE', [a.id]);
+        const creating = t.http().post('/api/mica/developer/keys').set(bearer(a.token)).send({ name: 'in flight' }).then((r) => r);
+        // The request has passed the token check and waits for the account's row lock.
+        const waiting = await pollUntil(
+          // Asked on another connection: pg_stat_activity is a snapshot fixed for the locker's transaction.
+          async () => (await t.dataSource.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%mica_developers%FOR UPDATE%'`))[0].n,
+          (n) => n > 0,
+          5000,
+        );
+        expect(waiting).toBeGreaterThan(0);
+        // The suspension commits while the request waits (as the admin route would, under the same lock).
+        await locker.query(`UPDATE mica_developers SET status = 'SUSPENDED', suspended_at = now(), suspension_reason = 'race' WHERE id = $1`, [a.id]);
+        await locker.query('COMMIT');
+        const res = await creating;
+        expect([res.status, res.body.error?.code]).toEqual([401, 'INVALID_TOKEN']);
+        const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM mica_keys WHERE developer_id = $1`, [a.id]);
+        expect(n).toBe(1);
+      } finally {
+        await locker.query('ROLLBACK').catch(() => undefined);
+        await locker.end();
       }
     });
 
