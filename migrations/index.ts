@@ -4,6 +4,15 @@ import { CreateMicaRegister1795815862779 } from './1795815862779-CreateMicaRegis
 import { CreateInstanceKeys1795815896358 } from './1795815896358-CreateInstanceKeys';
 import { AddCanonicalEmail1796000000000 } from './1796000000000-AddCanonicalEmail';
 import { IndexUnownedAuditEvents1796000000001 } from './1796000000001-IndexUnownedAuditEvents';
+import { AddContainmentAndAccountStatus1796400000000 } from './1796400000000-AddContainmentAndAccountStatus';
 
-/** Every migration, oldest first. A new migration is written by hand and added here. */
-export const MIGRATIONS = [CreateInstancesAndAuditEvents1795815113141, CreateMicaDevelopersAndKeys1795815838289, CreateMicaRegister1795815862779, CreateInstanceKeys1795815896358, AddCanonicalEmail1796000000000, IndexUnownedAuditEvents1796000000001];
+/** Every migration, oldest first. A new migration is written by hand and added here, one per line. */
+export const MIGRATIONS = [
+  CreateInstancesAndAuditEvents1795815113141,
+  CreateMicaDevelopersAndKeys1795815838289,
+  CreateMicaRegister1795815862779,
+  CreateInstanceKeys1795815896358,
+  AddCanonicalEmail1796000000000,
+  IndexUnownedAuditEvents1796000000001,
+  AddContainmentAndAccountStatus1796400000000,
+];

@@ -15,6 +15,9 @@ import { KeyCacheModule } from './key-cache/key-cache.module';
 import { MicaAccountsModule } from './mica/accounts/mica-accounts.module';
 import { MicaHealthModule } from './mica/health/mica-health.module';
 import { MicaRegisterModule } from './mica/register/register.module';
+import { ContainmentModule } from './containment/containment.module';
+import { SecretScanningModule } from './secret-scanning/secret-scanning.module';
+import { MicaOperatorsModule } from './mica/operators/mica-operators.module';
 
 @Global()
 @Module({})
@@ -57,6 +60,9 @@ export class AppModule {
         MicaAccountsModule,
         MicaHealthModule,
         MicaRegisterModule,
+        ContainmentModule,
+        SecretScanningModule,
+        MicaOperatorsModule,
       ],
     };
   }

@@ -23,6 +23,7 @@ import { MicaKeyGuard } from './auth/mica-key.guard';
 import { MICA_HEALTH_PATH, micaHealthHandler } from './mica/health/mica-health.handler';
 import { MicaHealthService } from './mica/health/mica-health.service';
 import { micaPagesHandler } from './pages/pages.handler';
+import { GITHUB_SIGNATURE_SECURITY, SECRET_SCANNING_BODY_LIMIT_BYTES, SECRET_SCANNING_PATH, SECRET_SCANNING_SECURITY } from './secret-scanning/secret-scanning.constants';
 import { ADMIN_SECURITY, INSTANCE_KEY_SECURITY, MANAGEMENT_TOKEN_SECURITY, MICA_KEY_SECURITY } from './auth/auth.decorators';
 
 export const API_PREFIX = 'api';
@@ -39,6 +40,11 @@ export function buildOpenApiDocument(app: NestExpressApplication): OpenAPIObject
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'MiCA API key (`trusset_mica_` + 48 hex)' }, MICA_KEY_SECURITY)
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'MiCA management token (64 hex)' }, MANAGEMENT_TOKEN_SECURITY)
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Instance API key (`trusset_{instanceRef}_` + 64 hex)' }, INSTANCE_KEY_SECURITY)
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'SECRET_SCANNING_TOKEN' }, SECRET_SCANNING_SECURITY)
+    .addApiKey(
+      { type: 'apiKey', in: 'header', name: 'Github-Public-Key-Signature', description: "GitHub's ECDSA signature of the body, with Github-Public-Key-Identifier" },
+      GITHUB_SIGNATURE_SECURITY,
+    )
     .build();
   return documentBodyFailures(SwaggerModule.createDocument(app, config));
 }
@@ -94,6 +100,8 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): Ne
   app.use(accessLog(logger, app.get(MetricsService)));
   // The MiCA developer pages (SPEC §18), outside the /api prefix, with their own CSP.
   app.use(micaPagesHandler());
+  // Secret-scanning reports are signed over their exact bytes and batch up to 1,000 tokens.
+  app.use(SECRET_SCANNING_PATH, jsonBody(SECRET_SCANNING_BODY_LIMIT_BYTES, { keepRawBody: true }));
   app.use(jsonBody(config.http.bodyLimitBytes));
   // The key checks every platform request goes through, answered ahead of Nest's router.
   app.use(VERIFY_PATH, verifyHandler(app.get(InstanceAuthGuard), logger));

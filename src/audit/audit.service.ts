@@ -59,6 +59,31 @@ export class AuditService {
     );
   }
 
+  /**
+   * Records many events of one actor in one statement (a break-glass revocation, a batch of leaked
+   * keys), in the order given, inside the caller's transaction.
+   */
+  async recordMany(entries: AuditEntry[], actor: Actor, manager: EntityManager): Promise<void> {
+    if (entries.length === 0) return;
+    const rows = entries.map((e) => ({
+      action: e.action,
+      target_type: e.target?.type ?? null,
+      target_id: e.target?.id ?? null,
+      instance_id: e.instanceId ?? null,
+      developer_id: e.developerId ?? null,
+      details: sanitize(redactValue(e.details ?? {})),
+    }));
+    await manager.query(
+      `INSERT INTO audit_events (actor_type, actor_id, action, target_type, target_id, instance_id, developer_id, ip, request_id, details)
+       SELECT $1, $2, e.action, e.target_type, e.target_id, e.instance_id, e.developer_id, $3, $4, e.details
+         FROM ROWS FROM (jsonb_to_recordset($5::jsonb)
+              AS (action text, target_type text, target_id text, instance_id uuid, developer_id uuid, details jsonb))
+              WITH ORDINALITY AS e(action, target_type, target_id, instance_id, developer_id, details, n)
+        ORDER BY e.n`,
+      [actor.type, actor.id, actor.ip ? actor.ip.slice(0, 64) : null, actor.requestId === null ? null : redactText(actor.requestId), JSON.stringify(rows)],
+    );
+  }
+
   /** `view: 'tenant'` is the instance reading its own trail: operators' addresses and request ids are left out (SPEC §8). */
   listForInstance(instanceId: string, limit: number, offset: number, view: AuditView = 'tenant'): Promise<Page<AuditEventDto>> {
     return this.list({ instanceId }, limit, offset, view);

@@ -5,7 +5,7 @@ import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { JsonLogger } from '../common/logging/json-logger';
 
 /** Failed attempts that belong to no tenant: stored one by one up to the strict limit, then tallied. */
-export const FAILED_AUTH_ACTIONS = ['admin.auth_failed', 'mica.management_auth_failed'] as const;
+export const FAILED_AUTH_ACTIONS = ['admin.auth_failed', 'mica.management_auth_failed', 'secret_scanning.auth_failed'] as const;
 export type FailedAuthAction = (typeof FAILED_AUTH_ACTIONS)[number];
 /** One row per address and flush for the attempts past the strict limit that were not stored. */
 export const SUPPRESSED_ACTION = 'auth.failures_suppressed';

@@ -61,7 +61,7 @@ export class ManagementTokenGuard implements CanActivate {
     if (!MANAGEMENT_TOKEN_FORMAT.test(token)) return undefined;
     try {
       const rows: Array<{ id: string }> = await withDeadline(
-        this.dataSource.query(`SELECT id FROM mica_developers WHERE management_token_digest = $1`, [sha256(token)]),
+        this.dataSource.query(`SELECT id FROM mica_developers WHERE management_token_digest = $1 AND status = 'ACTIVE'`, [sha256(token)]),
         this.config.auth.decisionTimeoutMs,
         'management token check',
       );

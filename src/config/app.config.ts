@@ -74,7 +74,19 @@ export interface AppConfig {
     level: LogLevelName;
     queries: boolean;
   };
+  secretScanning: {
+    /** Where GitHub's secret-scanning public keys are served (GitHub's shape). */
+    githubKeysUrl: string;
+    /** Bearer token of the operator's own scanner; undefined turns POST /api/secret-scanning/revoke off (401). */
+    token?: string;
+    /** What containment does to a leaked instance key; MiCA keys are always revoked. */
+    leakedKeyAction: LeakedKeyAction;
+  };
 }
+
+export const LEAKED_KEY_ACTIONS = ['revoke', 'pause'] as const;
+export type LeakedKeyAction = (typeof LEAKED_KEY_ACTIONS)[number];
+export const GITHUB_SECRET_SCANNING_KEYS_URL = 'https://api.github.com/meta/public_keys/secret_scanning';
 
 export const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'debug'] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
@@ -149,6 +161,14 @@ function adminToken(env: Env, nodeEnv: NodeEnv): { token: string; generated: boo
   return { token: randomBytes(32).toString('hex'), generated: true };
 }
 
+function secretScanningToken(env: Env): string | undefined {
+  const raw = read(env, 'SECRET_SCANNING_TOKEN');
+  if (raw === undefined) return undefined;
+  if (raw.length < 32) throw new ConfigError('SECRET_SCANNING_TOKEN', 'must be at least 32 characters long');
+  if (!/^[\x21-\x7e]+$/.test(raw)) throw new ConfigError('SECRET_SCANNING_TOKEN', 'must be printable ASCII without spaces');
+  return raw;
+}
+
 /** Reads and validates the whole configuration once, at start; the first bad variable stops the process. */
 export function loadConfig(env: Env = process.env): AppConfig {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
@@ -211,6 +231,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     log: {
       level: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'warn' : 'info'),
       queries: bool(env, 'LOG_QUERIES', false),
+    },
+    secretScanning: {
+      githubKeysUrl: url(env, 'SECRET_SCANNING_GITHUB_KEYS_URL', ['http:', 'https:']) ?? GITHUB_SECRET_SCANNING_KEYS_URL,
+      token: secretScanningToken(env),
+      leakedKeyAction: oneOf(env, 'LEAKED_KEY_ACTION', LEAKED_KEY_ACTIONS, 'revoke'),
     },
   };
 }

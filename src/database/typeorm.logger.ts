@@ -4,7 +4,8 @@ import type { JsonLogger } from '../common/logging/json-logger';
 function printable(parameters: unknown): unknown {
   if (!Array.isArray(parameters)) return parameters;
   // Digests are bytea parameters: they are not secrets, but nothing gains from printing them.
-  return parameters.map((p) => (Buffer.isBuffer(p) ? `[${p.length} bytes]` : p));
+  // A batch of them (= ANY($1::bytea[])) is summarised too: a thousand digests print as one short line.
+  return parameters.map((p) => (Buffer.isBuffer(p) ? `[${p.length} bytes]` : Array.isArray(p) && p.length > 0 && p.every(Buffer.isBuffer) ? `[${p.length} bytea values]` : p));
 }
 
 /** TypeORM's log output, as JSON lines through the redacting logger. */

@@ -1,6 +1,9 @@
 import express, { NextFunction, Request, RequestHandler, Response } from 'express';
 import { sendError } from './envelope';
 
+/** A request read by a jsonBody with keepRawBody: the body's bytes as they arrived. */
+export type RawBodyRequest = Request & { rawBody?: Buffer };
+
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** Deeper than any body of this API; the validation pipe recurses and must never meet ~2,000 levels. */
@@ -37,8 +40,14 @@ function carriesBody(req: Request): boolean {
  * JSON is the only body the API reads. A body of another type is 415, an oversized one 413, a broken
  * one 400 — each in the envelope, since this runs before Nest's own error handling.
  */
-export function jsonBody(limitBytes: number): RequestHandler {
-  const parse = express.json({ limit: limitBytes, strict: false, type: () => true });
+export function jsonBody(limitBytes: number, options: { keepRawBody?: boolean } = {}): RequestHandler {
+  const parse = express.json({
+    limit: limitBytes,
+    strict: false,
+    type: () => true,
+    // A signed body is verified over its exact bytes, not over a re-serialisation of the parsed value.
+    ...(options.keepRawBody ? { verify: (req: Request, _res: Response, buf: Buffer) => ((req as RawBodyRequest).rawBody = Buffer.from(buf)) } : {}),
+  });
   return (req: Request, res: Response, next: NextFunction) => {
     if (!METHODS_WITH_BODY.has(req.method) || !carriesBody(req)) return next();
     const type = req.headers['content-type'];

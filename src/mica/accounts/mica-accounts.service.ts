@@ -162,10 +162,10 @@ export class MicaAccountsService {
   ): Promise<T> {
     return this.invalidation.change(async (manager, invalidate) => {
       // With the presented token's digest, the lock is taken only while it is still the account's
-      // token: a change in flight when the token was rotated away answers INVALID_TOKEN (under READ
+      // token: a change in flight when the token was rotated away answers INVALID_TOKEN, and so does one in flight when an operator suspends the account (under READ
       // COMMITTED, FOR UPDATE re-reads a row another transaction changed and re-applies the WHERE).
       const locked = await manager.query(
-        `SELECT id FROM mica_developers WHERE id = $1 AND ($2::bytea IS NULL OR management_token_digest = $2) FOR UPDATE`,
+        `SELECT id FROM mica_developers WHERE id = $1 AND status = 'ACTIVE' AND ($2::bytea IS NULL OR management_token_digest = $2) FOR UPDATE`,
         [developerId, tokenDigest ?? null],
       );
       if (locked.length === 0) throw new AppException('INVALID_TOKEN');
