@@ -2,6 +2,13 @@ import { CreateInstancesAndAuditEvents1795815113141 } from './1795815113141-Crea
 import { CreateMicaDevelopersAndKeys1795815838289 } from './1795815838289-CreateMicaDevelopersAndKeys';
 import { CreateMicaRegister1795815862779 } from './1795815862779-CreateMicaRegister';
 import { CreateInstanceKeys1795815896358 } from './1795815896358-CreateInstanceKeys';
+import { AddKeyRestrictions1796100000000 } from './1796100000000-AddKeyRestrictions';
+import { CreateIdempotencyRecords1796100000001 } from './1796100000001-CreateIdempotencyRecords';
+import { CreateKeyUsageHourly1796100000002 } from './1796100000002-CreateKeyUsageHourly';
 
 /** Every migration, oldest first. A new migration is written by hand and added here. */
-export const MIGRATIONS = [CreateInstancesAndAuditEvents1795815113141, CreateMicaDevelopersAndKeys1795815838289, CreateMicaRegister1795815862779, CreateInstanceKeys1795815896358];
+export const MIGRATIONS = [CreateInstancesAndAuditEvents1795815113141, CreateMicaDevelopersAndKeys1795815838289, CreateMicaRegister1795815862779, CreateInstanceKeys1795815896358,
+  AddKeyRestrictions1796100000000,
+  CreateIdempotencyRecords1796100000001,
+  CreateKeyUsageHourly1796100000002,
+];

@@ -72,6 +72,7 @@ export class MicaKeyGuard implements CanActivate {
       await this.spend(check.keyId, res);
     } catch (e) {
       this.outcome('rate_limited');
+      if (e instanceof AppException && e.code === 'RATE_LIMIT_EXCEEDED') this.usage.refuse('mica_key', check.keyId, 'RATE_LIMIT_EXCEEDED');
       throw e;
     }
     this.usage.record('mica_key', check.keyId);

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AuditEventDto } from '../audit/audit-event.dto';
 import { InstanceKeyAuth } from '../auth/auth.decorators';
@@ -7,7 +7,7 @@ import { AppException } from '../common/errors/app.exception';
 import { ApiEnvelope, ApiErrors, ErrorResponseDto } from '../common/http/api-responses';
 import { Page } from '../common/http/page';
 import { PaginationQueryDto } from '../common/http/pagination.dto';
-import { CreateKeyDto, DeletedKeyDto, InstanceKeyDto, IssuedKeyDto, ListKeysQueryDto, PauseKeyDto, RotateKeyDto } from './instance-key.dto';
+import { CreateKeyDto, DeletedKeyDto, InstanceKeyDto, IssuedKeyDto, ListKeysQueryDto, PauseKeyDto, RotateKeyDto, UpdateKeyDto } from './instance-key.dto';
 import { InstanceKeysService, KeyScope } from './instance-keys.service';
 import { KeyIdPipe } from '../common/http/key-id.pipe';
 import { KeyManagementLimitGuard } from './key-management.limit.guard';
@@ -20,6 +20,11 @@ const ManagementLimit = () => ApiResponse({ status: 429, type: ErrorResponseDto,
 const own = (p: Principal | undefined): KeyScope => {
   if (p?.kind !== 'instance_key') throw new AppException('AUTH_FAILED');
   return { instanceId: p.instanceId };
+};
+/** The key making the request: re-checked inside the change, and the ceiling of what it may grant. */
+const acting = (p: Principal | undefined): string => {
+  if (p?.kind !== 'instance_key') throw new AppException('AUTH_FAILED');
+  return p.keyId;
 };
 
 @ApiTags('instance keys (self-service)')
@@ -41,10 +46,10 @@ export class SelfServiceKeysController {
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Create a key (the plaintext is in this response only)' })
   @ApiEnvelope(IssuedKeyDto, { status: 201 })
-  @ApiErrors('VALIDATION_ERROR', 'KEY_LIMIT_REACHED', 'UNSUPPORTED_MEDIA_TYPE')
+  @ApiErrors('VALIDATION_ERROR', 'KEY_LIMIT_REACHED', 'KEY_NOT_ACTIVE', 'PRIVILEGE_EXCEEDED', 'UNSUPPORTED_MEDIA_TYPE')
   @ManagementLimit()
   create(@CurrentPrincipal() p: Principal, @Body() body: CreateKeyDto, @CurrentActor() actor: Actor): Promise<IssuedKeyDto> {
-    return this.keys.create(own(p), body, actor);
+    return this.keys.create(own(p), body, actor, acting(p));
   }
 
   @Get('events')
@@ -70,10 +75,21 @@ export class SelfServiceKeysController {
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Rotate an ACTIVE key: a new key replaces it, the old one stays valid for the overlap' })
   @ApiEnvelope(IssuedKeyDto, { status: 201 })
-  @ApiErrors('VALIDATION_ERROR', 'NOT_FOUND', 'KEY_NOT_ACTIVE')
+  @ApiErrors('VALIDATION_ERROR', 'NOT_FOUND', 'KEY_NOT_ACTIVE', 'PRIVILEGE_EXCEEDED')
   @ManagementLimit()
   rotate(@CurrentPrincipal() p: Principal, @Param('keyId', KeyIdPipe) keyId: string, @Body() body: RotateKeyDto, @CurrentActor() actor: Actor): Promise<IssuedKeyDto> {
-    return this.keys.rotate(own(p), keyId, body, actor);
+    return this.keys.rotate(own(p), keyId, body, actor, acting(p));
+  }
+
+  @Patch(':keyId')
+  @UseGuards(KeyManagementLimitGuard)
+  @KeyParam()
+  @ApiOperation({ summary: "Rename a key or change its restrictions (services, allowedCidrs, rateLimitPerMinute); in force from the next request" })
+  @ApiEnvelope(InstanceKeyDto)
+  @ApiErrors('VALIDATION_ERROR', 'NOT_FOUND', 'KEY_NOT_ACTIVE', 'PRIVILEGE_EXCEEDED')
+  @ManagementLimit()
+  update(@CurrentPrincipal() p: Principal, @Param('keyId', KeyIdPipe) keyId: string, @Body() body: UpdateKeyDto, @CurrentActor() actor: Actor): Promise<InstanceKeyDto> {
+    return this.keys.update(own(p), keyId, body, actor, acting(p));
   }
 
   @Post(':keyId/pause')
