@@ -15,6 +15,7 @@ import { KeyCacheModule } from './key-cache/key-cache.module';
 import { MicaAccountsModule } from './mica/accounts/mica-accounts.module';
 import { MicaHealthModule } from './mica/health/mica-health.module';
 import { MicaRegisterModule } from './mica/register/register.module';
+import { IdempotencyModule } from './idempotency/idempotency.module';
 
 @Global()
 @Module({})
@@ -50,6 +51,7 @@ export class AppModule {
         AuditModule,
         AuthModule,
         UsageModule,
+        IdempotencyModule,
         KeyCacheModule,
         HealthModule,
         InstancesModule,

@@ -9,6 +9,7 @@ import { CreateKeyDto, DeletedKeyDto, InstanceKeyDto, IssuedKeyDto, ListKeysQuer
 import { InstanceKeysService } from './instance-keys.service';
 import { KeyIdPipe } from '../common/http/key-id.pipe';
 import { NoBody } from '../common/http/no-body';
+import { Idempotent } from '../idempotency/idempotent.decorator';
 
 const RefParam = () => ApiParam({ name: 'instanceRef', example: 'aB3dE5fG', description: '8 alphanumeric characters' });
 const KeyParam = () => ApiParam({ name: 'keyId', format: 'uuid' });
@@ -29,6 +30,7 @@ export class AdminInstanceKeysController {
   }
 
   @Post()
+  @Idempotent()
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Create a key (the plaintext is in this response only)' })
   @ApiEnvelope(IssuedKeyDto, { status: 201 })
@@ -48,6 +50,7 @@ export class AdminInstanceKeysController {
 
   @Post(':keyId/rotate')
   @KeyParam()
+  @Idempotent()
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Rotate an ACTIVE key: a new key replaces it, the old one stays valid for the overlap' })
   @ApiEnvelope(IssuedKeyDto, { status: 201 })

@@ -12,6 +12,7 @@ import { InstanceKeysService, KeyScope } from './instance-keys.service';
 import { KeyIdPipe } from '../common/http/key-id.pipe';
 import { KeyManagementLimitGuard } from './key-management.limit.guard';
 import { NoBody } from '../common/http/no-body';
+import { Idempotent } from '../idempotency/idempotent.decorator';
 
 const KeyParam = () => ApiParam({ name: 'keyId', format: 'uuid' });
 const ManagementLimit = () => ApiResponse({ status: 429, type: ErrorResponseDto, description: '`RATE_LIMIT_EXCEEDED`: key-management limit of the instance.' });
@@ -43,6 +44,7 @@ export class SelfServiceKeysController {
 
   @Post()
   @UseGuards(KeyManagementLimitGuard)
+  @Idempotent()
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Create a key (the plaintext is in this response only)' })
   @ApiEnvelope(IssuedKeyDto, { status: 201 })
@@ -72,6 +74,7 @@ export class SelfServiceKeysController {
   @Post(':keyId/rotate')
   @UseGuards(KeyManagementLimitGuard)
   @KeyParam()
+  @Idempotent()
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Rotate an ACTIVE key: a new key replaces it, the old one stays valid for the overlap' })
   @ApiEnvelope(IssuedKeyDto, { status: 201 })

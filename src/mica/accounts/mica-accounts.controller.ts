@@ -20,6 +20,7 @@ import { MicaAccountsService } from './mica-accounts.service';
 import { KeyIdPipe } from '../../common/http/key-id.pipe';
 import { RegistrationLimitGuard } from './registration-limit.guard';
 import { NoBody } from '../../common/http/no-body';
+import { Idempotent } from '../../idempotency/idempotent.decorator';
 
 const KeyIdParam = () => ApiParam({ name: 'keyId', format: 'uuid' });
 
@@ -30,6 +31,7 @@ export class MicaRegistrationController {
 
   @Post('register')
   @UseGuards(RegistrationLimitGuard)
+  @Idempotent()
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Sign up for free: returns a MiCA API key and a management token, each shown only here' })
   @ApiEnvelope(RegistrationDto, { status: 201 })
@@ -54,6 +56,7 @@ export class MicaDeveloperController {
   }
 
   @Post('keys')
+  @Idempotent()
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Create a key (at most 3 active); its plaintext is shown only here' })
   @ApiEnvelope(MicaKeyCreatedDto, { status: 201 })
@@ -64,6 +67,7 @@ export class MicaDeveloperController {
 
   @Post('keys/:keyId/rotate')
   @NoBody()
+  @Idempotent()
   @Header('Cache-Control', 'no-store')
   @KeyIdParam()
   @ApiOperation({ summary: 'Replace a key with a new one; the old key is revoked at once' })
@@ -85,6 +89,7 @@ export class MicaDeveloperController {
 
   @Post('management-token/rotate')
   @NoBody()
+  @Idempotent()
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Replace the management token; the one used for this request stops working at once' })
   @ApiEnvelope(ManagementTokenRotatedDto, { status: 201 })
