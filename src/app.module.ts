@@ -16,6 +16,7 @@ import { MicaAccountsModule } from './mica/accounts/mica-accounts.module';
 import { MicaHealthModule } from './mica/health/mica-health.module';
 import { MicaRegisterModule } from './mica/register/register.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
+import { UsageHistoryModule } from './usage/usage-history.module';
 
 @Global()
 @Module({})
@@ -59,6 +60,7 @@ export class AppModule {
         MicaAccountsModule,
         MicaHealthModule,
         MicaRegisterModule,
+        UsageHistoryModule,
       ],
     };
   }
