@@ -13,6 +13,11 @@ import { InstanceKeyCheck, InstanceKeyVerifier } from './instance-key.verifier';
 import { AuthenticatedRequest } from './principal';
 
 export const REQUIRED_SERVICE = 'trusset:required-service';
+
+/** A key's own limit never lifts it above the deployment's (which may have been lowered since it was set); 0 = the deployment has none. */
+export function ownLimit(own: number, deployment: number): number {
+  return deployment > 0 ? Math.min(own, deployment) : own;
+}
 /** Marks a route whose required service is named by the `service` query parameter (the verify endpoint). */
 export const SERVICE_FROM_QUERY = Symbol('service-from-query');
 export type RequiredService = ServiceName | typeof SERVICE_FROM_QUERY;
@@ -78,7 +83,7 @@ export class InstanceAuthGuard implements CanActivate {
     if (service !== undefined && service !== '' && !(isServiceName(service) && identity.services.includes(service))) {
       throw this.refuse(identity.keyId, 'SERVICE_NOT_ENABLED', 'service_not_enabled', new AppException('SERVICE_NOT_ENABLED'));
     }
-    const rule = identity.rateLimitPerMinute === null ? this.rule : { ...this.rule, limit: identity.rateLimitPerMinute };
+    const rule = identity.rateLimitPerMinute === null ? this.rule : { ...this.rule, limit: ownLimit(identity.rateLimitPerMinute, this.rule.limit) };
     const state = await this.limiter.consume(rule, identity.keyId);
     if (state) {
       const headers = rateLimitHeaders(state);
