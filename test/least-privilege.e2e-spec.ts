@@ -3,6 +3,7 @@ import { expectServedFromCache, pinClockInsideOneMinute, pollUntil } from './sup
 import { LIMITS_OUT_OF_REACH, onPostgresServer, startTestApp, TestApp } from './support/test-app';
 import { KeyCheckCache } from '../src/key-cache/key-check.cache';
 import { KeyInvalidationService } from '../src/key-cache/key-invalidation.service';
+import { InstanceKeysService } from '../src/instance-keys/instance-keys.service';
 
 /**
  * SPEC §12: a key narrower than its instance. The test client is 127.0.0.1, and the app trusts it
@@ -154,6 +155,18 @@ describe('least-privilege keys (SPEC §12)', () => {
     });
   });
 
+  it("caps a key's own limit by a deployment limit lowered since it was set", async () => {
+    const lower = await startTestApp({ ...ENV, RATE_LIMIT_PER_KEY_PER_MINUTE: '5' });
+    try {
+      const inst = await createInstance(lower);
+      await lower.editRows(`UPDATE instance_keys SET rate_limit_per_minute = 50 WHERE id = $1`, [inst.keyId]);
+      const res = await lower.http().get('/api/auth/verify').set('X-API-Key', inst.key).expect(200);
+      expect(res.headers['x-ratelimit-limit']).toBe('5');
+    } finally {
+      await lower.close();
+    }
+  });
+
   describe('changes', () => {
     it('narrows a cached key from the very next request (admin door), and widens it back', async () => {
       const inst = await createInstance(t, ['trading', 'custody']);
@@ -230,6 +243,21 @@ describe('least-privilege keys (SPEC §12)', () => {
       expect(codeOf(await verify(other.key, '10.0.0.1', 'trading'))).toEqual([403, 'SERVICE_NOT_ENABLED']);
       await t.http().patch(`/api/keys/${inst.keyId}`).set(self(inst.key)).send({ allowedCidrs: ['10.0.0.0/8'] }).expect(200);
       expect(codeOf(await verify(inst.key, '192.0.2.1'))).toEqual([403, 'IP_NOT_ALLOWED']);
+    });
+
+    it('checks the acting key again inside the change: revoked while its PATCH is in flight, it changes nothing', async () => {
+      const inst = await createInstance(t, ['trading']);
+      const keys = t.app.get(InstanceKeysService);
+      const update = keys.update.bind(keys);
+      // The guard has admitted the request; the key is revoked before the change's transaction begins.
+      jest.spyOn(keys, 'update').mockImplementationOnce(async (...args) => {
+        await t.http().post(adminKeys(inst.ref, `/${inst.keyId}/revoke`)).set(t.admin).expect(200);
+        return update(...args);
+      });
+      const res = await t.http().patch(`/api/keys/${inst.keyId}`).set(self(inst.key)).send({ services: [] });
+      expect([res.status, res.body.error?.code]).toEqual([401, 'AUTH_FAILED']);
+      const [row] = await t.dataSource.query(`SELECT services FROM instance_keys WHERE id = $1`, [inst.keyId]);
+      expect(row.services).toBeNull();
     });
 
     it('refuses a PATCH from a key in its rotation overlap', async () => {

@@ -139,8 +139,9 @@ export class InstanceKeysService {
   async create(scope: KeyScope, body: CreateKeyDto, actor: Actor, actingKeyId?: string): Promise<IssuedKeyDto> {
     const expiresAt = body.expiresAt === undefined ? null : parseTime(body.expiresAt, 'expiresAt');
     return this.changeInstance(scope, async (manager, instance) => {
+      const held = actingKeyId ? await this.actingKey(manager, instance, actingKeyId) : null;
       const restrictions = this.restrictionsFrom(body, UNRESTRICTED, instance);
-      if (actingKeyId) await this.requireGrantable(manager, instance, actingKeyId, restrictions);
+      if (held) requireWithin(instance, held, restrictions);
       if (instance.status === 'ARCHIVED') throw new AppException('INSTANCE_ARCHIVED');
       if (expiresAt) await this.requireFuture(manager, expiresAt, 'expiresAt');
       const [{ n }] = await manager.query(
@@ -165,13 +166,14 @@ export class InstanceKeysService {
       });
     }
     return this.changeInstance(scope, async (manager, instance, invalidate) => {
+      const held = actingKeyId ? await this.actingKey(manager, instance, actingKeyId) : null;
       const key = await this.findKey(manager, instance.id, keyId, true);
       invalidate(keyTag(key.id));
       const from = effectiveStatus({ status: key.status, expiresAt: key.expires_at, pausedUntil: key.paused_until }, key.now);
       if (from === 'REVOKED' || from === 'EXPIRED') throw new AppException('KEY_NOT_ACTIVE', 'A revoked or expired key cannot be changed.');
       const before = restrictionsOf(key);
       const after = this.restrictionsFrom(body, before, instance);
-      if (actingKeyId) await this.requireGrantable(manager, instance, actingKeyId, after);
+      if (held) requireWithin(instance, held, after);
       const name = body.name ?? key.name;
       await manager.query(`UPDATE instance_keys SET name = $2, services = $3, allowed_cidrs = $4, rate_limit_per_minute = $5 WHERE id = $1`, [
         key.id,
@@ -224,11 +226,12 @@ export class InstanceKeysService {
   }
 
   /**
-   * The acting key of a self-service change, read again under lock in the change's transaction: it
-   * must still pass (else AUTH_FAILED, as if the request had come a moment later), be ACTIVE (a key
-   * in its rotation overlap manages nothing), and hold at least what it grants.
+   * The acting key of a self-service change, read again under lock in the change's transaction,
+   * before anything else is decided: it must still pass (else AUTH_FAILED, as if the request had come
+   * a moment later) and be ACTIVE (a key in its rotation overlap manages nothing). Answers what it
+   * holds, the ceiling of what it may grant.
    */
-  private async requireGrantable(manager: EntityManager, instance: InstanceRow, actingKeyId: string, granted: KeyRestrictions): Promise<void> {
+  private async actingKey(manager: EntityManager, instance: InstanceRow, actingKeyId: string): Promise<KeyRestrictions> {
     const [acting]: KeyRow[] = await manager.query(`SELECT ${KEY_COLUMNS} FROM instance_keys k WHERE k.id = $1 AND k.instance_id = $2 FOR UPDATE`, [
       actingKeyId,
       instance.id,
@@ -236,9 +239,7 @@ export class InstanceKeysService {
     const status = acting ? effectiveStatus({ status: acting.status, expiresAt: acting.expires_at, pausedUntil: acting.paused_until }, acting.now) : 'REVOKED';
     if (!isUsable(status) || instance.status !== 'ACTIVE') throw new AppException('AUTH_FAILED');
     if (status !== 'ACTIVE') throw new AppException('KEY_NOT_ACTIVE', 'Only an ACTIVE key can manage keys.');
-    const held = restrictionsOf(acting);
-    const reasons = grantExceeds(held, effectiveServices(instance.services, held.services), granted, effectiveServices(instance.services, granted.services));
-    if (reasons.length > 0) throw new AppException('PRIVILEGE_EXCEEDED', undefined, { restrictions: reasons });
+    return restrictionsOf(acting);
   }
 
   /**
@@ -248,9 +249,9 @@ export class InstanceKeysService {
   async rotate(scope: KeyScope, keyId: string, body: RotateKeyDto, actor: Actor, actingKeyId?: string): Promise<IssuedKeyDto> {
     const overlapSeconds = body.overlapSeconds ?? this.config.keys.defaultOverlapSeconds;
     try {
-      return await this.changeKey(scope, keyId, 'rotate', { requireActiveInstance: true }, async (manager, instance, old) => {
+      return await this.changeKey(scope, keyId, 'rotate', { requireActiveInstance: true, actingKeyId }, async (manager, instance, old, _from, held) => {
         // The successor inherits the restrictions; a self-service rotation must not hand the acting key a wider key's secret.
-        if (actingKeyId) await this.requireGrantable(manager, instance, actingKeyId, restrictionsOf(old));
+        if (held) requireWithin(instance, held, restrictionsOf(old));
         const [ended] = await manager.query(
           `WITH u AS (
              UPDATE instance_keys k SET status = 'PENDING_ROTATION', rotated_at = now(), paused_until = NULL,
@@ -342,10 +343,11 @@ export class InstanceKeysService {
     scope: KeyScope,
     keyId: string,
     action: KeyAction,
-    options: { requireActiveInstance?: boolean },
-    work: (manager: EntityManager, instance: InstanceRow, key: KeyRow, from: KeyStatus) => Promise<T>,
+    options: { requireActiveInstance?: boolean; actingKeyId?: string },
+    work: (manager: EntityManager, instance: InstanceRow, key: KeyRow, from: KeyStatus, held: KeyRestrictions | null) => Promise<T>,
   ): Promise<T> {
     return this.changeInstance(scope, async (manager, instance, invalidate) => {
+      const held = options.actingKeyId ? await this.actingKey(manager, instance, options.actingKeyId) : null;
       const key = await this.findKey(manager, instance.id, keyId, true);
       // Any change of a key's state (resume included) makes a cached check of it stale.
       invalidate(keyTag(key.id));
@@ -353,7 +355,7 @@ export class InstanceKeysService {
       const from = effectiveStatus({ status: key.status, expiresAt: key.expires_at, pausedUntil: key.paused_until }, key.now);
       const decision = transition(from, action);
       if (!decision.allowed) throw new AppException(decision.code);
-      return work(manager, instance, key, from);
+      return work(manager, instance, key, from, held);
     });
   }
 
@@ -414,6 +416,12 @@ export class InstanceKeysService {
     const [{ future }] = await manager.query(`SELECT $1::timestamptz > now() AS future`, [at]);
     if (!future) throw new AppException('VALIDATION_ERROR', `${field} must be in the future.`, { [field]: ['must be in the future'] });
   }
+}
+
+/** PRIVILEGE_EXCEEDED unless `granted` reaches no further than `held` (SPEC §12, self-service). */
+function requireWithin(instance: InstanceRow, held: KeyRestrictions, granted: KeyRestrictions): void {
+  const reasons = grantExceeds(held, effectiveServices(instance.services, held.services), granted, effectiveServices(instance.services, granted.services));
+  if (reasons.length > 0) throw new AppException('PRIVILEGE_EXCEEDED', undefined, { restrictions: reasons });
 }
 
 function parseTime(value: string, field: string): Date {
