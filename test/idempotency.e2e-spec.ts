@@ -189,6 +189,23 @@ describe('idempotent writes (SPEC §13)', () => {
     }
   });
 
+  it('lets an identical retry take over a claim whose request died more than 60 s ago', async () => {
+    const inst = await createInstance(t);
+    const key = randomUUID();
+    const body = { name: 'orphaned' };
+    const crypto = t.app.get(IdempotencyService).crypto;
+    // What a replica killed in the middle of this request leaves behind.
+    await t.dataSource.query(
+      `INSERT INTO idempotency_records (id, fingerprint, state, claim, claimed_at, expires_at)
+       VALUES ($1, $2, 'in_progress', gen_random_uuid(), now() - interval '61 seconds', now() + interval '23 hours')`,
+      [crypto.recordId('admin', key), crypto.fingerprint('POST', adminKeys(inst.ref), body)],
+    );
+    const res = await t.http().post(adminKeys(inst.ref)).set(t.admin).set('Idempotency-Key', key).send(body).expect(201);
+    const again = await t.http().post(adminKeys(inst.ref)).set(t.admin).set('Idempotency-Key', key).send(body).expect(201);
+    expect(again.body.data.key).toBe(res.body.data.key);
+    expect(await activeKeys(inst.id)).toBe(2);
+  });
+
   it('forgets an answer after 24 hours: the record is pruned and the key does new work', async () => {
     const inst = await createInstance(t);
     const key = randomUUID();

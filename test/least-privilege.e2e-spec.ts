@@ -70,6 +70,8 @@ describe('least-privilege keys (SPEC §12)', () => {
     it('refuses a PATCH with nothing in it, and one on a revoked key', async () => {
       const inst = await createInstance(t, ['trading']);
       expect(codeOf(await adminPatch(inst, inst.keyId, {}))).toEqual([400, 'VALIDATION_ERROR']);
+      expect(codeOf(await adminPatch(inst, inst.keyId, { name: null }))).toEqual([400, 'VALIDATION_ERROR']);
+      expect(codeOf(await adminPatch(inst, inst.keyId, { color: 'red' }))).toEqual([400, 'VALIDATION_ERROR']);
       await t.http().post(adminKeys(inst.ref, `/${inst.keyId}/revoke`)).set(t.admin).expect(200);
       expect(codeOf(await adminPatch(inst, inst.keyId, { services: ['trading'] }))).toEqual([409, 'KEY_NOT_ACTIVE']);
     });

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { SERVICE_NAMES, ServiceName } from '../instances/services';
 import { MAX_ALLOWED_CIDRS } from '../least-privilege/key-restrictions';
 import { PaginationQueryDto } from '../common/http/pagination.dto';
@@ -64,7 +64,8 @@ export class CreateKeyDto extends KeyRestrictionsDto {
 
 export class UpdateKeyDto extends KeyRestrictionsDto {
   @ApiPropertyOptional({ minLength: 1, maxLength: 100 })
-  @IsOptional()
+  // A name can be changed, not removed: null fails like any non-string.
+  @ValidateIf((o: UpdateKeyDto) => o.name !== undefined)
   @Trim()
   @IsString()
   @Length(1, 100)
