@@ -4,6 +4,9 @@ import { CreateMicaRegister1795815862779 } from './1795815862779-CreateMicaRegis
 import { CreateInstanceKeys1795815896358 } from './1795815896358-CreateInstanceKeys';
 import { AddCanonicalEmail1796000000000 } from './1796000000000-AddCanonicalEmail';
 import { IndexUnownedAuditEvents1796000000001 } from './1796000000001-IndexUnownedAuditEvents';
+import { AddKeyRestrictions1796100000000 } from './1796100000000-AddKeyRestrictions';
+import { CreateIdempotencyRecords1796100000001 } from './1796100000001-CreateIdempotencyRecords';
+import { CreateKeyUsageHourly1796100000002 } from './1796100000002-CreateKeyUsageHourly';
 import { AddContainmentAndAccountStatus1796400000000 } from './1796400000000-AddContainmentAndAccountStatus';
 
 /** Every migration, oldest first. A new migration is written by hand and added here, one per line. */
@@ -14,5 +17,8 @@ export const MIGRATIONS = [
   CreateInstanceKeys1795815896358,
   AddCanonicalEmail1796000000000,
   IndexUnownedAuditEvents1796000000001,
+  AddKeyRestrictions1796100000000,
+  CreateIdempotencyRecords1796100000001,
+  CreateKeyUsageHourly1796100000002,
   AddContainmentAndAccountStatus1796400000000,
 ];

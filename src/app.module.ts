@@ -18,6 +18,8 @@ import { MicaRegisterModule } from './mica/register/register.module';
 import { ContainmentModule } from './containment/containment.module';
 import { SecretScanningModule } from './secret-scanning/secret-scanning.module';
 import { MicaOperatorsModule } from './mica/operators/mica-operators.module';
+import { IdempotencyModule } from './idempotency/idempotency.module';
+import { UsageHistoryModule } from './usage/usage-history.module';
 
 @Global()
 @Module({})
@@ -53,6 +55,7 @@ export class AppModule {
         AuditModule,
         AuthModule,
         UsageModule,
+        IdempotencyModule,
         KeyCacheModule,
         HealthModule,
         InstancesModule,
@@ -63,6 +66,7 @@ export class AppModule {
         ContainmentModule,
         SecretScanningModule,
         MicaOperatorsModule,
+        UsageHistoryModule,
       ],
     };
   }

@@ -24,6 +24,9 @@ async function main(): Promise<void> {
       `\nNo ADMIN_TOKEN set: generated one for this run (set ADMIN_TOKEN to keep it fixed):\n\n  ADMIN_TOKEN=${config.auth.adminToken}\n\n`,
     );
   }
+  if (config.secrets.generated) {
+    logger.event('warn', 'no SECRETS_KEY set: generated one for this run; idempotent answers stored now cannot be replayed after a restart');
+  }
   const app = await createApp(config, logger);
   await app.listen(config.http.port, config.http.host);
   logger.event('info', 'listening', { port: config.http.port, database: config.database.url ? 'postgres' : `embedded (${config.database.dataDir})` });

@@ -7,22 +7,30 @@ import { JsonLogger } from '../common/logging/json-logger';
 import { LimitRule, MINUTE_MS, RateLimiterService, rateLimitExceeded, rateLimitHeaders } from '../common/rate-limit/rate-limiter.service';
 import { isServiceName, ServiceName } from '../instances/services';
 import { MetricsService } from '../metrics/metrics.service';
-import { UsageTracker } from '../usage/usage.tracker';
+import { RefusalReason, UsageTracker } from '../usage/usage.tracker';
 import { countWhenAdmitted } from '../usage/count-admitted';
 import { checkVerifyQuery } from './verify-query';
+import { allowedBy } from '../common/net/cidr';
 import { InstanceKeyCheck, InstanceKeyVerifier } from './instance-key.verifier';
 import { AuthenticatedRequest } from './principal';
 
 export const REQUIRED_SERVICE = 'trusset:required-service';
+
+/** A key's own limit never lifts it above the deployment's (which may have been lowered since it was set); 0 = the deployment has none. */
+export function ownLimit(own: number, deployment: number): number {
+  return deployment > 0 ? Math.min(own, deployment) : own;
+}
 /** Marks a route whose required service is named by the `service` query parameter (the verify endpoint). */
 export const SERVICE_FROM_QUERY = Symbol('service-from-query');
 export type RequiredService = ServiceName | typeof SERVICE_FROM_QUERY;
 
 /**
- * SPEC §3, in order: no or empty X-API-Key → AUTH_REQUIRED; malformed, unknown, revoked, expired,
- * paused or archived → AUTH_FAILED with one identical body; valid but the route's service is off →
- * SERVICE_NOT_ENABLED; undecidable → AUTH_ERROR (never a pass, never a 401). An admitted key spends
- * its per-key allowance and is counted for lastUsedAt without a database write.
+ * SPEC §3 and §12, in order: no or empty X-API-Key → AUTH_REQUIRED; malformed, unknown, revoked,
+ * expired, paused or archived → AUTH_FAILED with one identical body; the client address outside the
+ * key's allowedCidrs → IP_NOT_ALLOWED; the route's service off for the instance or outside the key's
+ * subset → SERVICE_NOT_ENABLED; then the per-key limit (the key's own, else the deployment's);
+ * undecidable → AUTH_ERROR (never a pass, never a 401). A refused address spends no allowance. An
+ * admitted key is counted for lastUsedAt/requestCount, a refused one by reason, without a database write.
  */
 @Injectable()
 export class InstanceAuthGuard implements CanActivate {
@@ -74,22 +82,29 @@ export class InstanceAuthGuard implements CanActivate {
     }
     const identity = check.identity;
     checkInput?.();
-    if (service !== undefined && !(isServiceName(service) && identity.services.includes(service))) {
-      this.outcome('service_not_enabled');
-      throw new AppException('SERVICE_NOT_ENABLED');
+    // req.ip is the socket's address, or under TRUST_PROXY the client address the trusted proxy forwarded.
+    if (identity.allowedCidrs !== null && !allowedBy(identity.allowedCidrs, req.ip)) {
+      throw this.refuse(identity.keyId, 'IP_NOT_ALLOWED', 'ip_not_allowed', new AppException('IP_NOT_ALLOWED'));
     }
-    const state = await this.limiter.consume(this.rule, identity.keyId);
+    if (service !== undefined && service !== '' && !(isServiceName(service) && identity.services.includes(service))) {
+      throw this.refuse(identity.keyId, 'SERVICE_NOT_ENABLED', 'service_not_enabled', new AppException('SERVICE_NOT_ENABLED'));
+    }
+    const rule = identity.rateLimitPerMinute === null ? this.rule : { ...this.rule, limit: ownLimit(identity.rateLimitPerMinute, this.rule.limit) };
+    const state = await this.limiter.consume(rule, identity.keyId);
     if (state) {
       const headers = rateLimitHeaders(state);
       for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-      if (state.exceeded) {
-        this.outcome('rate_limited');
-        throw rateLimitExceeded(state, headers);
-      }
+      if (state.exceeded) throw this.refuse(identity.keyId, 'RATE_LIMIT_EXCEEDED', 'rate_limited', rateLimitExceeded(state, headers));
     }
     this.outcome('passed');
     countWhenAdmitted(this.usage, 'instance_key', identity.keyId, res);
     req.principal = { kind: 'instance_key', ...identity };
+  }
+
+  private refuse(keyId: string, reason: RefusalReason, outcome: string, error: AppException): AppException {
+    this.usage.refuse('instance_key', keyId, reason);
+    this.outcome(outcome);
+    return error;
   }
 
   private outcome(outcome: string): void {

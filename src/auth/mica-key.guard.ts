@@ -18,6 +18,11 @@ import { countWhenAdmitted } from '../usage/count-admitted';
 import { MicaKeyCheck, MicaKeyVerifier } from './mica-key.verifier';
 import { AuthenticatedRequest } from './principal';
 
+/** The per-UTC-day data allowance of a MiCA key; the usage history reads today's count from it. */
+export function micaDayRule(config: AppConfig): LimitRule {
+  return { name: 'mica-day', limit: config.rateLimits.micaPerDay, windowMs: DAY_MS };
+}
+
 /**
  * `X-API-Key: trusset_mica_…` on the MiCA data routes. No key or another prefix is UNAUTHORIZED;
  * malformed, unknown or revoked is INVALID_KEY; an undecidable check is AUTH_ERROR, never a pass.
@@ -37,7 +42,7 @@ export class MicaKeyGuard implements CanActivate {
     private readonly logger: JsonLogger,
   ) {
     this.minute = { name: 'mica-minute', limit: config.rateLimits.micaPerMinute, windowMs: MINUTE_MS };
-    this.day = { name: 'mica-day', limit: config.rateLimits.micaPerDay, windowMs: DAY_MS };
+    this.day = micaDayRule(config);
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -73,6 +78,7 @@ export class MicaKeyGuard implements CanActivate {
       await this.spend(check.keyId, res);
     } catch (e) {
       this.outcome('rate_limited');
+      if (e instanceof AppException && e.code === 'RATE_LIMIT_EXCEEDED') this.usage.refuse('mica_key', check.keyId, 'RATE_LIMIT_EXCEEDED');
       throw e;
     }
     countWhenAdmitted(this.usage, 'mica_key', check.keyId, res);

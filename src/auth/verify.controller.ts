@@ -15,7 +15,8 @@ export class VerifiedKeyDto {
   @ApiProperty({ format: 'uuid' }) instanceId: string;
   @ApiProperty({ format: 'uuid' }) keyId: string;
   @ApiProperty({ enum: KEY_STATUSES, description: 'ACTIVE, or PENDING_ROTATION during a rotation overlap.' }) keyStatus: KeyStatus;
-  @ApiProperty({ enum: SERVICE_NAMES, isArray: true }) services: ServiceName[];
+  @ApiProperty({ enum: SERVICE_NAMES, isArray: true, description: "The key's effective services: the instance's, within the key's own subset (SPEC §12)." })
+  services: ServiceName[];
 }
 
 /**

@@ -19,6 +19,10 @@ describe('loadConfig', () => {
     ['DATABASE_URL', 'not a url'],
     ['NODE_ENV', 'staging'],
     ['ADMIN_TOKEN', 'short'],
+    ['SECRETS_KEY', 'short'],
+    ['SECRETS_KEY', 'has spaces in it but is long enough to pass length'],
+    ['USAGE_RETENTION_DAYS', '0'],
+    ['IDEMPOTENCY_WAIT_MS', '-5'],
     ['RATE_LIMIT_STRICT_PER_MINUTE', '-1'],
     ['KEY_ROTATION_OVERLAP_SECONDS', '2592001'],
     ['LOG_LEVEL', 'chatty'],
@@ -31,6 +35,15 @@ describe('loadConfig', () => {
 
   it('refuses to start in production without ADMIN_TOKEN', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow('ADMIN_TOKEN is required');
+  });
+
+  it('refuses to start in production without SECRETS_KEY, and generates one elsewhere', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', ADMIN_TOKEN: 'a'.repeat(40) })).toThrow('SECRETS_KEY is required');
+    const generated = loadConfig({});
+    expect(generated.secrets.generated).toBe(true);
+    expect(generated.secrets.key).toMatch(/^[0-9a-f]{64}$/);
+    expect(loadConfig({ SECRETS_KEY: 's'.repeat(32) }).secrets).toEqual({ key: 's'.repeat(32), generated: false });
+    expect(generated.usage.retentionDays).toBe(400);
   });
 
   it('uses a pool of one on the embedded database', () => {

@@ -35,6 +35,15 @@ export interface AppConfig {
     /** Upper bound for deciding a key check; past it the answer is AUTH_ERROR. */
     decisionTimeoutMs: number;
   };
+  /** SECRETS_KEY: the server secret idempotent answers are sealed under (with each Idempotency-Key). */
+  secrets: {
+    key: string;
+    generated: boolean;
+  };
+  idempotency: {
+    /** How long an identical request waits for the first one to finish before answering IDEMPOTENCY_IN_PROGRESS. */
+    waitMs: number;
+  };
   keys: {
     maxActivePerInstance: number;
     defaultOverlapSeconds: number;
@@ -60,6 +69,8 @@ export interface AppConfig {
   };
   usage: {
     flushIntervalMs: number;
+    /** Hourly usage buckets older than this many days are pruned. */
+    retentionDays: number;
   };
   audit: {
     /** Days failed admin and management-token attempts are kept; 0 keeps them. */
@@ -169,6 +180,17 @@ function secretScanningToken(env: Env): string | undefined {
   return raw;
 }
 
+function secretsKey(env: Env, nodeEnv: NodeEnv): { key: string; generated: boolean } {
+  const raw = read(env, 'SECRETS_KEY');
+  if (raw !== undefined) {
+    if (raw.length < 32) throw new ConfigError('SECRETS_KEY', 'must be at least 32 characters long');
+    if (!/^[\x21-\x7e]+$/.test(raw)) throw new ConfigError('SECRETS_KEY', 'must be printable ASCII without spaces');
+    return { key: raw, generated: false };
+  }
+  if (nodeEnv === 'production') throw new ConfigError('SECRETS_KEY', 'is required when NODE_ENV=production');
+  return { key: randomBytes(32).toString('hex'), generated: true };
+}
+
 /** Reads and validates the whole configuration once, at start; the first bad variable stops the process. */
 export function loadConfig(env: Env = process.env): AppConfig {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
@@ -196,6 +218,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
       adminTokenGenerated: admin.generated,
       decisionTimeoutMs: int(env, 'AUTH_DECISION_TIMEOUT_MS', 1500, 100, 2000),
     },
+    secrets: secretsKey(env, nodeEnv),
+    idempotency: {
+      waitMs: int(env, 'IDEMPOTENCY_WAIT_MS', 5000, 0, 30_000),
+    },
     keys: {
       maxActivePerInstance: int(env, 'MAX_ACTIVE_KEYS_PER_INSTANCE', 10, 1, 1000),
       defaultOverlapSeconds: int(env, 'KEY_ROTATION_OVERLAP_SECONDS', 604_800, 0, 2_592_000),
@@ -219,6 +245,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     usage: {
       flushIntervalMs: int(env, 'USAGE_FLUSH_INTERVAL_MS', 10_000, 100, 3_600_000),
+      retentionDays: int(env, 'USAGE_RETENTION_DAYS', 400, 1, 3650),
     },
     audit: {
       failedAuthRetentionDays: int(env, 'AUDIT_FAILED_AUTH_RETENTION_DAYS', 30, 0, 3650),

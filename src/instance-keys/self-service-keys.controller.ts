@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AuditEventDto } from '../audit/audit-event.dto';
 import { InstanceKeyAuth } from '../auth/auth.decorators';
@@ -7,11 +7,12 @@ import { AppException } from '../common/errors/app.exception';
 import { ApiEnvelope, ApiErrors, ErrorResponseDto } from '../common/http/api-responses';
 import { Page } from '../common/http/page';
 import { PaginationQueryDto } from '../common/http/pagination.dto';
-import { CreateKeyDto, DeletedKeyDto, InstanceKeyDto, IssuedKeyDto, ListKeysQueryDto, PauseKeyDto, RotateKeyDto } from './instance-key.dto';
+import { CreateKeyDto, DeletedKeyDto, InstanceKeyDto, IssuedKeyDto, ListKeysQueryDto, PauseKeyDto, RotateKeyDto, UpdateKeyDto } from './instance-key.dto';
 import { InstanceKeysService, KeyScope } from './instance-keys.service';
 import { KeyIdPipe } from '../common/http/key-id.pipe';
 import { Brake, KeyManagementLimitGuard } from './key-management.limit.guard';
 import { NoBody } from '../common/http/no-body';
+import { Idempotent } from '../idempotency/idempotent.decorator';
 
 const KeyParam = () => ApiParam({ name: 'keyId', format: 'uuid' });
 const ManagementLimit = () => ApiResponse({ status: 429, type: ErrorResponseDto, description: '`RATE_LIMIT_EXCEEDED`: key-management limit of the acting key.' });
@@ -41,10 +42,11 @@ export class SelfServiceKeysController {
   @Post()
   @UseGuards(KeyManagementLimitGuard)
   @ActiveKeyOnly()
+  @Idempotent()
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Create a key (the plaintext is in this response only)' })
   @ApiEnvelope(IssuedKeyDto, { status: 201 })
-  @ApiErrors('VALIDATION_ERROR', 'KEY_LIMIT_REACHED', 'UNSUPPORTED_MEDIA_TYPE')
+  @ApiErrors('VALIDATION_ERROR', 'KEY_LIMIT_REACHED', 'KEY_NOT_ACTIVE', 'PRIVILEGE_EXCEEDED', 'UNSUPPORTED_MEDIA_TYPE')
   @ManagementLimit()
   create(@CurrentPrincipal() p: Principal, @Body() body: CreateKeyDto, @CurrentActor() actor: Actor): Promise<IssuedKeyDto> {
     return this.keys.create(own(p), body, actor);
@@ -71,13 +73,26 @@ export class SelfServiceKeysController {
   @UseGuards(KeyManagementLimitGuard)
   @ActiveKeyOnly()
   @KeyParam()
+  @Idempotent()
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Rotate an ACTIVE key: a new key replaces it, the old one stays valid for the overlap' })
   @ApiEnvelope(IssuedKeyDto, { status: 201 })
-  @ApiErrors('VALIDATION_ERROR', 'NOT_FOUND', 'KEY_NOT_ACTIVE')
+  @ApiErrors('VALIDATION_ERROR', 'NOT_FOUND', 'KEY_NOT_ACTIVE', 'PRIVILEGE_EXCEEDED')
   @ManagementLimit()
   rotate(@CurrentPrincipal() p: Principal, @Param('keyId', KeyIdPipe) keyId: string, @Body() body: RotateKeyDto, @CurrentActor() actor: Actor): Promise<IssuedKeyDto> {
     return this.keys.rotate(own(p), keyId, body, actor);
+  }
+
+  @Patch(':keyId')
+  @UseGuards(KeyManagementLimitGuard)
+  @ActiveKeyOnly()
+  @KeyParam()
+  @ApiOperation({ summary: "Rename a key or change its restrictions (services, allowedCidrs, rateLimitPerMinute); in force from the next request" })
+  @ApiEnvelope(InstanceKeyDto)
+  @ApiErrors('VALIDATION_ERROR', 'NOT_FOUND', 'KEY_NOT_ACTIVE', 'PRIVILEGE_EXCEEDED')
+  @ManagementLimit()
+  update(@CurrentPrincipal() p: Principal, @Param('keyId', KeyIdPipe) keyId: string, @Body() body: UpdateKeyDto, @CurrentActor() actor: Actor): Promise<InstanceKeyDto> {
+    return this.keys.update(own(p), keyId, body, actor);
   }
 
   @Post(':keyId/pause')

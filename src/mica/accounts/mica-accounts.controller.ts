@@ -21,6 +21,7 @@ import { MicaAccountsService } from './mica-accounts.service';
 import { KeyIdPipe } from '../../common/http/key-id.pipe';
 import { RegistrationLimitGuard } from './registration-limit.guard';
 import { NoBody } from '../../common/http/no-body';
+import { Idempotent } from '../../idempotency/idempotent.decorator';
 
 const KeyIdParam = () => ApiParam({ name: 'keyId', format: 'uuid' });
 
@@ -31,6 +32,7 @@ export class MicaRegistrationController {
 
   @Post('register')
   @UseGuards(RegistrationLimitGuard)
+  @Idempotent()
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Sign up for free: returns a MiCA API key and a management token, each shown only here' })
   @ApiEnvelope(RegistrationDto, { status: 201 })
@@ -55,6 +57,7 @@ export class MicaDeveloperController {
   }
 
   @Post('keys')
+  @Idempotent()
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Create a key (at most 3 active); its plaintext is shown only here' })
   @ApiEnvelope(MicaKeyCreatedDto, { status: 201 })
@@ -70,6 +73,7 @@ export class MicaDeveloperController {
 
   @Post('keys/:keyId/rotate')
   @NoBody()
+  @Idempotent()
   @Header('Cache-Control', 'no-store')
   @KeyIdParam()
   @ApiOperation({ summary: 'Replace a key with a new one; the old key is revoked at once' })
@@ -103,6 +107,7 @@ export class MicaDeveloperController {
   @Post('management-token/rotate')
   @Brake()
   @NoBody()
+  @Idempotent()
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Replace the management token; the one used for this request stops working at once' })
   @ApiEnvelope(ManagementTokenRotatedDto, { status: 201 })
