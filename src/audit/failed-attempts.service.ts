@@ -35,6 +35,7 @@ interface Tally {
 export class FailedAttemptsService implements OnModuleInit, OnModuleDestroy {
   private tallies = new Map<string, Tally>();
   private timers: NodeJS.Timeout[] = [];
+  private pruning?: Promise<unknown>;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -46,11 +47,13 @@ export class FailedAttemptsService implements OnModuleInit, OnModuleDestroy {
     this.timers.push(setInterval(() => void this.flush().catch((e: Error) => this.warn('could not record suppressed failed attempts', e)), FLUSH_INTERVAL_MS));
     this.timers.push(setInterval(() => void this.prune().catch((e: Error) => this.warn('could not prune failed attempts', e)), PRUNE_INTERVAL_MS));
     for (const timer of this.timers) timer.unref();
-    void this.prune().catch((e: Error) => this.warn('could not prune failed attempts', e));
+    this.pruning = this.prune().catch((e: Error) => this.warn('could not prune failed attempts', e));
   }
 
   async onModuleDestroy(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
+    // The prune begun at start must end before the pool closes.
+    await this.pruning;
     await this.flush().catch((e: Error) => this.warn('could not record suppressed failed attempts', e));
   }
 

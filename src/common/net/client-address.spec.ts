@@ -29,6 +29,7 @@ describe('canonicalAddress', () => {
     ['fe80::1%eth0', 'fe80::1'],
     ['203.0.113.7', '203.0.113.7'],
     [undefined, 'unknown'],
+    ['  ', 'unknown'],
   ])('writes %j as %j', (raw, expected) => {
     expect(canonicalAddress(raw)).toBe(expected);
   });

@@ -8,8 +8,8 @@ import { isIPv4, isIPv6 } from 'node:net';
  * lower-cased, so it can never alias a real address.
  */
 export function canonicalAddress(raw: string | undefined | null): string {
-  if (!raw) return 'unknown';
-  const address = raw.trim().toLowerCase();
+  const address = (raw ?? '').trim().toLowerCase();
+  if (address === '') return 'unknown';
   if (isIPv4(address)) return address;
   const groups = ipv6Groups(address);
   if (!groups) return address;
