@@ -15,6 +15,7 @@ import { KeyCacheModule } from './key-cache/key-cache.module';
 import { MicaAccountsModule } from './mica/accounts/mica-accounts.module';
 import { MicaHealthModule } from './mica/health/mica-health.module';
 import { MicaRegisterModule } from './mica/register/register.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Global()
 @Module({})
@@ -57,6 +58,7 @@ export class AppModule {
         MicaAccountsModule,
         MicaHealthModule,
         MicaRegisterModule,
+        WebhooksModule,
       ],
     };
   }

@@ -29,7 +29,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
     if (exception instanceof AppException) {
       if (exception.status >= 500) this.logFailure(req, exception);
-      return sendError(req, res, exception.code, exception.message, exception.details, exception.headers);
+      return sendError(req, res, exception.code, exception.message, exception.details, exception.headers, exception.status);
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();

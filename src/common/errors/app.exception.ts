@@ -12,8 +12,10 @@ export class AppException extends Error {
     readonly details?: ErrorDetails,
     /** Extra response headers, e.g. Retry-After on 429. */
     readonly headers?: Record<string, string>,
+    /** Overrides the code's status where the contract gives one code two (KEY_NOT_ACTIVE for the acting key is 403). */
+    status?: number,
   ) {
     super(message ?? ERROR_CODES[code].message);
-    this.status = ERROR_CODES[code].status;
+    this.status = status ?? ERROR_CODES[code].status;
   }
 }

@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   ALREADY_REVOKED: { status: 409, message: 'The key is already revoked.' },
   EMAIL_EXISTS: { status: 409, message: 'An account with this email already exists.' },
   INSTANCE_ARCHIVED: { status: 409, message: 'The instance is archived.' },
+  WEBHOOK_LIMIT_REACHED: { status: 409, message: 'The maximum number of webhook endpoints has been reached.' },
   CONFLICT: { status: 409, message: 'The request conflicts with the current state.' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The request body must be JSON (Content-Type: application/json).' },

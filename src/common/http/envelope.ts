@@ -40,8 +40,10 @@ export function sendError(
   message?: string,
   details?: ErrorDetails,
   headers?: Record<string, string>,
+  /** Only where one code answers with two statuses (KEY_NOT_ACTIVE: 409 on the key, 403 on the acting key). */
+  status: number = ERROR_CODES[code].status,
 ): void {
   if (res.headersSent) return;
   for (const [name, value] of Object.entries(headers ?? {})) res.setHeader(name, value);
-  res.status(ERROR_CODES[code].status).json(errorBody(req, code, message, details));
+  res.status(status).json(errorBody(req, code, message, details));
 }

@@ -10,6 +10,9 @@ import { Page } from '../../common/http/page';
 import { sqlStateOf, UNIQUE_VIOLATION } from '../../database/database-errors';
 import { KeyInvalidationService, keyTag } from '../../key-cache/key-invalidation.service';
 import { newManagementToken, newMicaKey } from './mica-credentials';
+import { WebhookOutbox } from '../../webhooks/webhook.outbox';
+import type { DeveloperEventType } from '../../webhooks/webhook-events';
+import { actorFacts, micaKeyFacts } from '../../webhooks/webhook-payloads';
 import { MicaDeveloper } from './mica-developer.entity';
 import { MicaKey } from './mica-key.entity';
 import {
@@ -104,6 +107,8 @@ export class MicaAccountsService {
         actor,
         manager,
       );
+      const oldKey = MicaKeyDto.from(await manager.findOneByOrFail(MicaKey, { id: old.id }));
+      await this.notify(manager, developerId, 'mica.key.rotated', actor, { key: micaKeyFacts(oldKey), newKey: micaKeyFacts(created) });
       return created;
     });
   }
@@ -118,7 +123,9 @@ export class MicaAccountsService {
       invalidate(keyTag(keyId));
       const key = await manager.findOneByOrFail(MicaKey, { id: keyId });
       await this.audit.record({ action: 'mica.key.revoked', target: { type: 'mica_key', id: key.id }, developerId, details: { keyHint: key.keyHint } }, actor, manager);
-      return MicaKeyDto.from(key);
+      const revoked = MicaKeyDto.from(key);
+      await this.notify(manager, developerId, 'mica.key.revoked', actor, { key: micaKeyFacts(revoked) });
+      return revoked;
     });
   }
 
@@ -131,7 +138,9 @@ export class MicaAccountsService {
         [developerId, token.digest],
       );
       await this.audit.record({ action: 'mica.management_token.rotated', target: { type: 'mica_developer', id: developerId }, developerId }, actor, manager);
-      return { managementToken: token.plaintext, rotatedAt: new Date(row.token_rotated_at).toISOString() };
+      const rotatedAt = new Date(row.token_rotated_at).toISOString();
+      await this.notify(manager, developerId, 'mica.management_token.rotated', actor, { rotatedAt });
+      return { managementToken: token.plaintext, rotatedAt };
     });
   }
 
@@ -172,7 +181,14 @@ export class MicaAccountsService {
       actor,
       manager,
     );
-    return { ...MicaKeyDto.from(stored), apiKey: key.plaintext, replacesKeyId };
+    const created = MicaKeyDto.from(stored);
+    await this.notify(manager, developerId, 'mica.key.created', actor, { key: micaKeyFacts(created), replacesKeyId });
+    return { ...created, apiKey: key.plaintext, replacesKeyId };
+  }
+
+  /** The account's webhook event, in the change's own transaction (the outbox). */
+  private async notify(manager: EntityManager, developerId: string, type: DeveloperEventType, actor: Actor, data: Record<string, unknown>): Promise<void> {
+    await WebhookOutbox.enqueue(manager, { owner: { developerId }, type, data: { developer: { id: developerId }, ...data, actor: actorFacts(actor) } });
   }
 }
 
