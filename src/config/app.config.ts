@@ -72,6 +72,8 @@ export interface AppConfig {
 }
 
 export interface WebhookConfig {
+  /** false: this replica serves the API but sends nothing and runs no notice sweep (others do). */
+  deliveryEnabled: boolean;
   maxEndpointsPerOwner: number;
   /** Seconds to wait before each retry; its length is the number of retries after the first attempt. */
   retryScheduleSeconds: number[];
@@ -231,6 +233,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       queries: bool(env, 'LOG_QUERIES', false),
     },
     webhooks: {
+      deliveryEnabled: bool(env, 'WEBHOOK_DELIVERY_ENABLED', true),
       maxEndpointsPerOwner: int(env, 'WEBHOOK_MAX_ENDPOINTS', 10, 1, 1000),
       retryScheduleSeconds: secondsList(env, 'WEBHOOK_RETRY_SCHEDULE', [5, 300, 1800, 7200, 18000, 36000, 36000]),
       timeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000),

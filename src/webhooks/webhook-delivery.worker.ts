@@ -48,8 +48,11 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
   ) {}
 
   onApplicationBootstrap(): void {
+    if (!this.config.webhooks.deliveryEnabled) return;
     this.pollTimer = setInterval(() => this.poll(), this.config.webhooks.pollIntervalMs);
     this.pollTimer.unref();
+    // What an earlier process committed but did not send (it crashed, or stopped) goes out at once.
+    setImmediate(() => this.poll());
     this.pruneTimer = setInterval(() => void this.prune().catch((e: Error) => this.logger.event('warn', 'webhook prune failed', { err: e.message })), PRUNE_INTERVAL_MS);
     this.pruneTimer.unref();
     setTimeout(() => void this.prune().catch(() => undefined), 5_000).unref();
@@ -65,7 +68,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
 
   /** Looks for due deliveries now (also called when an attempt ends, so a backlog drains without waiting a tick). */
   poll(): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.config.webhooks.deliveryEnabled) return;
     if (this.polling) {
       this.again = true;
       return;

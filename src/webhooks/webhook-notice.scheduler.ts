@@ -48,6 +48,7 @@ export class WebhookNoticeScheduler implements OnApplicationBootstrap, OnApplica
   ) {}
 
   onApplicationBootstrap(): void {
+    if (!this.config.webhooks.deliveryEnabled) return;
     this.timer = setInterval(() => void this.sweep().catch((e: Error) => this.logger.event('warn', 'webhook notice sweep failed', { err: e.message })), this.config.webhooks.schedulerIntervalMs);
     this.timer.unref();
   }
