@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import type { Actor } from '../auth/principal';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { AppException } from '../common/errors/app.exception';
 import { Page } from '../common/http/page';
@@ -65,6 +67,7 @@ export class WebhookEndpointsService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly audit: AuditService,
   ) {}
 
   async list(scope: WebhookScope, limit: number, offset: number): Promise<Page<WebhookEndpointDto>> {
@@ -83,7 +86,7 @@ export class WebhookEndpointsService {
     return toDto(await this.endpoint(manager, await this.owner(manager, scope, false), endpointId, false));
   }
 
-  async create(scope: WebhookScope, body: CreateWebhookDto): Promise<WebhookEndpointWithSecretDto> {
+  async create(scope: WebhookScope, body: CreateWebhookDto, actor: Actor): Promise<WebhookEndpointWithSecretDto> {
     this.checkUrl(body.url);
     return this.change(scope, async (manager, owner) => {
       this.checkEvents(owner, body.events);
@@ -96,11 +99,12 @@ export class WebhookEndpointsService {
         `INSERT INTO webhook_endpoints AS e (${column}, url, description, events, signing_key) VALUES ($1, $2, $3, $4, $5) RETURNING ${ENDPOINT_COLUMNS}`,
         [id, body.url, body.description ?? null, body.events ?? null, key],
       );
+      await this.record(manager, owner, actor, 'webhook.created', row.id, { url: row.url, events: row.events });
       return { ...toDto(row), secret: secretOf(key) };
     });
   }
 
-  async update(scope: WebhookScope, endpointId: string, body: UpdateWebhookDto): Promise<WebhookEndpointDto> {
+  async update(scope: WebhookScope, endpointId: string, body: UpdateWebhookDto, actor: Actor): Promise<WebhookEndpointDto> {
     if (body.url === undefined && body.events === undefined && body.enabled === undefined && body.description === undefined) {
       throw new AppException('VALIDATION_ERROR', 'Nothing to update: send url, events, enabled and/or description.', { body: ['must contain url, events, enabled or description'] });
     }
@@ -120,21 +124,24 @@ export class WebhookEndpointsService {
         [current.id, body.url ?? null, body.events !== undefined, body.events ?? null, body.enabled ?? null, body.description ?? null],
       );
       if (body.enabled === false) await this.cancelPending(manager, current.id, 'endpoint disabled');
+      const changed = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined));
+      await this.record(manager, owner, actor, 'webhook.updated', current.id, changed);
       return toDto(await this.endpoint(manager, owner, current.id, false));
     });
   }
 
-  delete(scope: WebhookScope, endpointId: string): Promise<DeletedWebhookDto> {
+  delete(scope: WebhookScope, endpointId: string, actor: Actor): Promise<DeletedWebhookDto> {
     return this.change(scope, async (manager, owner) => {
       const current = await this.endpoint(manager, owner, endpointId, true);
       // Its deliveries and attempts go with it (ON DELETE CASCADE): nothing more is sent.
       await manager.query(`DELETE FROM webhook_endpoints WHERE id = $1`, [current.id]);
+      await this.record(manager, owner, actor, 'webhook.deleted', current.id, { url: current.url });
       return { id: current.id, deleted: true as const };
     });
   }
 
   /** A new secret; the previous one keeps signing beside it for 24 h, so receivers can switch without a gap. */
-  rotateSecret(scope: WebhookScope, endpointId: string): Promise<WebhookEndpointWithSecretDto> {
+  rotateSecret(scope: WebhookScope, endpointId: string, actor: Actor): Promise<WebhookEndpointWithSecretDto> {
     return this.change(scope, async (manager, owner) => {
       const current = await this.endpoint(manager, owner, endpointId, true);
       const key = newSigningKey();
@@ -143,12 +150,13 @@ export class WebhookEndpointsService {
                 signing_key = $2, updated_at = now() WHERE id = $1`,
         [current.id, key, SECRET_OVERLAP_SECONDS],
       );
+      await this.record(manager, owner, actor, 'webhook.secret_rotated', current.id);
       return { ...toDto(await this.endpoint(manager, owner, current.id, false)), secret: secretOf(key) };
     });
   }
 
   /** Queues a `webhook.test` event for this endpoint alone (whatever its event filter). */
-  test(scope: WebhookScope, endpointId: string): Promise<WebhookTestDto> {
+  test(scope: WebhookScope, endpointId: string, actor: Actor): Promise<WebhookTestDto> {
     return this.change(scope, async (manager, owner) => {
       const current = await this.endpoint(manager, owner, endpointId, true);
       if (!current.enabled) throw new AppException('CONFLICT', 'The endpoint is disabled; enable it first.');
@@ -158,6 +166,7 @@ export class WebhookEndpointsService {
         current.id,
       );
       const [delivery] = await manager.query(`SELECT id FROM webhook_deliveries WHERE event_id = $1 AND endpoint_id = $2`, [eventId, current.id]);
+      await this.record(manager, owner, actor, 'webhook.test_sent', current.id, { eventId });
       return { eventId: eventId!, deliveryId: delivery.id, webhookId: messageIdOf(eventId!) };
     });
   }
@@ -182,7 +191,7 @@ export class WebhookEndpointsService {
   }
 
   /** Queues the delivery again now, under the same `webhook-id`; an attempt in flight is not doubled. */
-  retry(scope: WebhookScope, endpointId: string, deliveryId: string): Promise<WebhookDeliveryDto> {
+  retry(scope: WebhookScope, endpointId: string, deliveryId: string, actor: Actor): Promise<WebhookDeliveryDto> {
     return this.change(scope, async (manager, owner) => {
       const endpoint = await this.endpoint(manager, owner, endpointId, true);
       if (!endpoint.enabled) throw new AppException('CONFLICT', 'The endpoint is disabled; enable it first.');
@@ -196,6 +205,7 @@ export class WebhookEndpointsService {
         if (!exists) throw new AppException('NOT_FOUND', 'Delivery not found.');
         throw new AppException('CONFLICT', 'An attempt of this delivery is in flight.');
       }
+      await this.record(manager, owner, actor, 'webhook.delivery_retried', endpoint.id, { deliveryId });
       return this.deliveryById(manager, deliveryId);
     });
   }
@@ -206,6 +216,12 @@ export class WebhookEndpointsService {
       [deliveryId],
     );
     return deliveryDto(row);
+  }
+
+  /** Every endpoint change is in the owner's audit trail (never the secret). */
+  private record(manager: EntityManager, owner: WebhookOwner, actor: Actor, action: string, endpointId: string, details?: Record<string, unknown>): Promise<void> {
+    const tenant = 'instanceId' in owner ? { instanceId: owner.instanceId } : { developerId: owner.developerId };
+    return this.audit.record({ action, target: { type: 'webhook', id: endpointId }, ...tenant, details }, actor, manager);
   }
 
   private async cancelPending(manager: EntityManager, endpointId: string, reason: string): Promise<void> {

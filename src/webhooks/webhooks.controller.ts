@@ -1,9 +1,9 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Injectable, Param, Patch, PipeTransform, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AdminAuth, InstanceKeyAuth, ManagementTokenAuth } from '../auth/auth.decorators';
-import { CurrentPrincipal, Principal } from '../auth/principal';
+import { Actor, CurrentActor, CurrentPrincipal, Principal } from '../auth/principal';
 import { AppException } from '../common/errors/app.exception';
-import { ApiEnvelope, ApiErrors } from '../common/http/api-responses';
+import { ApiEnvelope, ApiErrors, ErrorResponseDto } from '../common/http/api-responses';
 import { NoBody } from '../common/http/no-body';
 import { Page } from '../common/http/page';
 import { PaginationQueryDto } from '../common/http/pagination.dto';
@@ -48,6 +48,7 @@ function ownInstance(p: Principal | undefined): WebhookScope {
 
 @ApiTags('webhooks (self-service)')
 @InstanceKeyAuth()
+@ApiResponse({ status: 403, type: ErrorResponseDto, description: '`KEY_NOT_ACTIVE`: the key is in its rotation overlap; only an ACTIVE key manages webhooks.' })
 @Controller('webhooks')
 export class SelfServiceWebhooksController {
   constructor(private readonly webhooks: WebhookEndpointsService) {}
@@ -55,7 +56,7 @@ export class SelfServiceWebhooksController {
   @Get()
   @ApiOperation({ summary: "List this instance's webhook endpoints, newest first" })
   @ApiEnvelope(WebhookEndpointDto, { list: true })
-  @ApiErrors('VALIDATION_ERROR', 'KEY_NOT_ACTIVE')
+  @ApiErrors('VALIDATION_ERROR')
   list(@CurrentPrincipal() p: Principal, @Query() q: PaginationQueryDto): Promise<Page<WebhookEndpointDto>> {
     return this.webhooks.list(ownInstance(p), q.limit, q.offset);
   }
@@ -65,16 +66,16 @@ export class SelfServiceWebhooksController {
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Subscribe an endpoint; its signing secret is in this response only' })
   @ApiEnvelope(WebhookEndpointWithSecretDto, { status: 201 })
-  @ApiErrors('VALIDATION_ERROR', 'KEY_NOT_ACTIVE', 'WEBHOOK_LIMIT_REACHED', 'UNSUPPORTED_MEDIA_TYPE')
-  create(@CurrentPrincipal() p: Principal, @Body() body: CreateWebhookDto): Promise<WebhookEndpointWithSecretDto> {
-    return this.webhooks.create(ownInstance(p), body);
+  @ApiErrors('VALIDATION_ERROR', 'WEBHOOK_LIMIT_REACHED', 'UNSUPPORTED_MEDIA_TYPE')
+  create(@CurrentPrincipal() p: Principal, @Body() body: CreateWebhookDto, @CurrentActor() actor: Actor): Promise<WebhookEndpointWithSecretDto> {
+    return this.webhooks.create(ownInstance(p), body, actor);
   }
 
   @Get(':id')
   @IdParam()
   @ApiOperation({ summary: 'One endpoint' })
   @ApiEnvelope(WebhookEndpointDto)
-  @ApiErrors('NOT_FOUND', 'KEY_NOT_ACTIVE')
+  @ApiErrors('NOT_FOUND')
   get(@CurrentPrincipal() p: Principal, @Param('id', WebhookIdPipe) id: string): Promise<WebhookEndpointDto> {
     return this.webhooks.get(ownInstance(p), id);
   }
@@ -84,9 +85,9 @@ export class SelfServiceWebhooksController {
   @IdParam()
   @ApiOperation({ summary: 'Change url, events, description, or enable/disable (disabling cancels pending deliveries)' })
   @ApiEnvelope(WebhookEndpointDto)
-  @ApiErrors('VALIDATION_ERROR', 'NOT_FOUND', 'KEY_NOT_ACTIVE')
-  update(@CurrentPrincipal() p: Principal, @Param('id', WebhookIdPipe) id: string, @Body() body: UpdateWebhookDto): Promise<WebhookEndpointDto> {
-    return this.webhooks.update(ownInstance(p), id, body);
+  @ApiErrors('VALIDATION_ERROR', 'NOT_FOUND')
+  update(@CurrentPrincipal() p: Principal, @Param('id', WebhookIdPipe) id: string, @Body() body: UpdateWebhookDto, @CurrentActor() actor: Actor): Promise<WebhookEndpointDto> {
+    return this.webhooks.update(ownInstance(p), id, body, actor);
   }
 
   @Delete(':id')
@@ -95,9 +96,9 @@ export class SelfServiceWebhooksController {
   @IdParam()
   @ApiOperation({ summary: 'Delete an endpoint and its delivery log; nothing more is sent to it' })
   @ApiEnvelope(DeletedWebhookDto)
-  @ApiErrors('NOT_FOUND', 'KEY_NOT_ACTIVE')
-  delete(@CurrentPrincipal() p: Principal, @Param('id', WebhookIdPipe) id: string): Promise<DeletedWebhookDto> {
-    return this.webhooks.delete(ownInstance(p), id);
+  @ApiErrors('NOT_FOUND')
+  delete(@CurrentPrincipal() p: Principal, @Param('id', WebhookIdPipe) id: string, @CurrentActor() actor: Actor): Promise<DeletedWebhookDto> {
+    return this.webhooks.delete(ownInstance(p), id, actor);
   }
 
   @Post(':id/rotate-secret')
@@ -108,9 +109,9 @@ export class SelfServiceWebhooksController {
   @IdParam()
   @ApiOperation({ summary: 'New signing secret (shown once); the old one keeps signing beside it for 24 h' })
   @ApiEnvelope(WebhookEndpointWithSecretDto)
-  @ApiErrors('NOT_FOUND', 'KEY_NOT_ACTIVE')
-  rotateSecret(@CurrentPrincipal() p: Principal, @Param('id', WebhookIdPipe) id: string): Promise<WebhookEndpointWithSecretDto> {
-    return this.webhooks.rotateSecret(ownInstance(p), id);
+  @ApiErrors('NOT_FOUND')
+  rotateSecret(@CurrentPrincipal() p: Principal, @Param('id', WebhookIdPipe) id: string, @CurrentActor() actor: Actor): Promise<WebhookEndpointWithSecretDto> {
+    return this.webhooks.rotateSecret(ownInstance(p), id, actor);
   }
 
   @Post(':id/test')
@@ -120,16 +121,16 @@ export class SelfServiceWebhooksController {
   @IdParam()
   @ApiOperation({ summary: 'Queue a webhook.test event for this endpoint' })
   @ApiEnvelope(WebhookTestDto, { status: 202 })
-  @ApiErrors('NOT_FOUND', 'KEY_NOT_ACTIVE', 'CONFLICT')
-  test(@CurrentPrincipal() p: Principal, @Param('id', WebhookIdPipe) id: string): Promise<WebhookTestDto> {
-    return this.webhooks.test(ownInstance(p), id);
+  @ApiErrors('NOT_FOUND', 'CONFLICT')
+  test(@CurrentPrincipal() p: Principal, @Param('id', WebhookIdPipe) id: string, @CurrentActor() actor: Actor): Promise<WebhookTestDto> {
+    return this.webhooks.test(ownInstance(p), id, actor);
   }
 
   @Get(':id/deliveries')
   @IdParam()
   @ApiOperation({ summary: 'Delivery log, newest first, with every attempt' })
   @ApiEnvelope(WebhookDeliveryDto, { list: true })
-  @ApiErrors('VALIDATION_ERROR', 'NOT_FOUND', 'KEY_NOT_ACTIVE')
+  @ApiErrors('VALIDATION_ERROR', 'NOT_FOUND')
   deliveries(@CurrentPrincipal() p: Principal, @Param('id', WebhookIdPipe) id: string, @Query() q: ListDeliveriesQueryDto): Promise<Page<WebhookDeliveryDto>> {
     return this.webhooks.deliveries(ownInstance(p), id, q);
   }
@@ -142,9 +143,9 @@ export class SelfServiceWebhooksController {
   @ApiParam({ name: 'deliveryId', format: 'uuid' })
   @ApiOperation({ summary: 'Send a delivery again now (same webhook-id)' })
   @ApiEnvelope(WebhookDeliveryDto, { status: 202 })
-  @ApiErrors('NOT_FOUND', 'KEY_NOT_ACTIVE', 'CONFLICT')
-  retry(@CurrentPrincipal() p: Principal, @Param('id', WebhookIdPipe) id: string, @Param('deliveryId', WebhookIdPipe) deliveryId: string): Promise<WebhookDeliveryDto> {
-    return this.webhooks.retry(ownInstance(p), id, deliveryId);
+  @ApiErrors('NOT_FOUND', 'CONFLICT')
+  retry(@CurrentPrincipal() p: Principal, @Param('id', WebhookIdPipe) id: string, @Param('deliveryId', WebhookIdPipe) deliveryId: string, @CurrentActor() actor: Actor): Promise<WebhookDeliveryDto> {
+    return this.webhooks.retry(ownInstance(p), id, deliveryId, actor);
   }
 }
 
@@ -168,8 +169,8 @@ export class AdminWebhooksController {
   @ApiOperation({ summary: 'Subscribe an endpoint for the instance; its signing secret is in this response only' })
   @ApiEnvelope(WebhookEndpointWithSecretDto, { status: 201 })
   @ApiErrors('VALIDATION_ERROR', 'NOT_FOUND', 'WEBHOOK_LIMIT_REACHED', 'UNSUPPORTED_MEDIA_TYPE')
-  create(@Param('instanceRef', InstanceRefPipe) instanceRef: string, @Body() body: CreateWebhookDto): Promise<WebhookEndpointWithSecretDto> {
-    return this.webhooks.create({ instanceRef }, body);
+  create(@Param('instanceRef', InstanceRefPipe) instanceRef: string, @Body() body: CreateWebhookDto, @CurrentActor() actor: Actor): Promise<WebhookEndpointWithSecretDto> {
+    return this.webhooks.create({ instanceRef }, body, actor);
   }
 
   @Get(':id')
@@ -186,8 +187,8 @@ export class AdminWebhooksController {
   @ApiOperation({ summary: 'Change url, events, description, or enable/disable' })
   @ApiEnvelope(WebhookEndpointDto)
   @ApiErrors('VALIDATION_ERROR', 'NOT_FOUND')
-  update(@Param('instanceRef', InstanceRefPipe) instanceRef: string, @Param('id', WebhookIdPipe) id: string, @Body() body: UpdateWebhookDto): Promise<WebhookEndpointDto> {
-    return this.webhooks.update({ instanceRef }, id, body);
+  update(@Param('instanceRef', InstanceRefPipe) instanceRef: string, @Param('id', WebhookIdPipe) id: string, @Body() body: UpdateWebhookDto, @CurrentActor() actor: Actor): Promise<WebhookEndpointDto> {
+    return this.webhooks.update({ instanceRef }, id, body, actor);
   }
 
   @Delete(':id')
@@ -196,8 +197,8 @@ export class AdminWebhooksController {
   @ApiOperation({ summary: 'Delete an endpoint and its delivery log' })
   @ApiEnvelope(DeletedWebhookDto)
   @ApiErrors('NOT_FOUND')
-  delete(@Param('instanceRef', InstanceRefPipe) instanceRef: string, @Param('id', WebhookIdPipe) id: string): Promise<DeletedWebhookDto> {
-    return this.webhooks.delete({ instanceRef }, id);
+  delete(@Param('instanceRef', InstanceRefPipe) instanceRef: string, @Param('id', WebhookIdPipe) id: string, @CurrentActor() actor: Actor): Promise<DeletedWebhookDto> {
+    return this.webhooks.delete({ instanceRef }, id, actor);
   }
 
   @Post(':id/rotate-secret')
@@ -208,8 +209,8 @@ export class AdminWebhooksController {
   @ApiOperation({ summary: 'New signing secret (shown once); the old one keeps signing beside it for 24 h' })
   @ApiEnvelope(WebhookEndpointWithSecretDto)
   @ApiErrors('NOT_FOUND')
-  rotateSecret(@Param('instanceRef', InstanceRefPipe) instanceRef: string, @Param('id', WebhookIdPipe) id: string): Promise<WebhookEndpointWithSecretDto> {
-    return this.webhooks.rotateSecret({ instanceRef }, id);
+  rotateSecret(@Param('instanceRef', InstanceRefPipe) instanceRef: string, @Param('id', WebhookIdPipe) id: string, @CurrentActor() actor: Actor): Promise<WebhookEndpointWithSecretDto> {
+    return this.webhooks.rotateSecret({ instanceRef }, id, actor);
   }
 
   @Post(':id/test')
@@ -219,8 +220,8 @@ export class AdminWebhooksController {
   @ApiOperation({ summary: 'Queue a webhook.test event for this endpoint' })
   @ApiEnvelope(WebhookTestDto, { status: 202 })
   @ApiErrors('NOT_FOUND', 'CONFLICT')
-  test(@Param('instanceRef', InstanceRefPipe) instanceRef: string, @Param('id', WebhookIdPipe) id: string): Promise<WebhookTestDto> {
-    return this.webhooks.test({ instanceRef }, id);
+  test(@Param('instanceRef', InstanceRefPipe) instanceRef: string, @Param('id', WebhookIdPipe) id: string, @CurrentActor() actor: Actor): Promise<WebhookTestDto> {
+    return this.webhooks.test({ instanceRef }, id, actor);
   }
 
   @Get(':id/deliveries')
@@ -244,8 +245,9 @@ export class AdminWebhooksController {
     @Param('instanceRef', InstanceRefPipe) instanceRef: string,
     @Param('id', WebhookIdPipe) id: string,
     @Param('deliveryId', WebhookIdPipe) deliveryId: string,
+    @CurrentActor() actor: Actor,
   ): Promise<WebhookDeliveryDto> {
-    return this.webhooks.retry({ instanceRef }, id, deliveryId);
+    return this.webhooks.retry({ instanceRef }, id, deliveryId, actor);
   }
 }
 
@@ -268,8 +270,8 @@ export class DeveloperWebhooksController {
   @ApiOperation({ summary: 'Subscribe an endpoint; its signing secret is in this response only' })
   @ApiEnvelope(WebhookEndpointWithSecretDto, { status: 201 })
   @ApiErrors('VALIDATION_ERROR', 'WEBHOOK_LIMIT_REACHED', 'UNSUPPORTED_MEDIA_TYPE')
-  create(@CurrentDeveloperId() developerId: string, @Body() body: CreateWebhookDto): Promise<WebhookEndpointWithSecretDto> {
-    return this.webhooks.create({ developerId }, body);
+  create(@CurrentDeveloperId() developerId: string, @Body() body: CreateWebhookDto, @CurrentActor() actor: Actor): Promise<WebhookEndpointWithSecretDto> {
+    return this.webhooks.create({ developerId }, body, actor);
   }
 
   @Get(':id')
@@ -286,8 +288,8 @@ export class DeveloperWebhooksController {
   @ApiOperation({ summary: 'Change url, events, description, or enable/disable' })
   @ApiEnvelope(WebhookEndpointDto)
   @ApiErrors('VALIDATION_ERROR', 'NOT_FOUND')
-  update(@CurrentDeveloperId() developerId: string, @Param('id', WebhookIdPipe) id: string, @Body() body: UpdateWebhookDto): Promise<WebhookEndpointDto> {
-    return this.webhooks.update({ developerId }, id, body);
+  update(@CurrentDeveloperId() developerId: string, @Param('id', WebhookIdPipe) id: string, @Body() body: UpdateWebhookDto, @CurrentActor() actor: Actor): Promise<WebhookEndpointDto> {
+    return this.webhooks.update({ developerId }, id, body, actor);
   }
 
   @Delete(':id')
@@ -296,8 +298,8 @@ export class DeveloperWebhooksController {
   @ApiOperation({ summary: 'Delete an endpoint and its delivery log' })
   @ApiEnvelope(DeletedWebhookDto)
   @ApiErrors('NOT_FOUND')
-  delete(@CurrentDeveloperId() developerId: string, @Param('id', WebhookIdPipe) id: string): Promise<DeletedWebhookDto> {
-    return this.webhooks.delete({ developerId }, id);
+  delete(@CurrentDeveloperId() developerId: string, @Param('id', WebhookIdPipe) id: string, @CurrentActor() actor: Actor): Promise<DeletedWebhookDto> {
+    return this.webhooks.delete({ developerId }, id, actor);
   }
 
   @Post(':id/rotate-secret')
@@ -308,8 +310,8 @@ export class DeveloperWebhooksController {
   @ApiOperation({ summary: 'New signing secret (shown once); the old one keeps signing beside it for 24 h' })
   @ApiEnvelope(WebhookEndpointWithSecretDto)
   @ApiErrors('NOT_FOUND')
-  rotateSecret(@CurrentDeveloperId() developerId: string, @Param('id', WebhookIdPipe) id: string): Promise<WebhookEndpointWithSecretDto> {
-    return this.webhooks.rotateSecret({ developerId }, id);
+  rotateSecret(@CurrentDeveloperId() developerId: string, @Param('id', WebhookIdPipe) id: string, @CurrentActor() actor: Actor): Promise<WebhookEndpointWithSecretDto> {
+    return this.webhooks.rotateSecret({ developerId }, id, actor);
   }
 
   @Post(':id/test')
@@ -319,8 +321,8 @@ export class DeveloperWebhooksController {
   @ApiOperation({ summary: 'Queue a webhook.test event for this endpoint' })
   @ApiEnvelope(WebhookTestDto, { status: 202 })
   @ApiErrors('NOT_FOUND', 'CONFLICT')
-  test(@CurrentDeveloperId() developerId: string, @Param('id', WebhookIdPipe) id: string): Promise<WebhookTestDto> {
-    return this.webhooks.test({ developerId }, id);
+  test(@CurrentDeveloperId() developerId: string, @Param('id', WebhookIdPipe) id: string, @CurrentActor() actor: Actor): Promise<WebhookTestDto> {
+    return this.webhooks.test({ developerId }, id, actor);
   }
 
   @Get(':id/deliveries')
@@ -340,7 +342,7 @@ export class DeveloperWebhooksController {
   @ApiOperation({ summary: 'Send a delivery again now (same webhook-id)' })
   @ApiEnvelope(WebhookDeliveryDto, { status: 202 })
   @ApiErrors('NOT_FOUND', 'CONFLICT')
-  retry(@CurrentDeveloperId() developerId: string, @Param('id', WebhookIdPipe) id: string, @Param('deliveryId', WebhookIdPipe) deliveryId: string): Promise<WebhookDeliveryDto> {
-    return this.webhooks.retry({ developerId }, id, deliveryId);
+  retry(@CurrentDeveloperId() developerId: string, @Param('id', WebhookIdPipe) id: string, @Param('deliveryId', WebhookIdPipe) deliveryId: string, @CurrentActor() actor: Actor): Promise<WebhookDeliveryDto> {
+    return this.webhooks.retry({ developerId }, id, deliveryId, actor);
   }
 }
