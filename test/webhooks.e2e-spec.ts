@@ -96,6 +96,27 @@ describe('webhook endpoints: the three doors', () => {
     }
   });
 
+  it("records every endpoint change in the owner's audit trail, never the secret", async () => {
+    const inst = await createInstance(t);
+    const dev = (await t.http().post('/api/mica/developer/register').send({ name: 'Audited', email: email('audit') }).expect(201)).body.data;
+    const ep = await subscribe(t, '/api/webhooks', { 'X-API-Key': inst.key }, { url: 'https://a.example.com/h' });
+    await t.http().patch(`/api/webhooks/${ep.id}`).set('X-API-Key', inst.key).send({ enabled: false }).expect(200);
+    const rotated = (await t.http().post(`/api/admin/instances/${inst.ref}/webhooks/${ep.id}/rotate-secret`).set(t.admin).expect(200)).body.data.secret;
+    await t.http().delete(`/api/webhooks/${ep.id}`).set('X-API-Key', inst.key).expect(200);
+    const trail = (await t.http().get('/api/keys/events').set('X-API-Key', inst.key).expect(200)).body;
+    const mine = trail.data.filter((e: any) => e.target?.id === ep.id);
+    expect(mine.map((e: any) => [e.action, e.actorType])).toEqual([
+      ['webhook.deleted', 'instance_key'],
+      ['webhook.secret_rotated', 'admin'],
+      ['webhook.updated', 'instance_key'],
+      ['webhook.created', 'instance_key'],
+    ]);
+    const micaEp = await subscribe(t, '/api/mica/developer/webhooks', bearer(dev.managementToken), { url: 'https://m.example.com/h' });
+    const micaTrail = (await t.http().get('/api/mica/developer/events').set(bearer(dev.managementToken)).expect(200)).body;
+    expect(micaTrail.data.filter((e: any) => e.target?.id === micaEp.id).map((e: any) => e.action)).toEqual(['webhook.created']);
+    for (const body of [JSON.stringify(trail), JSON.stringify(micaTrail)]) for (const secret of [ep.secret, rotated, micaEp.secret]) expect(body).not.toContain(secret);
+  });
+
   it('lists the self-service and admin doors as one set of endpoints of the instance', async () => {
     const inst = await createInstance(t);
     const viaKey = await subscribe(t, '/api/webhooks', { 'X-API-Key': inst.key }, { url: 'https://a.example.com/h' });
