@@ -36,7 +36,8 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
   private readonly inFlight = new Set<Promise<void>>();
   private pollTimer?: NodeJS.Timeout;
   private pruneTimer?: NodeJS.Timeout;
-  private polling = false;
+  private firstPrune?: NodeJS.Timeout;
+  private polling?: Promise<void>;
   private again = false;
   private stopped = false;
 
@@ -55,7 +56,8 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
     setImmediate(() => this.poll());
     this.pruneTimer = setInterval(() => void this.prune().catch((e: Error) => this.logger.event('warn', 'webhook prune failed', { err: e.message })), PRUNE_INTERVAL_MS);
     this.pruneTimer.unref();
-    setTimeout(() => void this.prune().catch(() => undefined), 5_000).unref();
+    this.firstPrune = setTimeout(() => void this.prune().catch((e: Error) => this.logger.event('warn', 'webhook prune failed', { err: e.message })), 5_000);
+    this.firstPrune.unref();
   }
 
   /** Attempts in flight finish (each is bounded by WEBHOOK_TIMEOUT_MS); nothing new is claimed. */
@@ -63,6 +65,8 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
     this.stopped = true;
     clearInterval(this.pollTimer);
     clearInterval(this.pruneTimer);
+    clearTimeout(this.firstPrune);
+    await this.polling;
     await Promise.allSettled([...this.inFlight]);
   }
 
@@ -73,11 +77,10 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
       this.again = true;
       return;
     }
-    this.polling = true;
-    void this.claimAndSend()
+    this.polling = this.claimAndSend()
       .catch((e: Error) => this.logger.event('warn', 'webhook poll failed', { err: e.message }))
       .finally(() => {
-        this.polling = false;
+        this.polling = undefined;
         if (this.again) {
           this.again = false;
           this.poll();

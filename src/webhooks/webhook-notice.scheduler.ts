@@ -39,6 +39,7 @@ type NoticeKind = 'key.expiring' | 'key.overlap_ending';
 @Injectable()
 export class WebhookNoticeScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
+  private first?: NodeJS.Timeout;
   private running?: Promise<number>;
 
   constructor(
@@ -51,10 +52,14 @@ export class WebhookNoticeScheduler implements OnApplicationBootstrap, OnApplica
     if (!this.config.webhooks.deliveryEnabled) return;
     this.timer = setInterval(() => void this.sweep().catch((e: Error) => this.logger.event('warn', 'webhook notice sweep failed', { err: e.message })), this.config.webhooks.schedulerIntervalMs);
     this.timer.unref();
+    // A first sweep soon after start, so a long interval does not delay notices already due.
+    this.first = setTimeout(() => void this.sweep().catch((e: Error) => this.logger.event('warn', 'webhook notice sweep failed', { err: e.message })), 1_000);
+    this.first.unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
+    clearTimeout(this.first);
     await this.running?.catch(() => undefined);
   }
 
