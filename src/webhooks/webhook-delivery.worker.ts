@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
@@ -32,7 +32,7 @@ const PRUNE_BATCH = 1000;
  * another endpoint's deliveries.
  */
 @Injectable()
-export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly inFlight = new Set<Promise<void>>();
   private pollTimer?: NodeJS.Timeout;
   private pruneTimer?: NodeJS.Timeout;
@@ -60,14 +60,26 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
     this.firstPrune.unref();
   }
 
-  /** Attempts in flight finish (each is bounded by WEBHOOK_TIMEOUT_MS); nothing new is claimed. */
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Before the database closes: nothing new is claimed, and attempts in flight may finish and be
+   * recorded within half the shutdown budget. One that takes longer is left to its lease: it is made
+   * again once the lease runs out (by another replica, or this one after a restart).
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearInterval(this.pollTimer);
     clearInterval(this.pruneTimer);
     clearTimeout(this.firstPrune);
     await this.polling;
-    await Promise.allSettled([...this.inFlight]);
+    let budget: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.inFlight]),
+      new Promise((r) => {
+        budget = setTimeout(r, this.config.http.shutdownTimeoutMs / 2);
+        budget.unref();
+      }),
+    ]);
+    clearTimeout(budget);
   }
 
   /** Looks for due deliveries now (also called when an attempt ends, so a backlog drains without waiting a tick). */

@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
@@ -37,10 +37,11 @@ type NoticeKind = 'key.expiring' | 'key.overlap_ending';
  * endpoint are left for later, so an endpoint created inside the window still hears of them.
  */
 @Injectable()
-export class WebhookNoticeScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
+export class WebhookNoticeScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private timer?: NodeJS.Timeout;
   private first?: NodeJS.Timeout;
   private running?: Promise<number>;
+  private stopping = false;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -57,7 +58,9 @@ export class WebhookNoticeScheduler implements OnApplicationBootstrap, OnApplica
     this.first.unref();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the database closes, so a sweep in progress commits or rolls back whole. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
     clearInterval(this.timer);
     clearTimeout(this.first);
     await this.running?.catch(() => undefined);
@@ -65,6 +68,7 @@ export class WebhookNoticeScheduler implements OnApplicationBootstrap, OnApplica
 
   /** One sweep; answers how many events it emitted (0 also when another replica holds the sweep). */
   sweep(): Promise<number> {
+    if (this.stopping) return Promise.resolve(0);
     this.running ??= this.sweepOnce().finally(() => (this.running = undefined));
     return this.running;
   }
