@@ -7,6 +7,7 @@ import { IndexUnownedAuditEvents1796000000001 } from './1796000000001-IndexUnown
 import { AddKeyRestrictions1796100000000 } from './1796100000000-AddKeyRestrictions';
 import { CreateIdempotencyRecords1796100000001 } from './1796100000001-CreateIdempotencyRecords';
 import { CreateKeyUsageHourly1796100000002 } from './1796100000002-CreateKeyUsageHourly';
+import { CreateWebhooks1796200000000 } from './1796200000000-CreateWebhooks';
 import { AddContainmentAndAccountStatus1796400000000 } from './1796400000000-AddContainmentAndAccountStatus';
 
 /** Every migration, oldest first. A new migration is written by hand and added here, one per line. */
@@ -20,5 +21,6 @@ export const MIGRATIONS = [
   AddKeyRestrictions1796100000000,
   CreateIdempotencyRecords1796100000001,
   CreateKeyUsageHourly1796100000002,
+  CreateWebhooks1796200000000,
   AddContainmentAndAccountStatus1796400000000,
 ];

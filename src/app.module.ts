@@ -20,6 +20,7 @@ import { SecretScanningModule } from './secret-scanning/secret-scanning.module';
 import { MicaOperatorsModule } from './mica/operators/mica-operators.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
 import { UsageHistoryModule } from './usage/usage-history.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Global()
 @Module({})
@@ -67,6 +68,7 @@ export class AppModule {
         SecretScanningModule,
         MicaOperatorsModule,
         UsageHistoryModule,
+        WebhooksModule,
       ],
     };
   }

@@ -37,6 +37,8 @@ describe('OpenAPI contract', () => {
   let selfService: TestInstance; // its Default key is the credential of the self-service door
   let selfServiceTarget: string; // another key of selfService, the target of /api/keys/{keyId}
   let mica: { apiKey: string; token: string; targetKeyId: string };
+  // Per door, a webhook endpoint and one of its deliveries: the targets of {id} and {deliveryId}.
+  const hooks: Record<string, { id: string; deliveryId: string }> = {};
   const answers: Array<{ label: string; res: Response }> = [];
 
   beforeAll(async () => {
@@ -48,6 +50,15 @@ describe('OpenAPI contract', () => {
     const reg = (await t.http().post('/api/mica/developer/register').send({ name: 'Contract fuzzer', email: `fuzz-${randomUUID()}@example.com` }).expect(201)).body.data;
     const second = (await t.http().post('/api/mica/developer/keys').set('Authorization', `Bearer ${reg.managementToken}`).send({ name: 'target' }).expect(201)).body.data;
     mica = { apiKey: reg.apiKey, token: reg.managementToken, targetKeyId: second.id };
+    for (const [door, base, headers] of [
+      ['self', '/api/webhooks', { 'X-API-Key': selfService.key }],
+      ['admin', `/api/admin/instances/${admin.ref}/webhooks`, t.admin],
+      ['mica', '/api/mica/developer/webhooks', { Authorization: `Bearer ${reg.managementToken}` }],
+    ] as const) {
+      const id = (await t.http().post(base).set(headers).send({ url: 'https://hooks.example.com/contract' }).expect(201)).body.data.id;
+      const deliveryId = (await t.http().post(`${base}/${id}/test`).set(headers).expect(202)).body.data.deliveryId;
+      hooks[door] = { id, deliveryId };
+    }
   });
   afterAll(() => t.close());
 
@@ -78,6 +89,9 @@ describe('OpenAPI contract', () => {
   }
 
   function validPathValue(path: string, name: string): string {
+    const door = path.startsWith('/api/webhooks') ? 'self' : path.startsWith('/api/admin/instances/{instanceRef}/webhooks') ? 'admin' : path.startsWith('/api/mica/developer/webhooks') ? 'mica' : undefined;
+    if (door && name === 'id') return hooks[door].id;
+    if (door && name === 'deliveryId') return hooks[door].deliveryId;
     if (name === 'instanceRef') return admin.ref;
     if (name === 'keyId' && path.startsWith('/api/admin/')) return admin.keyId;
     if (name === 'keyId' && path.startsWith('/api/keys')) return selfServiceTarget;

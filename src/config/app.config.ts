@@ -93,6 +93,26 @@ export interface AppConfig {
     /** What containment does to a leaked instance key; MiCA keys are always revoked. */
     leakedKeyAction: LeakedKeyAction;
   };
+  webhooks: WebhookConfig;
+}
+
+export interface WebhookConfig {
+  /** false: this replica serves the API but sends nothing and runs no notice sweep (others do). */
+  deliveryEnabled: boolean;
+  maxEndpointsPerOwner: number;
+  /** Seconds to wait before each retry; its length is the number of retries after the first attempt. */
+  retryScheduleSeconds: number[];
+  timeoutMs: number;
+  allowHttp: boolean;
+  allowPrivateTargets: boolean;
+  retentionDays: number;
+  expiryNoticeSeconds: number;
+  overlapNoticeSeconds: number;
+  /** How often each replica looks for due deliveries, and for keys crossing a notice threshold. */
+  pollIntervalMs: number;
+  schedulerIntervalMs: number;
+  /** Attempts one replica keeps in flight at once (one hanging receiver holds one of them). */
+  concurrency: number;
 }
 
 export const LEAKED_KEY_ACTIONS = ['revoke', 'pause'] as const;
@@ -150,6 +170,16 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
     throw new ConfigError(name, `must use ${protocols.join(' or ')}, got ${parsed.protocol}`);
   }
   return raw;
+}
+
+function secondsList(env: Env, name: string, fallback: number[]): number[] {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  const parts = raw.split(',').map((p) => p.trim());
+  if (parts.length > 20 || parts.some((p) => !/^\d{1,7}$/.test(p))) {
+    throw new ConfigError(name, `must be a comma list of at most 20 whole numbers of seconds, got "${raw}"`);
+  }
+  return parts.map(Number);
 }
 
 function trustProxy(env: Env): boolean | number | string {
@@ -263,6 +293,20 @@ export function loadConfig(env: Env = process.env): AppConfig {
       githubKeysUrl: url(env, 'SECRET_SCANNING_GITHUB_KEYS_URL', ['http:', 'https:']) ?? GITHUB_SECRET_SCANNING_KEYS_URL,
       token: secretScanningToken(env),
       leakedKeyAction: oneOf(env, 'LEAKED_KEY_ACTION', LEAKED_KEY_ACTIONS, 'revoke'),
+    },
+    webhooks: {
+      deliveryEnabled: bool(env, 'WEBHOOK_DELIVERY_ENABLED', true),
+      maxEndpointsPerOwner: int(env, 'WEBHOOK_MAX_ENDPOINTS', 10, 1, 1000),
+      retryScheduleSeconds: secondsList(env, 'WEBHOOK_RETRY_SCHEDULE', [5, 300, 1800, 7200, 18000, 36000, 36000]),
+      timeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000),
+      allowHttp: bool(env, 'WEBHOOK_ALLOW_HTTP', false),
+      allowPrivateTargets: bool(env, 'WEBHOOK_ALLOW_PRIVATE_TARGETS', false),
+      retentionDays: int(env, 'WEBHOOK_RETENTION_DAYS', 30, 1, 3650),
+      expiryNoticeSeconds: int(env, 'WEBHOOK_EXPIRY_NOTICE_SECONDS', 604_800, 0, 31_536_000),
+      overlapNoticeSeconds: int(env, 'WEBHOOK_OVERLAP_NOTICE_SECONDS', 86_400, 0, 2_592_000),
+      pollIntervalMs: int(env, 'WEBHOOK_POLL_INTERVAL_MS', 1000, 50, 60_000),
+      schedulerIntervalMs: int(env, 'WEBHOOK_SCHEDULER_INTERVAL_MS', 60_000, 100, 3_600_000),
+      concurrency: int(env, 'WEBHOOK_CONCURRENCY', 16, 1, 500),
     },
   };
 }

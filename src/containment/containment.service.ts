@@ -9,6 +9,8 @@ import { instanceTag, KeyInvalidationService, keyTag } from '../key-cache/key-in
 import { INSTANCE_KEY_FORMAT } from '../instance-keys/instance-key.material';
 import { effectiveStatusSql } from '../instance-keys/instance-key.state';
 import { MICA_KEY_FORMAT } from '../mica/accounts/mica-credentials';
+import { WebhookEventInput, WebhookOutbox } from '../webhooks/webhook.outbox';
+import { actorFacts } from '../webhooks/webhook-payloads';
 
 /** One reported token, as either receiver read it. */
 export interface LeakReport {
@@ -31,6 +33,9 @@ export type LeakReporter = 'github' | 'operator';
 interface InstanceKeyHit {
   digest: Buffer;
   id: string;
+  name: string;
+  key_prefix: string;
+  key_hint: string;
   instance_id: string;
   effective: string;
   /** What containment did to it now; null when it was final or contained already. */
@@ -40,6 +45,9 @@ interface InstanceKeyHit {
 interface MicaKeyHit {
   digest: Buffer;
   id: string;
+  name: string;
+  key_prefix: string;
+  key_hint: string;
   developer_id: string;
   /** Not revoked before this report: contained now. */
   open: boolean;
@@ -84,9 +92,11 @@ export class ContainmentService {
       for (const c of classified) if (!firstReport.has(c.digest.toString('hex'))) firstReport.set(c.digest.toString('hex'), c.report);
       await this.invalidation.change(async (manager, invalidate) => {
         const entries: AuditEntry[] = [];
-        for (const hit of await this.containInstanceKeys(manager, instanceDigests, firstReport, reporter, entries, invalidate)) known.add(hit);
-        for (const hit of await this.containMicaKeys(manager, micaDigests, firstReport, reporter, entries, invalidate)) known.add(hit);
+        const events: WebhookEventInput[] = [];
+        for (const hit of await this.containInstanceKeys(manager, instanceDigests, firstReport, reporter, entries, events, invalidate)) known.add(hit);
+        for (const hit of await this.containMicaKeys(manager, micaDigests, firstReport, reporter, entries, events, invalidate)) known.add(hit);
         await this.audit.recordMany(entries, actor, manager);
+        await this.enqueueAll(manager, events, actor);
       });
     }
     return classified.map((c) => ({
@@ -114,14 +124,14 @@ export class ContainmentService {
       }
       const effective = effectiveStatusSql('k');
       // An UPDATE answers [rows, affected count] through TypeORM's query().
-      const [revoked]: [Array<{ id: string; from_status: string }>, number] = await manager.query(
+      const [revoked]: [Array<{ id: string; name: string; key_prefix: string; key_hint: string; from_status: string }>, number] = await manager.query(
         `WITH t AS (
            SELECT k.id, ${effective} AS from_status FROM instance_keys k
             WHERE k.instance_id = $1 AND NOT (k.id = ANY($2::uuid[])) AND ${effective} NOT IN ('REVOKED', 'EXPIRED')
             ORDER BY k.created_at, k.id
             FOR UPDATE)
          UPDATE instance_keys k SET status = 'REVOKED', revoked_at = now() FROM t WHERE k.id = t.id
-         RETURNING k.id, t.from_status`,
+         RETURNING k.id, k.name, k.key_prefix, k.key_hint, t.from_status`,
         [instance.id, except],
       );
       await this.audit.recordMany(
@@ -134,10 +144,22 @@ export class ContainmentService {
         actor,
         manager,
       );
-      // webhook: key.revoked (wired at merge with #15), one per revoked key
+      await this.enqueueAll(
+        manager,
+        revoked.map((k) => ({
+          owner: { instanceId: instance.id },
+          type: 'key.revoked' as const,
+          data: { key: { id: k.id, name: k.name, keyPrefix: k.key_prefix, keyHint: k.key_hint, status: 'REVOKED' }, from: k.from_status, reason, breakGlass: true },
+        })),
+        actor,
+      );
       if (revoked.length > 0) invalidate(instanceTag(instance.id), ...revoked.map((k) => keyTag(k.id)));
       return { revoked: revoked.length };
     });
+  }
+
+  private enqueueAll(manager: EntityManager, events: WebhookEventInput[], actor: Actor): Promise<void> {
+    return WebhookOutbox.enqueueMany(manager, events.map((e) => ({ ...e, data: { ...e.data, actor: actorFacts(actor) } })));
   }
 
   /** Returns the hex digests that are keys of this service, contained now or before. */
@@ -147,6 +169,7 @@ export class ContainmentService {
     reports: Map<string, LeakReport>,
     reporter: LeakReporter,
     entries: AuditEntry[],
+    events: WebhookEventInput[],
     invalidate: (...tags: string[]) => void,
   ): Promise<string[]> {
     if (digests.length === 0) return [];
@@ -159,7 +182,7 @@ export class ContainmentService {
     // costs one pass over the keys, not a read and then a write.
     const hits: InstanceKeyHit[] = await manager.query(
       `WITH hit AS (
-         SELECT k.key_digest AS digest, k.id, k.instance_id, ${effectiveStatusSql('k')} AS effective, k.paused_until
+         SELECT k.key_digest AS digest, k.id, k.name, k.key_prefix, k.key_hint, k.instance_id, ${effectiveStatusSql('k')} AS effective, k.paused_until
            FROM instance_keys k WHERE k.key_digest = ANY($1::bytea[]) ORDER BY k.id FOR UPDATE),
        decided AS (
          SELECT hit.*, CASE
@@ -179,7 +202,7 @@ export class ContainmentService {
                 leaked_at = now()
            FROM decided d WHERE k.id = d.id AND d.contained IS NOT NULL
          RETURNING k.id)
-       SELECT digest, id, instance_id, effective, contained FROM decided ORDER BY id`,
+       SELECT digest, id, name, key_prefix, key_hint, instance_id, effective, contained FROM decided ORDER BY id`,
       [digests, this.config.secretScanning.leakedKeyAction],
     );
     for (const hit of hits) {
@@ -191,7 +214,16 @@ export class ContainmentService {
         instanceId: hit.instance_id,
         details: { from: hit.effective, contained: hit.contained, reporter, url: clip(report.url, MAX_URL_CHARS), source: clip(report.source, MAX_LABEL_CHARS), type: clip(report.type, MAX_LABEL_CHARS) },
       });
-      // webhook: key.leaked (wired at merge with #15)
+      events.push({
+        owner: { instanceId: hit.instance_id },
+        type: 'key.leaked',
+        data: {
+          key: { id: hit.id, name: hit.name, keyPrefix: hit.key_prefix, keyHint: hit.key_hint, status: hit.contained === 'revoked' ? 'REVOKED' : 'PAUSED' },
+          from: hit.effective,
+          contained: hit.contained,
+          report: { reporter, type: clip(report.type, MAX_LABEL_CHARS), source: clip(report.source, MAX_LABEL_CHARS), url: clip(report.url, MAX_URL_CHARS) },
+        },
+      });
       invalidate(keyTag(hit.id));
     }
     return hits.map((h) => h.digest.toString('hex'));
@@ -203,6 +235,7 @@ export class ContainmentService {
     reports: Map<string, LeakReport>,
     reporter: LeakReporter,
     entries: AuditEntry[],
+    events: WebhookEventInput[],
     invalidate: (...tags: string[]) => void,
   ): Promise<string[]> {
     if (digests.length === 0) return [];
@@ -213,10 +246,10 @@ export class ContainmentService {
     if (owners.length === 0) return [];
     const hits: MicaKeyHit[] = await manager.query(
       `WITH hit AS (
-         SELECT key_digest AS digest, id, developer_id, revoked_at IS NULL AS open FROM mica_keys WHERE key_digest = ANY($1::bytea[]) ORDER BY id FOR UPDATE),
+         SELECT key_digest AS digest, id, name, key_prefix, key_hint, developer_id, revoked_at IS NULL AS open FROM mica_keys WHERE key_digest = ANY($1::bytea[]) ORDER BY id FOR UPDATE),
        changed AS (
          UPDATE mica_keys k SET revoked_at = now(), leaked_at = now() FROM hit WHERE k.id = hit.id AND hit.open RETURNING k.id)
-       SELECT digest, id, developer_id, open FROM hit ORDER BY id`,
+       SELECT digest, id, name, key_prefix, key_hint, developer_id, open FROM hit ORDER BY id`,
       [digests],
     );
     const open = hits.filter((h) => h.open);
@@ -228,7 +261,15 @@ export class ContainmentService {
         developerId: hit.developer_id,
         details: { contained: 'revoked', reporter, url: clip(report.url, MAX_URL_CHARS), source: clip(report.source, MAX_LABEL_CHARS), type: clip(report.type, MAX_LABEL_CHARS) },
       });
-      // webhook: mica.key.leaked (wired at merge with #15)
+      events.push({
+        owner: { developerId: hit.developer_id },
+        type: 'mica.key.leaked',
+        data: {
+          key: { id: hit.id, name: hit.name, keyPrefix: hit.key_prefix, keyHint: hit.key_hint, isActive: false },
+          contained: 'revoked',
+          report: { reporter, type: clip(report.type, MAX_LABEL_CHARS), source: clip(report.source, MAX_LABEL_CHARS), url: clip(report.url, MAX_URL_CHARS) },
+        },
+      });
       invalidate(keyTag(hit.id));
     }
     return hits.map((h) => h.digest.toString('hex'));

@@ -17,6 +17,8 @@ import { canonicalCidrs, effectiveServices, grantExceeds, KeyRestrictions, sortS
 import { generateInstanceKey } from './instance-key.material';
 import { effectiveStatus, effectiveStatusSql, isUsable, KeyAction, KeyStatus, transition } from './instance-key.state';
 import { PaginationQueryDto } from '../common/http/pagination.dto';
+import { WebhookOutbox } from '../webhooks/webhook.outbox';
+import { actorFacts, instanceFacts, keyFacts } from '../webhooks/webhook-payloads';
 
 /** Which instance a request may touch: the admin names it by ref, an instance key is bound to its id. */
 export type KeyScope = { instanceRef: string } | { instanceId: string };
@@ -291,6 +293,8 @@ export class InstanceKeysService {
           actor,
           manager,
         );
+        const oldKey = dto(await this.findKey(manager, instance.id, old.id, false));
+        await this.notify(manager, instance, 'key.rotated', oldKey, actor, { newKey: keyFacts(issued), overlapSeconds });
         return issued;
       });
     } catch (e) {
@@ -312,7 +316,7 @@ export class InstanceKeysService {
       if (!future) throw new AppException('VALIDATION_ERROR', 'The pause must end in the future.', { until: ['must be in the future'] });
       await manager.query(`UPDATE instance_keys SET status = 'PAUSED', paused_until = $2 WHERE id = $1`, [key.id, end]);
       await this.audit.record({ action: 'key.paused', target: { type: 'key', id: key.id }, instanceId: instance.id, details: { until: end.toISOString() } }, actor, manager);
-      return dto(await this.findKey(manager, instance.id, key.id, false));
+      return this.notify(manager, instance, 'key.paused', dto(await this.findKey(manager, instance.id, key.id, false)), actor);
     });
   }
 
@@ -320,7 +324,7 @@ export class InstanceKeysService {
     return this.changeKey(scope, keyId, 'resume', actor, {}, async (manager, instance, key) => {
       await manager.query(`UPDATE instance_keys SET status = 'ACTIVE', paused_until = NULL WHERE id = $1`, [key.id]);
       await this.audit.record({ action: 'key.resumed', target: { type: 'key', id: key.id }, instanceId: instance.id }, actor, manager);
-      return dto(await this.findKey(manager, instance.id, key.id, false));
+      return this.notify(manager, instance, 'key.resumed', dto(await this.findKey(manager, instance.id, key.id, false)), actor);
     });
   }
 
@@ -328,14 +332,16 @@ export class InstanceKeysService {
     return this.changeKey(scope, keyId, 'revoke', actor, {}, async (manager, instance, key, from) => {
       await manager.query(`UPDATE instance_keys SET status = 'REVOKED', revoked_at = now() WHERE id = $1`, [key.id]);
       await this.audit.record({ action: 'key.revoked', target: { type: 'key', id: key.id }, instanceId: instance.id, details: { from } }, actor, manager);
-      return dto(await this.findKey(manager, instance.id, key.id, false));
+      return this.notify(manager, instance, 'key.revoked', dto(await this.findKey(manager, instance.id, key.id, false)), actor, { from });
     });
   }
 
   /** Removes the record; the audit trail keeps what happened to it. */
   delete(scope: KeyScope, keyId: string, actor: Actor): Promise<DeletedKeyDto> {
     return this.changeKey(scope, keyId, 'delete', actor, {}, async (manager, instance, key, from) => {
+      const last = dto(key);
       await manager.query(`DELETE FROM instance_keys WHERE id = $1`, [key.id]);
+      await this.notify(manager, instance, 'key.deleted', last, actor, { from });
       await this.audit.record(
         { action: 'key.deleted', target: { type: 'key', id: key.id }, instanceId: instance.id, details: { name: key.name, from } },
         actor,
@@ -414,7 +420,22 @@ export class InstanceKeysService {
       actor,
       manager,
     );
-    return { ...dto(row), key: material.plaintext };
+    const issued = dto(row);
+    await this.notify(manager, instance, 'key.created', issued, actor);
+    return { ...issued, key: material.plaintext };
+  }
+
+  /** The key's webhook event, in the change's own transaction (the outbox); answers the key it was given. */
+  private async notify(
+    manager: EntityManager,
+    instance: { id: string; ref: string },
+    type: 'key.created' | 'key.rotated' | 'key.paused' | 'key.resumed' | 'key.revoked' | 'key.deleted',
+    key: InstanceKeyDto,
+    actor: Actor,
+    extra: Record<string, unknown> = {},
+  ): Promise<InstanceKeyDto> {
+    await WebhookOutbox.enqueue(manager, { owner: { instanceId: instance.id }, type, data: { instance: instanceFacts(instance), key: keyFacts(key), ...extra, actor: actorFacts(actor) } });
+    return key;
   }
 
   private async findInstance(manager: EntityManager, scope: KeyScope, lock: boolean): Promise<InstanceRow> {

@@ -48,6 +48,9 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     LOG_LEVEL: 'debug',
     LOG_QUERIES: 'true',
     ...(process.env.TEST_DATABASE_URL ? { DATABASE_URL: process.env.TEST_DATABASE_URL } : { DATA_DIR: 'memory://' }),
+    // Suites share one database: only the webhook suites, which set it, send webhooks (a worker of
+    // another suite would otherwise attempt their deliveries under its own target policy).
+    WEBHOOK_DELIVERY_ENABLED: 'false',
     ...env,
   });
   const app = await createApp(config);

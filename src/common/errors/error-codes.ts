@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   EMAIL_EXISTS: { status: 409, message: 'An account with this email already exists.' },
   INSTANCE_ARCHIVED: { status: 409, message: 'The instance is archived.' },
   ACCOUNT_ERASED: { status: 409, message: 'The account has been erased.' },
+  WEBHOOK_LIMIT_REACHED: { status: 409, message: 'The maximum number of webhook endpoints has been reached.' },
   CONFLICT: { status: 409, message: 'The request conflicts with the current state.' },
   IDEMPOTENCY_IN_PROGRESS: { status: 409, message: 'A request with this Idempotency-Key is still being processed; retry later.' },
   IDEMPOTENCY_KEY_REUSED: { status: 422, message: 'This Idempotency-Key was used with a different request.' },

@@ -40,6 +40,7 @@ export function sendError(
   message?: string,
   details?: ErrorDetails,
   headers?: Record<string, string>,
+  /** Only where one code answers with two statuses (KEY_NOT_ACTIVE: 409 on the key, 403 on the acting key). */
   status: number = ERROR_CODES[code].status,
 ): void {
   if (res.headersSent) return;

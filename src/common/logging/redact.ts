@@ -5,6 +5,7 @@
  */
 const PATTERNS: Array<[RegExp, string]> = [
   [/trusset_mica_[A-Za-z0-9]*/g, 'trusset_mica_[REDACTED]'],
+  [/whsec_[A-Za-z0-9+/=]*/g, 'whsec_[REDACTED]'],
   [/trusset_[A-Za-z0-9]{1,16}_[A-Za-z0-9]*/g, 'trusset_[REDACTED]'],
   [/(bearer\s+)[^\s",]+/gi, '$1[REDACTED]'],
   [/\b[0-9a-fA-F]{32,}\b/g, '[REDACTED]'],

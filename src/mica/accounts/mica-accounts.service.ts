@@ -11,6 +11,9 @@ import { sqlStateOf, UNIQUE_VIOLATION } from '../../database/database-errors';
 import { KeyInvalidationService, keyTag } from '../../key-cache/key-invalidation.service';
 import { newManagementToken, newMicaKey } from './mica-credentials';
 import { canonicalEmail } from './email-canonical';
+import { WebhookOutbox } from '../../webhooks/webhook.outbox';
+import type { DeveloperEventType } from '../../webhooks/webhook-events';
+import { actorFacts, micaKeyFacts } from '../../webhooks/webhook-payloads';
 import { MicaDeveloper } from './mica-developer.entity';
 import { MicaKey } from './mica-key.entity';
 import {
@@ -107,6 +110,8 @@ export class MicaAccountsService {
         actor,
         manager,
       );
+      const oldKey = MicaKeyDto.from(await manager.findOneByOrFail(MicaKey, { id: old.id }));
+      await this.notify(manager, developerId, 'mica.key.rotated', actor, { key: micaKeyFacts(oldKey), newKey: micaKeyFacts(created) });
       return created;
     });
   }
@@ -121,7 +126,9 @@ export class MicaAccountsService {
       invalidate(keyTag(keyId));
       const key = await manager.findOneByOrFail(MicaKey, { id: keyId });
       await this.audit.record({ action: 'mica.key.revoked', target: { type: 'mica_key', id: key.id }, developerId, details: { keyHint: key.keyHint } }, actor, manager);
-      return MicaKeyDto.from(key);
+      const revoked = MicaKeyDto.from(key);
+      await this.notify(manager, developerId, 'mica.key.revoked', actor, { key: micaKeyFacts(revoked) });
+      return revoked;
     });
   }
 
@@ -141,7 +148,9 @@ export class MicaAccountsService {
       const row = rows[0];
       if (!row) throw new AppException('INVALID_TOKEN');
       await this.audit.record({ action: 'mica.management_token.rotated', target: { type: 'mica_developer', id: developerId }, developerId }, actor, manager);
-      return { managementToken: token.plaintext, rotatedAt: new Date(row.token_rotated_at).toISOString() };
+      const rotatedAt = new Date(row.token_rotated_at).toISOString();
+      await this.notify(manager, developerId, 'mica.management_token.rotated', actor, { rotatedAt });
+      return { managementToken: token.plaintext, rotatedAt };
     });
   }
 
@@ -192,7 +201,14 @@ export class MicaAccountsService {
       actor,
       manager,
     );
-    return { ...MicaKeyDto.from(stored), apiKey: key.plaintext, replacesKeyId };
+    const created = MicaKeyDto.from(stored);
+    await this.notify(manager, developerId, 'mica.key.created', actor, { key: micaKeyFacts(created), replacesKeyId });
+    return { ...created, apiKey: key.plaintext, replacesKeyId };
+  }
+
+  /** The account's webhook event, in the change's own transaction (the outbox). */
+  private async notify(manager: EntityManager, developerId: string, type: DeveloperEventType, actor: Actor, data: Record<string, unknown>): Promise<void> {
+    await WebhookOutbox.enqueue(manager, { owner: { developerId }, type, data: { developer: { id: developerId }, ...data, actor: actorFacts(actor) } });
   }
 }
 

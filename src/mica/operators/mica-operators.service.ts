@@ -11,6 +11,8 @@ import { escapeLike } from '../../common/http/text';
 import { developerTag, KeyInvalidationService, keyTag } from '../../key-cache/key-invalidation.service';
 import { MicaKeyDto } from '../accounts/mica-account.dto';
 import { MicaKey } from '../accounts/mica-key.entity';
+import { WebhookOutbox } from '../../webhooks/webhook.outbox';
+import { actorFacts } from '../../webhooks/webhook-payloads';
 import { AccountStatus, ListDevelopersQueryDto, OperatorDeveloperDetailDto, OperatorDeveloperDto } from './mica-operators.dto';
 
 interface DeveloperRow {
@@ -143,8 +145,8 @@ export class MicaOperatorsService {
   erase(id: string, actor: Actor): Promise<OperatorDeveloperDto> {
     return this.change(id, async (manager, current, invalidate) => {
       if (current.status === 'ERASED') throw new AppException('ACCOUNT_ERASED');
-      const [revoked]: [Array<{ id: string; key_hint: string }>, number] = await manager.query(
-        `UPDATE mica_keys SET revoked_at = now() WHERE developer_id = $1 AND revoked_at IS NULL RETURNING id, key_hint`,
+      const [revoked]: [Array<{ id: string; name: string; key_prefix: string; key_hint: string }>, number] = await manager.query(
+        `UPDATE mica_keys SET revoked_at = now() WHERE developer_id = $1 AND revoked_at IS NULL RETURNING id, name, key_prefix, key_hint`,
         [id],
       );
       await manager.query(
@@ -159,7 +161,14 @@ export class MicaOperatorsService {
         actor,
         manager,
       );
-      // webhook: mica.key.revoked (wired at merge with #15), one per revoked key
+      await WebhookOutbox.enqueueMany(
+        manager,
+        revoked.map((k) => ({
+          owner: { developerId: id },
+          type: 'mica.key.revoked' as const,
+          data: { key: { id: k.id, name: k.name, keyPrefix: k.key_prefix, keyHint: k.key_hint, isActive: false }, reason: 'account erased', actor: actorFacts(actor) },
+        })),
+      );
       await this.audit.record({ action: 'mica.developer.erased', target: { type: 'mica_developer', id }, developerId: id, details: { keysRevoked: revoked.length } }, actor, manager);
       invalidate(developerTag(id), ...revoked.map((k) => keyTag(k.id)));
       return this.find(manager, id, false);
