@@ -4,17 +4,27 @@ import type { Response } from 'express';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { AppException } from '../common/errors/app.exception';
 import { JsonLogger } from '../common/logging/json-logger';
-import { LimitRule, MINUTE_MS, RateLimiterService, rateLimitExceeded, rateLimitHeaders } from '../common/rate-limit/rate-limiter.service';
+import { LimitRule, LimitState, MINUTE_MS, RateLimiterService, rateLimitExceeded, rateLimitHeaders } from '../common/rate-limit/rate-limiter.service';
 import { isServiceName, ServiceName } from '../instances/services';
 import { MetricsService } from '../metrics/metrics.service';
 import { UsageTracker } from '../usage/usage.tracker';
-import { InstanceKeyCheck, InstanceKeyVerifier } from './instance-key.verifier';
+import { InstanceKeyCheck, InstanceKeyIdentity, InstanceKeyVerifier } from './instance-key.verifier';
 import { AuthenticatedRequest } from './principal';
 
 export const REQUIRED_SERVICE = 'trusset:required-service';
 /** Marks a route whose required service is named by the `service` query parameter (the verify endpoint). */
 export const SERVICE_FROM_QUERY = Symbol('service-from-query');
 export type RequiredService = ServiceName | typeof SERVICE_FROM_QUERY;
+
+export type InstanceAuthDecision =
+  | { ok: true; identity: InstanceKeyIdentity; limit?: LimitState }
+  | { ok: false; code: 'AUTH_REQUIRED' | 'AUTH_FAILED' | 'SERVICE_NOT_ENABLED' | 'AUTH_ERROR' | 'RATE_LIMIT_EXCEEDED'; limit?: LimitState };
+
+const OUTCOMES = ['missing', 'failed', 'service_not_enabled', 'rate_limited', 'passed', 'error'] as const;
+const AUTH_ERROR_DECISION: InstanceAuthDecision = Object.freeze({ ok: false, code: 'AUTH_ERROR' });
+const AUTH_REQUIRED_DECISION: InstanceAuthDecision = Object.freeze({ ok: false, code: 'AUTH_REQUIRED' });
+const AUTH_FAILED_DECISION: InstanceAuthDecision = Object.freeze({ ok: false, code: 'AUTH_FAILED' });
+const SERVICE_NOT_ENABLED_DECISION: InstanceAuthDecision = Object.freeze({ ok: false, code: 'SERVICE_NOT_ENABLED' });
 
 /**
  * SPEC §3, in order: no or empty X-API-Key → AUTH_REQUIRED; malformed, unknown, revoked, expired,
@@ -25,6 +35,8 @@ export type RequiredService = ServiceName | typeof SERVICE_FROM_QUERY;
 @Injectable()
 export class InstanceAuthGuard implements CanActivate {
   private readonly rule: LimitRule;
+  // One labelled child per outcome, resolved once: a label lookup per request costs more than the check.
+  private readonly outcomes: Record<(typeof OUTCOMES)[number], { inc(): void }>;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -36,6 +48,7 @@ export class InstanceAuthGuard implements CanActivate {
     private readonly logger: JsonLogger,
   ) {
     this.rule = { name: 'instance-key', limit: config.rateLimits.perKeyPerMinute, windowMs: MINUTE_MS };
+    this.outcomes = Object.fromEntries(OUTCOMES.map((o) => [o, metrics.authDecisions.labels('instance_key', o)])) as InstanceAuthGuard['outcomes'];
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -47,46 +60,56 @@ export class InstanceAuthGuard implements CanActivate {
   }
 
   /**
-   * The whole check, for the guard and for the verify route's handler: sets `req.principal` and
-   * the rate-limit headers, or throws the SPEC §3 answer.
+   * The whole check, for the guard and for the verify route's Express fallback: sets
+   * `req.principal` and the rate-limit headers, or throws the SPEC §3 answer.
    */
   async authenticate(req: AuthenticatedRequest, res: Response, service: unknown): Promise<void> {
+    const decision = await this.decide(req.headers['x-api-key'], service, req.requestId);
+    if (decision.limit) for (const [name, value] of Object.entries(rateLimitHeaders(decision.limit))) res.setHeader(name, value);
+    if (decision.ok) {
+      req.principal = { kind: 'instance_key', ...decision.identity };
+      return;
+    }
+    if (decision.code === 'RATE_LIMIT_EXCEEDED') throw rateLimitExceeded(decision.limit!);
+    throw new AppException(decision.code);
+  }
+
+  /**
+   * THE instance-key decision, the one place its rules live: the Nest guard (through authenticate)
+   * and the verify route's raw lane (src/hot-path) both call it. It answers a value rather than
+   * throwing, since a refused key is the common case under a flood and an exception (with its stack)
+   * costs more than the check. Rules that narrow a key (client address, own limit) belong here.
+   */
+  async decide(presented: unknown, service: unknown, requestId?: string): Promise<InstanceAuthDecision> {
     let check: InstanceKeyCheck;
     try {
-      check = await this.verifier.check(req.headers['x-api-key']);
+      check = await this.verifier.check(presented);
     } catch (e) {
-      this.outcome('error');
-      this.logger.event('warn', 'instance key check undecidable', { requestId: req.requestId, err: (e as Error).message });
-      throw new AppException('AUTH_ERROR');
+      this.outcomes.error.inc();
+      this.logger.event('warn', 'instance key check undecidable', { requestId, err: (e as Error).message });
+      return AUTH_ERROR_DECISION;
     }
     if (check.outcome === 'missing') {
-      this.outcome('missing');
-      throw new AppException('AUTH_REQUIRED');
+      this.outcomes.missing.inc();
+      return AUTH_REQUIRED_DECISION;
     }
     if (check.outcome === 'failed') {
-      this.outcome('failed');
-      throw new AppException('AUTH_FAILED');
+      this.outcomes.failed.inc();
+      return AUTH_FAILED_DECISION;
     }
     const identity = check.identity;
     this.usage.record('instance_key', identity.keyId);
     if (service !== undefined && service !== '' && !(isServiceName(service) && identity.services.includes(service))) {
-      this.outcome('service_not_enabled');
-      throw new AppException('SERVICE_NOT_ENABLED');
+      this.outcomes.service_not_enabled.inc();
+      return SERVICE_NOT_ENABLED_DECISION;
     }
-    const state = await this.limiter.consume(this.rule, identity.keyId);
-    if (state) {
-      const headers = rateLimitHeaders(state);
-      for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-      if (state.exceeded) {
-        this.outcome('rate_limited');
-        throw rateLimitExceeded(state, headers);
-      }
+    const limit = await this.limiter.consume(this.rule, identity.keyId);
+    if (limit?.exceeded) {
+      this.outcomes.rate_limited.inc();
+      return { ok: false, code: 'RATE_LIMIT_EXCEEDED', limit };
     }
-    this.outcome('passed');
-    req.principal = { kind: 'instance_key', ...identity };
+    this.outcomes.passed.inc();
+    return { ok: true, identity, limit };
   }
 
-  private outcome(outcome: string): void {
-    this.metrics.authDecisions.inc({ guard: 'instance_key', outcome });
-  }
 }
