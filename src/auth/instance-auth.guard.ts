@@ -47,7 +47,7 @@ export class InstanceAuthGuard implements CanActivate {
     private readonly metrics: MetricsService,
     private readonly logger: JsonLogger,
   ) {
-    this.rule = { name: 'instance-key', limit: config.rateLimits.perKeyPerMinute, windowMs: MINUTE_MS };
+    this.rule = { name: 'instance-key', limit: config.rateLimits.perKeyPerMinute, windowMs: MINUTE_MS, batch: config.rateLimits.perKeyBatch };
     this.outcomes = Object.fromEntries(OUTCOMES.map((o) => [o, metrics.authDecisions.labels('instance_key', o)])) as InstanceAuthGuard['outcomes'];
   }
 
