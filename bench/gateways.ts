@@ -56,7 +56,7 @@ export function recipe(path: string, listen: string, keys: string, upstream: str
  * `plainProxy`, the same server block proxying to the upstream without any check (the bench's
  * reference row).
  */
-export async function startNginx(keys: string, upstream: string, opts: { plainProxy?: boolean; workers?: number } = {}): Promise<Gateway> {
+export async function startNginx(keys: string, upstream: string, opts: { plainProxy?: boolean; workers?: number | 'auto' } = {}): Promise<Gateway> {
   if (!NGINX) throw new Error('nginx is not installed');
   const dir = mkdtempSync(join(tmpdir(), 'trusset-nginx-'));
   const port = await freePort();
@@ -70,7 +70,7 @@ export async function startNginx(keys: string, upstream: string, opts: { plainPr
   writeFileSync(
     join(dir, 'nginx.conf'),
     `daemon off;
-worker_processes ${opts.workers ?? 1};
+worker_processes ${opts.workers ?? 'auto'};
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
 events { worker_connections 1024; }

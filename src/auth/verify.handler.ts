@@ -14,7 +14,7 @@ export { VERIFY_PATH };
 export function verifyHandler(answer: VerifyAnswer): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     // Mounted on the path: anything below it, or another method, falls through to Nest (404 there).
-    if (req.method !== 'GET' || (req.path !== '/' && req.path !== '')) return next();
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || (req.path !== '/' && req.path !== '')) return next();
     res.locals.route = VERIFY_PATH;
     let problem: ErrorDetails | undefined;
     try {

@@ -13,7 +13,7 @@ export type LaneRoute = (req: IncomingMessage, res: ServerResponse, query: strin
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 
-/** One labelled counter and histogram child per status, resolved once per route. */
+/** One labelled counter and histogram child per method and status, resolved once per route. */
 class RouteMetrics {
   private readonly byStatus = new Map<number, { count: { inc(): void }; duration: { observe(v: number): void } }>();
 
@@ -22,12 +22,14 @@ class RouteMetrics {
     private readonly route: string,
   ) {}
 
-  observe(status: number, seconds: number): void {
-    let child = this.byStatus.get(status);
+  observe(method: string, status: number, seconds: number): void {
+    // HEAD answers are few (a gateway's subrequest), GET answers many: one number keys both.
+    const id = method === 'GET' ? status : -status;
+    let child = this.byStatus.get(id);
     if (!child) {
       const s = String(status);
-      child = { count: this.metrics.httpRequests.labels('GET', this.route, s), duration: this.metrics.httpDuration.labels('GET', this.route, s) };
-      this.byStatus.set(status, child);
+      child = { count: this.metrics.httpRequests.labels(method, this.route, s), duration: this.metrics.httpDuration.labels(method, this.route, s) };
+      this.byStatus.set(id, child);
     }
     child.count.inc();
     child.duration.observe(seconds);
@@ -37,7 +39,8 @@ class RouteMetrics {
 /**
  * The key checks every platform request goes through, answered on node:http's `request` event
  * before Express builds its request and response objects or walks its router (docs/hot-path.md).
- * Only the plain shape is taken: GET, the exact path, no body, no Origin (CORS stays Express's);
+ * Only the plain shape is taken: GET or HEAD (the nginx recipe's subrequest, see deploy/nginx), the
+ * exact path, no body, no Origin (CORS stays Express's);
  * everything else goes to the Express listener unchanged, where the same answer functions are
  * mounted, so both lanes answer alike. No log line at info level: the metrics observe each answer,
  * and a debug line is written only when debug is on.
@@ -51,7 +54,8 @@ export function installHotPath(server: Server, routes: Record<string, LaneRoute>
   server.removeAllListeners('request');
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '';
-    if (req.method !== 'GET' || url.charCodeAt(1) !== 0x61 /* a of /api */) return express(req, res);
+    const method = req.method;
+    if ((method !== 'GET' && method !== 'HEAD') || url.charCodeAt(1) !== 0x61 /* a of /api */) return express(req, res);
     const q = url.indexOf('?');
     const entry = table.get(q < 0 ? url : url.slice(0, q));
     if (!entry) return express(req, res);
@@ -64,9 +68,9 @@ export function installHotPath(server: Server, routes: Record<string, LaneRoute>
     if (!answered) return express(req, res);
     void answered.then((status) => {
       const ms = performance.now() - startedAt;
-      entry.metrics.observe(status, ms / 1000);
+      entry.metrics.observe(method, status, ms / 1000);
       if (logger.enabled('debug')) {
-        logger.event('debug', 'request', { requestId, method: 'GET', route: url.slice(0, q < 0 ? undefined : q), status, ms: Math.round(ms * 100) / 100, ip: req.socket.remoteAddress, lane: 'raw' });
+        logger.event('debug', 'request', { requestId, method, route: url.slice(0, q < 0 ? undefined : q), status, ms: Math.round(ms * 100) / 100, ip: req.socket.remoteAddress, lane: 'raw' });
       }
     });
   });
