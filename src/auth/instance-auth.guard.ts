@@ -44,7 +44,7 @@ export class InstanceAuthGuard implements CanActivate {
     private readonly verifier: InstanceKeyVerifier,
     private readonly limiter: RateLimiterService,
     private readonly usage: UsageTracker,
-    private readonly metrics: MetricsService,
+    metrics: MetricsService,
     private readonly logger: JsonLogger,
   ) {
     this.rule = { name: 'instance-key', limit: config.rateLimits.perKeyPerMinute, windowMs: MINUTE_MS, batch: config.rateLimits.perKeyBatch };
@@ -60,7 +60,7 @@ export class InstanceAuthGuard implements CanActivate {
   }
 
   /**
-   * The whole check, for the guard and for the verify route's Express fallback: sets
+   * The whole check for the Nest guard (and any route of a Nest app importing AuthModule): sets
    * `req.principal` and the rate-limit headers, or throws the SPEC §3 answer.
    */
   async authenticate(req: AuthenticatedRequest, res: Response, service: unknown): Promise<void> {
