@@ -19,6 +19,10 @@ import { openDatabase } from './database/database';
 import { MetricsService } from './metrics/metrics.service';
 import { InstanceAuthGuard } from './auth/instance-auth.guard';
 import { VERIFY_PATH, verifyHandler } from './auth/verify.handler';
+import proxyaddr from 'proxy-addr';
+import { installHotPath } from './hot-path/hot-path.lane';
+import { VerifyAnswer } from './hot-path/verify.answer';
+import { verifyLaneRoute } from './hot-path/verify.lane';
 import { MicaKeyGuard } from './auth/mica-key.guard';
 import { MICA_HEALTH_PATH, micaHealthHandler } from './mica/health/mica-health.handler';
 import { MicaHealthService } from './mica/health/mica-health.service';
@@ -104,7 +108,10 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): Ne
   app.use(SECRET_SCANNING_PATH, jsonBody(SECRET_SCANNING_BODY_LIMIT_BYTES, { keepRawBody: true }));
   app.use(jsonBody(config.http.bodyLimitBytes));
   // The key checks every platform request goes through, answered ahead of Nest's router.
-  app.use(VERIFY_PATH, verifyHandler(app.get(InstanceAuthGuard), logger));
+  // The raw lane sees the request before Express: the same trust-proxy rule gives it the same client address.
+  const trustProxy = app.getHttpAdapter().getInstance().get('trust proxy fn') as (addr: string, i: number) => boolean;
+  const verify = new VerifyAnswer(app.get(InstanceAuthGuard), logger, (req) => proxyaddr(req, trustProxy));
+  app.use(VERIFY_PATH, verifyHandler(verify));
   app.use(MICA_HEALTH_PATH, micaHealthHandler(app.get(MicaKeyGuard), app.get(MicaHealthService), logger));
   app.setGlobalPrefix(API_PREFIX);
   app.useGlobalFilters(new AllExceptionsFilter(logger));
@@ -112,6 +119,8 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): Ne
   app.useGlobalInterceptors(new EnvelopeInterceptor());
   SwaggerModule.setup(`${API_PREFIX}/docs`, app, () => buildOpenApiDocument(app), { jsonDocumentUrl: `${API_PREFIX}/docs-json` });
   answerClientErrors(app.getHttpServer());
+  // Last: it wraps the request listener Express registered, taking the plain key checks first.
+  installHotPath(app.getHttpServer(), { [VERIFY_PATH]: verifyLaneRoute(verify) }, app.get(MetricsService), logger);
   return app;
 }
 

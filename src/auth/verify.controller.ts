@@ -1,4 +1,4 @@
-import { Controller, Get, Header, Query, Res } from '@nestjs/common';
+import { Controller, Get, Header, Res } from '@nestjs/common';
 import { ApiOperation, ApiProperty, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiEnvelope, ApiErrors } from '../common/http/api-responses';
@@ -6,9 +6,6 @@ import { SERVICE_NAMES, ServiceName } from '../instances/services';
 import { KEY_STATUSES, KeyStatus } from '../instance-keys/instance-key.state';
 import { CurrentPrincipal, Principal } from './principal';
 import { RequireService } from './require-service.decorator';
-import { checkVerifyQuery } from './verify-query';
-
-export { checkVerifyQuery } from './verify-query';
 
 export class VerifiedKeyDto {
   @ApiProperty({ example: 'aB3dE5fG' }) instanceRef: string;
@@ -38,8 +35,8 @@ export class VerifyController {
   @ApiQuery({ name: 'service', required: false, enum: SERVICE_NAMES, description: 'The service the request is for; omitted, only the key is checked.' })
   @ApiEnvelope(VerifiedKeyDto)
   @ApiErrors('VALIDATION_ERROR')
-  verify(@Query() query: Record<string, unknown>, @CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) res: Response): VerifiedKeyDto {
-    checkVerifyQuery(query);
+  verify(@CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) res: Response): VerifiedKeyDto {
+    // The guard has checked the query (RequireService.fromQuery), after the key.
     return verifiedKey(principal, res);
   }
 }

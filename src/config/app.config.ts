@@ -50,6 +50,8 @@ export interface AppConfig {
   };
   rateLimits: {
     perKeyPerMinute: number;
+    /** With REDIS_URL: per-key counts settled with Redis in batches of up to this many per replica. */
+    perKeyBatch: number;
     keyManagementPerMinute: number;
     strictPerMinute: number;
     micaPerMinute: number;
@@ -258,6 +260,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     rateLimits: {
       perKeyPerMinute: int(env, 'RATE_LIMIT_PER_KEY_PER_MINUTE', 200, 0, 1_000_000_000),
+      perKeyBatch: int(env, 'RATE_LIMIT_PER_KEY_BATCH', 10, 1, 1000),
       keyManagementPerMinute: int(env, 'RATE_LIMIT_KEY_MANAGEMENT_PER_MINUTE', 30, 0, 1_000_000_000),
       strictPerMinute: int(env, 'RATE_LIMIT_STRICT_PER_MINUTE', 10, 0, 1_000_000_000),
       micaPerMinute: int(env, 'MICA_RATE_LIMIT_PER_MINUTE', 60, 0, 1_000_000_000),

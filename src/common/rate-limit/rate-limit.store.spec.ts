@@ -1,5 +1,5 @@
 import { JsonLogger } from '../logging/json-logger';
-import { MemoryRateLimitStore, RateLimitStore } from './rate-limit.store';
+import { MemoryRateLimitStore, RateLimitStore, SharedRateLimitStore } from './rate-limit.store';
 import { RateLimiterService } from './rate-limiter.service';
 import { FallbackRateLimitStore } from './redis-rate-limit.store';
 
@@ -65,8 +65,9 @@ describe('RateLimiterService', () => {
 });
 
 describe('FallbackRateLimitStore', () => {
-  const failing: RateLimitStore = {
+  const failing: SharedRateLimitStore = {
     increment: () => Promise.reject(new Error('redis down')),
+    incrementBy: () => Promise.reject(new Error('redis down')),
     peek: () => Promise.reject(new Error('redis down')),
   };
 
@@ -74,8 +75,9 @@ describe('FallbackRateLimitStore', () => {
     const fallback = new MemoryRateLimitStore();
     let down = true;
     const shared = new MemoryRateLimitStore();
-    const flaky: RateLimitStore = {
+    const flaky: SharedRateLimitStore = {
       increment: (k, w) => (down ? failing.increment(k, w) : shared.increment(k, w)),
+      incrementBy: (k, n, w) => (down ? failing.incrementBy(k, n, w) : shared.incrementBy(k, n, w)),
       peek: (k) => (down ? failing.peek(k) : shared.peek(k)),
     };
     const store = new FallbackRateLimitStore(flaky, fallback, new JsonLogger('silent'));

@@ -6,9 +6,20 @@ export interface RateLimitStore {
    * those when full, never the others (per-key and daily quotas).
    */
   increment(key: string, windowMs: number, options?: { evictable?: boolean }): Promise<number>;
+  /**
+   * Like increment, for rules whose counts may be settled with a shared store in batches of up to
+   * `batch` (BatchedCounters); absent where counting is local and exact anyway (memory).
+   */
+  incrementBatched?(key: string, windowMs: number, batch: number): Promise<number>;
   /** Current count of the window, without adding. */
   peek(key: string): Promise<number>;
   close?(): Promise<void>;
+}
+
+/** A store shared by replicas (Redis), which can take a batch of counts in one call. */
+export interface SharedRateLimitStore extends RateLimitStore {
+  /** Adds n to the window's counter and returns the new count. */
+  incrementBy(key: string, n: number, windowMs: number): Promise<number>;
 }
 
 export const RATE_LIMIT_STORE = Symbol('RATE_LIMIT_STORE');
@@ -26,7 +37,7 @@ interface Counter {
  * again (daily MiCA quotas included). Quota counters exist only for real keys, so they stay bounded by
  * the keys in use; an unauthenticated flood can only create evictable ones.
  */
-export class MemoryRateLimitStore implements RateLimitStore {
+export class MemoryRateLimitStore implements SharedRateLimitStore {
   private readonly counters = new Map<string, Counter>();
   private readonly evictable = new Map<string, true>();
 
@@ -44,6 +55,12 @@ export class MemoryRateLimitStore implements RateLimitStore {
     this.evictable.delete(key);
     if (options.evictable) this.evictable.set(key, true);
     return 1;
+  }
+
+  async incrementBy(key: string, n: number, windowMs: number): Promise<number> {
+    let count = 0;
+    for (let i = 0; i < n; i++) count = await this.increment(key, windowMs);
+    return count;
   }
 
   async peek(key: string): Promise<number> {
