@@ -13,6 +13,7 @@ import { EnvelopeInterceptor } from './common/http/envelope.interceptor';
 import { jsonBody } from './common/http/json-body.middleware';
 import { API_HEADERS, requestContext, securityHeaders } from './common/http/request-context.middleware';
 import { createValidationPipe } from './common/http/validation';
+import { StrictQueryInterceptor } from './common/http/strict-query';
 import { JsonLogger } from './common/logging/json-logger';
 import { openDatabase } from './database/database';
 import { MetricsService } from './metrics/metrics.service';
@@ -97,7 +98,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): Ne
   app.setGlobalPrefix(API_PREFIX);
   app.useGlobalFilters(new AllExceptionsFilter(logger));
   app.useGlobalPipes(createValidationPipe());
-  app.useGlobalInterceptors(new EnvelopeInterceptor());
+  app.useGlobalInterceptors(new StrictQueryInterceptor(), new EnvelopeInterceptor());
   SwaggerModule.setup(`${API_PREFIX}/docs`, app, () => buildOpenApiDocument(app), { jsonDocumentUrl: `${API_PREFIX}/docs-json` });
   answerClientErrors(app.getHttpServer());
   return app;

@@ -15,7 +15,7 @@ import { RequireService } from './require-service.decorator';
 export function checkVerifyQuery(query: Record<string, unknown>): void {
   const details: Record<string, string[]> = {};
   for (const [name, value] of Object.entries(query)) {
-    if (name !== 'service') details[name] = ['is not allowed'];
+    if (name !== 'service') details[name] = [`${name} is not a query parameter of this operation`];
     else if (typeof value !== 'string') details.service = ['service must be a string'];
   }
   if (Object.keys(details).length > 0) throw new AppException('VALIDATION_ERROR', undefined, details);

@@ -20,7 +20,8 @@ export function accessLog(logger: JsonLogger, metrics: MetricsService): RequestH
           requestId: r.requestId,
           method: req.method,
           route,
-          path: req.path,
+          // originalUrl's path: req.path is relative to the mount point of a route answered ahead of Nest.
+          path: pathOf(req.originalUrl),
           status: res.statusCode,
           ms: Math.round(seconds * 1e5) / 100,
           ip: req.ip,
@@ -29,4 +30,9 @@ export function accessLog(logger: JsonLogger, metrics: MetricsService): RequestH
     });
     next();
   };
+}
+
+function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
 }
