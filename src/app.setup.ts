@@ -13,6 +13,8 @@ import { EnvelopeInterceptor } from './common/http/envelope.interceptor';
 import { jsonBody } from './common/http/json-body.middleware';
 import { API_HEADERS, requestContext, securityHeaders } from './common/http/request-context.middleware';
 import { createValidationPipe } from './common/http/validation';
+import { applyApiConventions, operationId } from './common/openapi/openapi-conventions';
+import { routeHeaders } from './common/openapi/route-headers';
 import { StrictQueryInterceptor } from './common/http/strict-query';
 import { JsonLogger } from './common/logging/json-logger';
 import { openDatabase } from './database/database';
@@ -38,8 +40,12 @@ export function buildOpenApiDocument(app: NestExpressApplication): OpenAPIObject
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'MiCA API key (`trusset_mica_` + 48 hex)' }, MICA_KEY_SECURITY)
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'MiCA management token (64 hex)' }, MANAGEMENT_TOKEN_SECURITY)
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Instance API key (`trusset_{instanceRef}_` + 64 hex)' }, INSTANCE_KEY_SECURITY)
+    // The local default; a generated client is given the deployment's own base URL.
+    .addServer('http://127.0.0.1:3000', 'The service on its default port (deployments serve the same paths under their own origin)')
+    .setLicense('Proprietary', '')
     .build();
-  return documentBodyFailures(SwaggerModule.createDocument(app, config));
+  const document = SwaggerModule.createDocument(app, config, { operationIdFactory: operationId });
+  return applyApiConventions(documentBodyFailures(document), routeHeaders(app, API_PREFIX));
 }
 
 /**

@@ -25,6 +25,7 @@ export class CreateKeyDto {
 
 export class RotateKeyDto {
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 0,
     maximum: MAX_OVERLAP_SECONDS,
     description: 'How long the old key stays valid; default KEY_ROTATION_OVERLAP_SECONDS (604800). 0 ends it at once.',
@@ -42,7 +43,7 @@ export class PauseKeyDto {
   @IsISO8601({ strict: true, strictSeparator: true })
   until?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAUSE_SECONDS })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PAUSE_SECONDS })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -64,15 +65,15 @@ export class InstanceKeyDto {
   keyPrefix: string;
   @ApiProperty({ example: '9b2e', description: 'The last 4 hex characters of the secret.' }) keyHint: string;
   @ApiProperty({ enum: KEY_STATUSES }) status: KeyStatus;
-  @ApiProperty() createdAt: string;
-  @ApiPropertyOptional({ nullable: true, description: 'Own expiry, or the end of the rotation overlap.' }) expiresAt: string | null;
-  @ApiPropertyOptional({ nullable: true, description: 'Updated in batches, not on every request.' }) lastUsedAt: string | null;
-  @ApiProperty({ description: 'Requests admitted with this key (updated in batches).' }) requestCount: number;
-  @ApiPropertyOptional({ nullable: true }) rotatedAt: string | null;
-  @ApiPropertyOptional({ nullable: true, format: 'uuid' }) replacedByKeyId: string | null;
-  @ApiPropertyOptional({ nullable: true, format: 'uuid' }) replacesKeyId: string | null;
-  @ApiPropertyOptional({ nullable: true }) revokedAt: string | null;
-  @ApiPropertyOptional({ nullable: true, description: 'Set while the key is PAUSED.' }) pausedUntil: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true, description: 'Own expiry, or the end of the rotation overlap.' }) expiresAt: string | null;
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true, description: 'Updated in batches, not on every request.' }) lastUsedAt: string | null;
+  @ApiProperty({ type: 'integer', description: 'Requests admitted with this key (updated in batches).' }) requestCount: number;
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) rotatedAt: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, format: 'uuid' }) replacedByKeyId: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, format: 'uuid' }) replacesKeyId: string | null;
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) revokedAt: string | null;
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true, description: 'Set while the key is PAUSED.' }) pausedUntil: string | null;
 
   /** `now` is the database clock read with the row. */
   static from(k: Omit<InstanceKey, 'keyDigest'>, now: Date): InstanceKeyDto {

@@ -70,13 +70,13 @@ export class InstanceDto {
   @ApiProperty({ enum: ['ACTIVE', 'ARCHIVED'] })
   status: InstanceStatus;
 
-  @ApiProperty()
+  @ApiProperty({ format: 'date-time' })
   createdAt: string;
 
-  @ApiProperty()
+  @ApiProperty({ format: 'date-time' })
   updatedAt: string;
 
-  @ApiPropertyOptional({ nullable: true })
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
   archivedAt: string | null;
 
   static from(i: Instance): InstanceDto {

@@ -11,7 +11,10 @@ export class MetricsController {
   @Get()
   @ApiOperation({ summary: 'Prometheus metrics (text exposition format, not the JSON envelope)' })
   @ApiProduces('text/plain')
-  @ApiOkResponse({ description: 'Request counts and latencies by route and status, key-check outcomes, process metrics.' })
+  @ApiOkResponse({
+    description: 'Request counts and latencies by route and status, key-check outcomes, process metrics.',
+    content: { 'text/plain': { schema: { type: 'string', example: '# HELP http_requests_total HTTP requests by method, route pattern and status.\n' } } },
+  })
   async scrape(@Res() res: Response): Promise<void> {
     res.setHeader('Content-Type', this.metrics.registry.contentType);
     res.setHeader('Cache-Control', 'no-store');

@@ -4,10 +4,10 @@ export class MicaHealthDto {
   @ApiProperty({ example: 'ok' })
   status: string;
 
-  @ApiProperty({ example: 0 })
+  @ApiProperty({ type: 'integer', example: 0 })
   totalIssuers: number;
 
-  @ApiPropertyOptional({ nullable: true, description: 'When the register data was last imported.' })
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true, description: 'When the register data was last imported.' })
   lastSync: string | null;
 
   @ApiProperty({ example: 'v1' })

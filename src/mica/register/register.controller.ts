@@ -1,5 +1,6 @@
 import { Controller, Get, Header, Param, Query, UseInterceptors } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiExtension, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { RESPONSE_HEADERS_EXTENSION } from '../../common/openapi/openapi-conventions';
 import { MicaKeyAuth } from '../../auth/auth.decorators';
 import { ApiEnvelope, ApiErrors } from '../../common/http/api-responses';
 import { Page } from '../../common/http/page';
@@ -24,6 +25,7 @@ const SEARCH_CACHE = 'private, max-age=120';
 @ApiTags('MiCA register data')
 @MicaKeyAuth()
 @UseInterceptors(RegisterHeadersInterceptor)
+@ApiExtension(RESPONSE_HEADERS_EXTENSION, ['X-Total-Count', 'X-Data-Source'])
 @Controller('mica/v1')
 export class RegisterController {
   constructor(private readonly register: RegisterQueryService) {}
