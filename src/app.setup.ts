@@ -11,6 +11,7 @@ import { ERROR_CODES } from './common/errors/error-codes';
 import { accessLog } from './common/http/access-log.middleware';
 import { EnvelopeInterceptor } from './common/http/envelope.interceptor';
 import { jsonBody } from './common/http/json-body.middleware';
+import { corsMiddleware } from './common/http/cors.middleware';
 import { API_HEADERS, requestContext, securityHeaders } from './common/http/request-context.middleware';
 import { createValidationPipe } from './common/http/validation';
 import { applyApiConventions, operationId } from './common/openapi/openapi-conventions';
@@ -97,6 +98,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): Ne
   app.use(requestContext);
   app.use(securityHeaders);
   app.use(accessLog(logger, app.get(MetricsService)));
+  app.use(corsMiddleware(config.http.corsOrigins));
   app.use(jsonBody(config.http.bodyLimitBytes));
   // The key checks every platform request goes through, answered ahead of Nest's router.
   app.use(VERIFY_PATH, verifyHandler(app.get(InstanceAuthGuard), logger));

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
+import { normaliseOrigin } from '../common/http/cors';
 
 export class ConfigError extends Error {
   constructor(
@@ -17,6 +18,8 @@ export interface AppConfig {
   http: {
     port: number;
     host: string;
+    /** Origins whose browser pages may call the API (CORS, SPEC §19); empty: none. */
+    corsOrigins: string[];
     /** Express `trust proxy` value: false, a hop count, or a list of addresses/subnets. */
     trustProxy: boolean | number | string;
     bodyLimitBytes: number;
@@ -164,6 +167,18 @@ function host(env: Env): string {
   throw new ConfigError('HOST', `must be an IP address or a host name, got "${printable(raw)}"`);
 }
 
+function corsOrigins(env: Env): string[] {
+  const raw = read(env, 'CORS_ORIGINS');
+  if (raw === undefined) return [];
+  const origins: string[] = [];
+  for (const item of raw.split(',').map((v) => v.trim()).filter(Boolean)) {
+    const origin = normaliseOrigin(item);
+    if (!origin) throw new ConfigError('CORS_ORIGINS', `must be a comma list of origins like https://app.example.com (scheme, host, optional port; no path), got "${printable(item)}"`);
+    origins.push(origin);
+  }
+  return origins;
+}
+
 function text(env: Env, name: string, fallback: string): string {
   const raw = read(env, name);
   if (raw === undefined) return fallback;
@@ -199,6 +214,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     http: {
       port: int(env, 'PORT', 3000, 0, 65535),
       host: host(env),
+      corsOrigins: corsOrigins(env),
       trustProxy: trustProxy(env),
       bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 16 * 1024, 1024, 10 * 1024 * 1024),
       shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 120_000),

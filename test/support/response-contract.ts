@@ -71,8 +71,14 @@ export class ResponseContract {
   }
 
   /** The problems of one answer, or none. */
-  check(method: string, path: string, status: number, contentType: string | undefined, body: Buffer): string[] {
+  check(method: string, path: string, status: number, contentType: string | undefined, body: Buffer, headers: Record<string, unknown> = {}): string[] {
     if (UNDOCUMENTED.test(path) || method === 'HEAD' || method === 'OPTIONS') return [];
+    const missing = [
+      ...(headers['x-request-id'] ? [] : ['X-Request-Id']),
+      ...(status === 401 && !headers['www-authenticate'] ? ['WWW-Authenticate'] : []),
+      ...(status === 429 && !headers['retry-after'] ? ['Retry-After'] : []),
+    ];
+    if (missing.length) return [`${status} without ${missing.join(', ')}`];
     const entry = this.paths.find((p) => p.pattern.test(path));
     const op = entry?.operations[method.toLowerCase()];
     if (!entry || !op) {
@@ -127,7 +133,8 @@ export class ResponseContract {
       }) as typeof res.end;
       res.on('finish', () => {
         const type = res.getHeader('content-type');
-        for (const problem of this.check(method, path, res.statusCode, typeof type === 'string' ? type : undefined, Buffer.concat(chunks))) {
+        const headers = res.getHeaders() as Record<string, unknown>;
+        for (const problem of this.check(method, path, res.statusCode, typeof type === 'string' ? type : undefined, Buffer.concat(chunks), headers)) {
           const violation = { method, path, status: res.statusCode, problem };
           contractViolations.push(violation);
           if (process.env.CONTRACT_LOG) appendFileSync(process.env.CONTRACT_LOG, `${JSON.stringify(violation)}\n`);
