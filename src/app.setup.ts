@@ -20,6 +20,7 @@ import { StrictQueryInterceptor } from './common/http/strict-query';
 import { JsonLogger } from './common/logging/json-logger';
 import { openDatabase } from './database/database';
 import { MetricsService } from './metrics/metrics.service';
+import { METRICS_TOKEN_SECURITY } from './metrics/metrics.controller';
 import { InstanceAuthGuard } from './auth/instance-auth.guard';
 import { VERIFY_PATH, verifyHandler } from './auth/verify.handler';
 import { MicaKeyGuard } from './auth/mica-key.guard';
@@ -41,6 +42,7 @@ export function buildOpenApiDocument(app: NestExpressApplication): OpenAPIObject
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'MiCA API key (`trusset_mica_` + 48 hex)' }, MICA_KEY_SECURITY)
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'MiCA management token (64 hex)' }, MANAGEMENT_TOKEN_SECURITY)
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Instance API key (`trusset_{instanceRef}_` + 64 hex)' }, INSTANCE_KEY_SECURITY)
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, when the deployment sets one' }, METRICS_TOKEN_SECURITY)
     // The local default; a generated client is given the deployment's own base URL.
     .addServer('http://127.0.0.1:3000', 'The service on its default port (deployments serve the same paths under their own origin)')
     .setLicense('Proprietary', '')

@@ -51,6 +51,8 @@ export interface AppConfig {
     micaPerDay: number;
   };
   redisUrl?: string;
+  /** When set, GET /api/metrics requires `Authorization: Bearer <token>`. */
+  metricsToken?: string;
   cache: {
     maxEntries: number;
     maxUnknownEntries: number;
@@ -179,6 +181,13 @@ function corsOrigins(env: Env): string[] {
   return origins;
 }
 
+function metricsToken(env: Env): string | undefined {
+  const raw = read(env, 'METRICS_TOKEN');
+  if (raw === undefined) return undefined;
+  if (raw.length < 16 || !/^[\x21-\x7e]+$/.test(raw)) throw new ConfigError('METRICS_TOKEN', 'must be at least 16 printable ASCII characters without spaces');
+  return raw;
+}
+
 function text(env: Env, name: string, fallback: string): string {
   const raw = read(env, name);
   if (raw === undefined) return fallback;
@@ -244,6 +253,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       micaPerDay: int(env, 'MICA_RATE_LIMIT_PER_DAY', 5000, 0, 1_000_000_000),
     },
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    metricsToken: metricsToken(env),
     cache: {
       maxEntries: int(env, 'KEY_CACHE_MAX_ENTRIES', 100_000, 0, 10_000_000),
       maxUnknownEntries: int(env, 'KEY_CACHE_MAX_UNKNOWN_ENTRIES', 10_000, 0, 10_000_000),

@@ -30,6 +30,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
     if (exception instanceof AppException) {
       if (exception.status >= 500) this.logFailure(req, exception);
+      if (exception.limiter) res.locals.limiter = exception.limiter;
       return sendError(req, res, exception.code, exception.message, exception.details, exception.headers);
     }
     if (exception instanceof NotFoundException && !req.route) {

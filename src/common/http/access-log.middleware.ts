@@ -9,12 +9,22 @@ import type { RequestWithContext } from './request-context.middleware';
  */
 export function accessLog(logger: JsonLogger, metrics: MetricsService): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
+    // Routes answered ahead of Nest's router name themselves in res.locals.route.
+    const routeOf = () => (req.route?.path ? `${req.baseUrl ?? ''}${req.route.path}` : ((res.locals.route as string | undefined) ?? 'unmatched'));
+    let answered = false;
+    res.on('close', () => {
+      // Closed without 'finish': the client went away (or timed out) before the answer was handed
+      // over. writableFinished is no guide here: an answer written to a socket already gone counts
+      // as finished there, yet 'finish' never fires.
+      if (!answered) metrics.httpAborted.inc({ method: req.method, route: routeOf() });
+    });
     res.on('finish', () => {
+      answered = true;
       const r = req as RequestWithContext;
       const seconds = Number(process.hrtime.bigint() - r.startedAt) / 1e9;
-      // Routes answered ahead of Nest's router name themselves in res.locals.route.
-      const route = req.route?.path ? `${req.baseUrl ?? ''}${req.route.path}` : ((res.locals.route as string | undefined) ?? 'unmatched');
+      const route = routeOf();
       metrics.observeRequest(req.method, route, res.statusCode, seconds);
+      if (res.statusCode === 429) metrics.rateLimitRefusals.inc({ limiter: (res.locals.limiter as string | undefined) ?? 'unknown' });
       if (logger.enabled('info')) {
         logger.event('info', 'request', {
           requestId: r.requestId,

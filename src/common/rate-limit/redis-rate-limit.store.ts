@@ -34,6 +34,11 @@ export class RedisRateLimitStore implements RateLimitStore {
   async close(): Promise<void> {
     this.redis.disconnect();
   }
+
+  /** Connected and ready for commands (for the trusset_redis_up metric). */
+  get ready(): boolean {
+    return this.redis.status === 'ready';
+  }
 }
 
 /**
@@ -46,7 +51,7 @@ export class FallbackRateLimitStore implements RateLimitStore {
   degraded = false;
 
   constructor(
-    private readonly primary: RateLimitStore,
+    readonly primary: RateLimitStore,
     private readonly fallback: RateLimitStore,
     private readonly logger: JsonLogger,
   ) {}
