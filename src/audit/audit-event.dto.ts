@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import type { AuditEvent } from './audit-event.entity';
 
 export class AuditTargetDto {
@@ -25,13 +25,13 @@ export class AuditEventDto {
   @ApiProperty({ example: 'key.rotated' })
   action: string;
 
-  @ApiPropertyOptional({ type: AuditTargetDto, nullable: true })
+  @ApiProperty({ type: AuditTargetDto, nullable: true })
   target: AuditTargetDto | null;
 
-  @ApiPropertyOptional({ type: String, example: '203.0.113.7', nullable: true })
+  @ApiProperty({ type: String, example: '203.0.113.7', nullable: true })
   ip: string | null;
 
-  @ApiPropertyOptional({ type: String, nullable: true })
+  @ApiProperty({ type: String, nullable: true })
   requestId: string | null;
 
   @ApiProperty({ type: 'object', additionalProperties: true })

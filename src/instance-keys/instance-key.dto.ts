@@ -66,14 +66,14 @@ export class InstanceKeyDto {
   @ApiProperty({ example: '9b2e', description: 'The last 4 hex characters of the secret.' }) keyHint: string;
   @ApiProperty({ enum: KEY_STATUSES }) status: KeyStatus;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
-  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true, description: 'Own expiry, or the end of the rotation overlap.' }) expiresAt: string | null;
-  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true, description: 'Updated in batches, not on every request.' }) lastUsedAt: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Own expiry, or the end of the rotation overlap.' }) expiresAt: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Updated in batches, not on every request.' }) lastUsedAt: string | null;
   @ApiProperty({ type: 'integer', description: 'Requests admitted with this key (updated in batches).' }) requestCount: number;
-  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) rotatedAt: string | null;
-  @ApiPropertyOptional({ type: String, nullable: true, format: 'uuid' }) replacedByKeyId: string | null;
-  @ApiPropertyOptional({ type: String, nullable: true, format: 'uuid' }) replacesKeyId: string | null;
-  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) revokedAt: string | null;
-  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true, description: 'Set while the key is PAUSED.' }) pausedUntil: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) rotatedAt: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'uuid' }) replacedByKeyId: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'uuid' }) replacesKeyId: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) revokedAt: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Set while the key is PAUSED.' }) pausedUntil: string | null;
 
   /** `now` is the database clock read with the row. */
   static from(k: Omit<InstanceKey, 'keyDigest'>, now: Date): InstanceKeyDto {

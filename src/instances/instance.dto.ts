@@ -14,7 +14,7 @@ export class CreateInstanceDto {
   @NoControlChars()
   name: string;
 
-  @ApiPropertyOptional({ enum: SERVICE_NAMES, isArray: true, example: ['customers', 'tokenization'], default: [] })
+  @ApiPropertyOptional({ enum: SERVICE_NAMES, isArray: true, example: ['customers', 'tokenization'], description: 'Omitted: none.' })
   @IsOptional()
   @IsArray()
   @ArrayUnique()
@@ -76,7 +76,7 @@ export class InstanceDto {
   @ApiProperty({ format: 'date-time' })
   updatedAt: string;
 
-  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
   archivedAt: string | null;
 
   static from(i: Instance): InstanceDto {

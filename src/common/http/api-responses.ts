@@ -55,7 +55,7 @@ export function ApiEnvelope(model: Type<unknown>, options: { status?: number; li
       description: options.description ?? 'Success',
       schema: {
         type: 'object',
-        required: ['success', 'data', 'metadata'],
+        required: options.list ? ['success', 'data', 'pagination', 'metadata'] : ['success', 'data', 'metadata'],
         properties: {
           success: { type: 'boolean', example: true },
           data,

@@ -21,7 +21,8 @@ export class RegisterDeveloperDto {
 }
 
 export class CreateMicaKeyDto {
-  @ApiPropertyOptional({ minLength: 1, maxLength: 50, default: 'key' })
+  // The default is described, not declared: generators make a field with a `default` required in the body type.
+  @ApiPropertyOptional({ minLength: 1, maxLength: 50, description: 'Omitted: `key`.' })
   @IsOptional()
   @Trim()
   @IsString()
@@ -72,10 +73,10 @@ export class MicaKeyDto {
   @ApiProperty({ format: 'date-time' })
   createdAt: string;
 
-  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true, description: 'Lags real use by up to USAGE_FLUSH_INTERVAL_MS.' })
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Lags real use by up to USAGE_FLUSH_INTERVAL_MS.' })
   lastUsedAt: string | null;
 
-  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
   revokedAt: string | null;
 
   @ApiProperty({ type: 'integer', description: 'Admitted data requests; lags real use by up to USAGE_FLUSH_INTERVAL_MS.' })
@@ -103,7 +104,7 @@ export class MicaKeyCreatedDto extends MicaKeyDto {
   @ApiProperty({ example: 'trusset_mica_3f9a0c1b2…', description: 'The key itself: shown here once, never again.' })
   apiKey: string;
 
-  @ApiPropertyOptional({ type: String, format: 'uuid', nullable: true, description: 'On rotation: the key this one replaces (now revoked).' })
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'On rotation: the key this one replaces (now revoked).' })
   replacesKeyId: string | null;
 }
 

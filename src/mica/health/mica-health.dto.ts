@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 
 export class MicaHealthDto {
   @ApiProperty({ example: 'ok' })
@@ -7,7 +7,7 @@ export class MicaHealthDto {
   @ApiProperty({ type: 'integer', example: 0 })
   totalIssuers: number;
 
-  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true, description: 'When the register data was last imported.' })
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When the register data was last imported.' })
   lastSync: string | null;
 
   @ApiProperty({ example: 'v1' })

@@ -49,7 +49,7 @@ export class IssuerDto {
   @ApiProperty({ example: 'Bitpanda GmbH' })
   entityName: string;
 
-  @ApiPropertyOptional({ type: String, nullable: true, example: '5493007WZ7IFULIL8G21', description: 'LEI; null when ESMA lists none or free text (see details.leiText).' })
+  @ApiProperty({ type: String, nullable: true, example: '5493007WZ7IFULIL8G21', description: 'LEI; null when ESMA lists none or free text (see details.leiText).' })
   entityIdentifier: string | null;
 
   @ApiProperty({ enum: LICENSE_TYPES })
@@ -58,34 +58,34 @@ export class IssuerDto {
   @ApiProperty({ enum: ENTITY_TYPES })
   entityType: EntityType;
 
-  @ApiPropertyOptional({ type: String, nullable: true, example: 'Austria' })
+  @ApiProperty({ type: String, nullable: true, example: 'Austria' })
   country: string | null;
 
-  @ApiPropertyOptional({ type: String, nullable: true, example: 'AT', description: 'ISO 3166 code of the home member state; Greece is GR (ESMA also writes EL).' })
+  @ApiProperty({ type: String, nullable: true, example: 'AT', description: 'ISO 3166 code of the home member state; Greece is GR (ESMA also writes EL).' })
   countryCode: string | null;
 
-  @ApiPropertyOptional({ type: String, nullable: true })
+  @ApiProperty({ type: String, nullable: true })
   nationalAuthority: string | null;
 
-  @ApiPropertyOptional({ type: String, nullable: true })
+  @ApiProperty({ type: String, nullable: true })
   commercialName: string | null;
 
-  @ApiPropertyOptional({ type: String, nullable: true })
+  @ApiProperty({ type: String, nullable: true })
   address: string | null;
 
-  @ApiPropertyOptional({ type: String, nullable: true, description: 'The first website listed.' })
+  @ApiProperty({ type: String, nullable: true, description: 'The first website listed.' })
   website: string | null;
 
   @ApiProperty({ type: [String], description: 'Every website listed (non-compliant entities often have several).' })
   websites: string[];
 
-  @ApiPropertyOptional({ type: String, nullable: true })
+  @ApiProperty({ type: String, nullable: true })
   websitePlatform: string | null;
 
-  @ApiPropertyOptional({ type: String, format: 'date', nullable: true, example: '2025-04-09', description: 'yyyy-mm-dd' })
+  @ApiProperty({ type: String, format: 'date', nullable: true, example: '2025-04-09', description: 'yyyy-mm-dd' })
   authorizationDate: string | null;
 
-  @ApiPropertyOptional({ type: String, format: 'date', nullable: true, example: null, description: 'yyyy-mm-dd' })
+  @ApiProperty({ type: String, format: 'date', nullable: true, example: null, description: 'yyyy-mm-dd' })
   authorizationEndDate: string | null;
 
   @ApiProperty({ type: [ServiceDto], description: 'CASP services, normalised from ESMA\'s hand-typed codes.' })
@@ -97,7 +97,7 @@ export class IssuerDto {
   @ApiProperty({ enum: STATUSES })
   status: IssuerStatus;
 
-  @ApiPropertyOptional({ type: String, nullable: true })
+  @ApiProperty({ type: String, nullable: true })
   comments: string | null;
 
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string', nullable: true }, description: 'Register-specific columns: whitepaperUrl, dti, infringement, reason, decisionDate, lastUpdate, leiText…' })
@@ -244,7 +244,7 @@ export class ChangeDto {
   @ApiProperty({ enum: LICENSE_TYPES })
   licenseType: LicenseType;
 
-  @ApiPropertyOptional({ type: String, nullable: true })
+  @ApiProperty({ type: String, nullable: true })
   countryCode: string | null;
 
   @ApiProperty({ type: [String], description: 'For `changed`: the issuer fields that differ.' })
@@ -288,7 +288,7 @@ export class StatisticsDto {
   @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' }, description: 'CASPs per service letter.' }) byService: Record<string, number>;
   @ApiProperty({ type: 'integer' }) countries: number;
   @ApiProperty({ type: [RegisterFileDto] }) registers: RegisterFileDto[];
-  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true, description: 'End of the last sync run in which every register succeeded.' }) lastSync: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'End of the last sync run in which every register succeeded.' }) lastSync: string | null;
 }
 
 export class SyncRequestDto {
