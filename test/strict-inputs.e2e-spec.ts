@@ -56,6 +56,22 @@ describe('Strict inputs and readable refusals', () => {
     expect(res.body.error.code).toBe('UNAUTHORIZED');
   });
 
+  it('names the route\'s scheme in WWW-Authenticate on every kind of 401', async () => {
+    const cases: Array<[string, Record<string, string>, RegExp]> = [
+      ['/api/keys', {}, /^ApiKey realm="trusset", header="X-API-Key"$/],
+      ['/api/auth/verify', { 'X-API-Key': 'trusset_bad' }, /^ApiKey /],
+      ['/api/mica/v1/countries', {}, /^ApiKey /],
+      ['/api/mica/v1/health', { 'X-API-Key': 'trusset_mica_bad' }, /^ApiKey /],
+      ['/api/admin/instances', {}, /^Bearer realm="trusset"$/],
+      ['/api/admin/instances', { Authorization: 'Bearer wrong-token-wrong-token-wrong-token' }, /^Bearer realm="trusset", error="invalid_token"$/],
+      ['/api/mica/developer/keys', {}, /^Bearer /],
+    ];
+    for (const [path, headers, challenge] of cases) {
+      const res = await t.http().get(path).set(headers).expect(401);
+      expect({ path, challenge: res.headers['www-authenticate'] }).toEqual({ path, challenge: expect.stringMatching(challenge) });
+    }
+  });
+
   it('answers a wrong method on an existing path with 405 and Allow', async () => {
     const del = await t.http().delete('/api/admin/instances').set(t.admin).expect(405);
     expect(del.body.error.code).toBe('METHOD_NOT_ALLOWED');
