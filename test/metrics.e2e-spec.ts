@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -100,6 +102,25 @@ describe('Metrics', () => {
     // promtool exits non-zero and names each problem; nothing printed means clean.
     const out = execFileSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
     expect(out.trim()).toBe('');
+  });
+
+  it('has every series the Grafana dashboard (docs/grafana-dashboard.json) queries, in valid PromQL', async () => {
+    const text = await scrape();
+    const dashboard = JSON.parse(readFileSync(join(__dirname, '..', 'docs', 'grafana-dashboard.json'), 'utf8')) as { panels: Array<{ targets: Array<{ expr: string }> }> };
+    const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr));
+    const names = new Set(exprs.flatMap((e) => [...e.matchAll(/([a-z][a-z0-9_]*)\{job=~"\$job"/g)].map((m) => m[1])));
+    expect(names.size).toBeGreaterThan(10);
+    // Declared (a labelled counter has no sample before its first event, but always its TYPE line).
+    for (const name of names) expect({ name, declared: text.includes(`# TYPE ${name.replace(/_bucket$/, '')} `) }).toEqual({ name, declared: true });
+    // promtool parses every expression (as recording rules; the dashboard's $job variable as a regex).
+    const dir = mkdtempSync(join(tmpdir(), 'trusset-dashboard-'));
+    try {
+      const rules = exprs.map((e, i) => `      - record: dashboard:expr${i}\n        expr: ${JSON.stringify(e.replace(/\$job/g, '.*'))}`).join('\n');
+      writeFileSync(join(dir, 'rules.yml'), `groups:\n  - name: dashboard\n    rules:\n${rules}\n`);
+      execFileSync('promtool', ['check', 'rules', join(dir, 'rules.yml')], { encoding: 'utf8' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('leaves /api/metrics public when METRICS_TOKEN is unset', async () => {
