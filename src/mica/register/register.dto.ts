@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsISO8601, IsInt, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
 import { OffsetQueryDto, PaginationQueryDto, ToInt } from '../../common/http/pagination.dto';
@@ -320,3 +320,6 @@ export class SyncReportDto {
   @ApiProperty({ description: 'True when every register holds its source\'s latest version.' }) ok: boolean;
   @ApiProperty({ type: [RegisterOutcomeDto] }) registers: RegisterOutcomeDto[];
 }
+
+/** A record of the issuers list: every field of IssuerDto, or only those `fields` asked for. */
+export class IssuerFieldsDto extends PartialType(IssuerDto) {}
