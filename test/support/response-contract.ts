@@ -36,6 +36,8 @@ export interface ContractViolation {
 /** Violations seen since the last check; drained by the setup file after each test. */
 export const contractViolations: ContractViolation[] = [];
 
+const CONTRACTS = new Map<string, ResponseContract>();
+
 /** Routes outside the document on purpose: the document itself and its HTML viewer. */
 const UNDOCUMENTED = /^\/api\/docs(?:-json)?(?:\/.*)?$/;
 
@@ -43,6 +45,7 @@ export class ResponseContract {
   private readonly ajv: Ajv;
   private readonly paths: CompiledPath[];
   private readonly validators = new Map<string, ValidateFunction>();
+  private readonly bySchema = new WeakMap<Schema, ValidateFunction>();
   private readonly errorSchema: Schema;
 
   constructor(private readonly doc: Document) {
@@ -61,13 +64,29 @@ export class ResponseContract {
     this.errorSchema = { $ref: 'openapi#/components/schemas/ErrorResponseDto' };
   }
 
-  private validator(key: string, schema: Schema): ValidateFunction {
+  /** Compiled once per distinct schema (most error responses share one), since compiling is the costly part. */
+  private validator(schema: Schema): ValidateFunction {
+    const known = this.bySchema.get(schema);
+    if (known) return known;
+    const key = JSON.stringify(schema);
     let v = this.validators.get(key);
     if (!v) {
       v = this.ajv.compile(rebase(schema) as Schema);
       this.validators.set(key, v);
     }
+    this.bySchema.set(schema, v);
     return v;
+  }
+
+  /** One contract per distinct document in this test file: apps started with the same code serve the same document. */
+  static for(doc: Document): ResponseContract {
+    const key = JSON.stringify(doc);
+    let contract = CONTRACTS.get(key);
+    if (!contract) {
+      contract = new ResponseContract(doc);
+      CONTRACTS.set(key, contract);
+    }
+    return contract;
   }
 
   /** The problems of one answer, or none. */
@@ -84,7 +103,7 @@ export class ResponseContract {
     if (!entry || !op) {
       // Not an operation of the document (404 for an unknown path, 405 for another method): still the error envelope.
       if (status < 400) return [`${status} answered outside the document`];
-      return this.validateJson(`error`, this.errorSchema, contentType, body);
+      return this.validateJson(this.errorSchema, contentType, body);
     }
     const response = op.responses[String(status)] ?? op.responses.default;
     if (!response) return [`status ${status} is not documented for ${method} ${entry.template}`];
@@ -94,10 +113,10 @@ export class ResponseContract {
     const declared = content[media];
     if (!declared) return [`content type ${media || '(none)'} is not documented for ${status} of ${method} ${entry.template} (${Object.keys(content).join(', ')})`];
     if (!media.endsWith('json') || !declared.schema) return [];
-    return this.validateJson(`${method} ${entry.template} ${status}`, declared.schema, contentType, body);
+    return this.validateJson(declared.schema, contentType, body);
   }
 
-  private validateJson(key: string, schema: Schema, contentType: string | undefined, body: Buffer): string[] {
+  private validateJson(schema: Schema, contentType: string | undefined, body: Buffer): string[] {
     if (!(contentType ?? '').includes('json')) return [`expected JSON, got ${contentType ?? 'no content type'}`];
     let parsed: unknown;
     try {
@@ -105,7 +124,7 @@ export class ResponseContract {
     } catch {
       return ['the body is not JSON'];
     }
-    const validate = this.validator(key, schema);
+    const validate = this.validator(schema);
     if (validate(parsed)) return [];
     return (validate.errors ?? []).slice(0, 5).map((e) => `${e.instancePath || '/'} ${e.message}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`);
   }

@@ -54,7 +54,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   const app = await createApp(config);
   await app.init();
   const server = app.getHttpServer();
-  new ResponseContract((await request(server).get('/api/docs-json').expect(200)).body).attach(server);
+  ResponseContract.for((await request(server).get('/api/docs-json').expect(200)).body).attach(server);
   return {
     app,
     config,
