@@ -11,12 +11,17 @@ import { ERROR_CODES } from './common/errors/error-codes';
 import { accessLog } from './common/http/access-log.middleware';
 import { EnvelopeInterceptor } from './common/http/envelope.interceptor';
 import { jsonBody } from './common/http/json-body.middleware';
+import { corsMiddleware } from './common/http/cors.middleware';
 import { API_HEADERS, requestContext, securityHeaders } from './common/http/request-context.middleware';
 import { createValidationPipe } from './common/http/validation';
+import { applyApiConventions, operationId } from './common/openapi/openapi-conventions';
+import { routeHeaders } from './common/openapi/route-headers';
+import { StrictQueryInterceptor } from './common/http/strict-query';
 import { JsonLogger } from './common/logging/json-logger';
 import { registerConfiguredSecrets, urlPassword } from './common/logging/redact';
 import { openDatabase } from './database/database';
 import { MetricsService } from './metrics/metrics.service';
+import { METRICS_TOKEN_SECURITY } from './metrics/metrics.controller';
 import { InstanceAuthGuard } from './auth/instance-auth.guard';
 import { VERIFY_PATH, verifyHandler } from './auth/verify.handler';
 import proxyaddr from 'proxy-addr';
@@ -49,8 +54,13 @@ export function buildOpenApiDocument(app: NestExpressApplication): OpenAPIObject
       { type: 'apiKey', in: 'header', name: 'Github-Public-Key-Signature', description: "GitHub's ECDSA signature of the body, with Github-Public-Key-Identifier" },
       GITHUB_SIGNATURE_SECURITY,
     )
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, when the deployment sets one' }, METRICS_TOKEN_SECURITY)
+    // The local default; a generated client is given the deployment's own base URL.
+    .addServer('http://127.0.0.1:3000', 'The service on its default port (deployments serve the same paths under their own origin)')
+    .setLicense('Proprietary', '')
     .build();
-  return documentBodyFailures(SwaggerModule.createDocument(app, config));
+  const document = SwaggerModule.createDocument(app, config, { operationIdFactory: operationId });
+  return applyApiConventions(documentBodyFailures(document), routeHeaders(app, API_PREFIX));
 }
 
 /**
@@ -102,6 +112,8 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): Ne
   app.use(requestContext);
   app.use(securityHeaders);
   app.use(accessLog(logger, app.get(MetricsService)));
+  // Before any route or body rule, so a preflight (and every answer to an allowed origin) carries the CORS headers.
+  app.use(corsMiddleware(config.http.corsOrigins));
   // The MiCA developer pages (SPEC §18), outside the /api prefix, with their own CSP.
   app.use(micaPagesHandler());
   // Secret-scanning reports are signed over their exact bytes and batch up to 1,000 tokens.
@@ -116,7 +128,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): Ne
   app.setGlobalPrefix(API_PREFIX);
   app.useGlobalFilters(new AllExceptionsFilter(logger));
   app.useGlobalPipes(createValidationPipe());
-  app.useGlobalInterceptors(new EnvelopeInterceptor());
+  app.useGlobalInterceptors(new StrictQueryInterceptor(), new EnvelopeInterceptor());
   SwaggerModule.setup(`${API_PREFIX}/docs`, app, () => buildOpenApiDocument(app), { jsonDocumentUrl: `${API_PREFIX}/docs-json` });
   answerClientErrors(app.getHttpServer());
   // Last: it wraps the request listener Express registered, taking the plain key checks first.

@@ -1,5 +1,7 @@
 import 'reflect-metadata';
+import { lookup } from 'node:dns/promises';
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { ConfigError, loadConfig } from './config/app.config';
 import { JsonLogger } from './common/logging/json-logger';
 import { createApp } from './app.setup';
@@ -10,8 +12,10 @@ async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig(process.env);
+    await resolvableHost(config.http.host);
   } catch (e) {
     if (e instanceof ConfigError) {
+      // One line naming the variable, before the database or anything else is touched (EX_CONFIG).
       process.stderr.write(`${e.message}\n`);
       process.exit(78);
     }
@@ -50,6 +54,16 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/** A host name that does not resolve would only fail at listen, after the database was opened and migrated. */
+async function resolvableHost(host: string): Promise<void> {
+  if (isIP(host) !== 0) return;
+  try {
+    await lookup(host);
+  } catch {
+    throw new ConfigError('HOST', `must be an IP address or a host name that resolves, got "${host}"`);
+  }
 }
 
 main().catch((e: Error) => {

@@ -78,7 +78,7 @@ describe('GET /api/auth/verify on the raw lane', () => {
     const odd = await t.http().get('/api/auth/verify?service=trading&%C3%A9t%C3%A9=1').set('X-API-Key', inst.key).expect(400);
     expect(odd.headers['x-trusset-error']).toMatch(/^[\x20-\x7e]+$/);
     expect(JSON.parse(odd.headers['x-trusset-error'])).toEqual(odd.body);
-    expect(odd.body.error.details).toEqual({ 'été': ['is not allowed'] });
+    expect(odd.body.error.details).toEqual({ 'été': ['été is not a query parameter of this operation'] });
   });
 
   it('refuses an X-Trusset-* header from the client with 400 after the key check, on both lanes', async () => {

@@ -1,11 +1,19 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import type { AuditEvent } from './audit-event.entity';
+
+export class AuditTargetDto {
+  @ApiProperty({ example: 'key', description: 'What was acted on: `instance`, `key`, `developer`, `mica_key`…' })
+  type: string;
+
+  @ApiProperty({ example: '3f1c2b7e-4d5a-4e8f-9a0b-1c2d3e4f5a6b' })
+  id: string;
+}
 
 export class AuditEventDto {
   @ApiProperty({ format: 'uuid' })
   id: string;
 
-  @ApiProperty({ example: '2026-11-27T10:00:00.000Z' })
+  @ApiProperty({ format: 'date-time', example: '2026-11-27T10:00:00.000Z' })
   at: string;
 
   @ApiProperty({ description: '`admin`, an instance key id, a developer id, or `anonymous` for failed attempts.', example: 'admin' })
@@ -17,13 +25,13 @@ export class AuditEventDto {
   @ApiProperty({ example: 'key.rotated' })
   action: string;
 
-  @ApiPropertyOptional({ example: { type: 'key', id: '3f1c…' }, nullable: true })
-  target: { type: string; id: string } | null;
+  @ApiProperty({ type: AuditTargetDto, nullable: true })
+  target: AuditTargetDto | null;
 
-  @ApiPropertyOptional({ example: '203.0.113.7', nullable: true })
+  @ApiProperty({ type: String, example: '203.0.113.7', nullable: true })
   ip: string | null;
 
-  @ApiPropertyOptional({ nullable: true })
+  @ApiProperty({ type: String, nullable: true })
   requestId: string | null;
 
   @ApiProperty({ type: 'object', additionalProperties: true })

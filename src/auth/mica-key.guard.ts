@@ -2,6 +2,7 @@ import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/commo
 import type { Response } from 'express';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { AppException } from '../common/errors/app.exception';
+import { API_KEY_CHALLENGE } from '../common/http/www-authenticate';
 import { JsonLogger } from '../common/logging/json-logger';
 import {
   DAY_MS,
@@ -66,7 +67,7 @@ export class MicaKeyGuard implements CanActivate {
     }
     if (check.outcome === 'no_key') {
       this.outcome('missing');
-      throw new AppException('UNAUTHORIZED', 'A MiCA API key (trusset_mica_…) is required in the X-API-Key header.');
+      throw new AppException('UNAUTHORIZED', 'A MiCA API key (trusset_mica_…) is required in the X-API-Key header.', undefined, { 'WWW-Authenticate': API_KEY_CHALLENGE });
     }
     if (check.outcome === 'invalid') {
       this.outcome('failed');

@@ -10,7 +10,7 @@ import type { ErrorDetails } from '../common/errors/app.exception';
 export function verifyQueryProblem(query: Record<string, unknown>): ErrorDetails | undefined {
   let details: Record<string, string[]> | undefined;
   for (const [name, value] of Object.entries(query)) {
-    if (name !== 'service') (details ??= {})[name] = ['is not allowed'];
+    if (name !== 'service') (details ??= {})[name] = [`${name} is not a query parameter of this operation`];
     else if (typeof value !== 'string') (details ??= {}).service = ['service must be a string'];
     else if (value === '') (details ??= {}).service = ['service must not be empty (omit it to check the key only)'];
   }

@@ -1,5 +1,6 @@
 import { Controller, Get, Header, Res } from '@nestjs/common';
-import { ApiOperation, ApiProperty, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiExtension, ApiOperation, ApiProperty, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { RESPONSE_HEADERS_EXTENSION } from '../common/openapi/openapi-conventions';
 import type { Response } from 'express';
 import { ApiEnvelope, ApiErrors } from '../common/http/api-responses';
 import { SERVICE_NAMES, ServiceName } from '../instances/services';
@@ -23,6 +24,7 @@ export class VerifiedKeyDto {
  * passes through it and Nest's per-route machinery costs more than the check.
  */
 @ApiTags('verification')
+@ApiExtension(RESPONSE_HEADERS_EXTENSION, ['X-Trusset-Instance-Ref', 'X-Trusset-Key-Id'])
 @Controller('auth')
 export class VerifyController {
   @Get('verify')

@@ -28,9 +28,31 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', 'chatty'],
     ['REDIS_URL', 'http://x'],
     ['TRUST_PROXY', 'maybe!'],
+    ['TRUST_PROXY', 'maybe'],
+    ['TRUST_PROXY', '10.0.0.0/33'],
+    ['TRUST_PROXY', '10.0.0.1, nope'],
+    ['HOST', 'not a host'],
+    ['HOST', '-bad-'],
+    ['DATABASE_POOL_SIZE', '0'],
+    ['LOG_QUERIES', 'sometimes'],
+    ['DATA_DIR', 'a\u0000b'],
   ])('names %s when it is invalid (%p)', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+
+  it('says in one line what a variable accepts', () => {
+    expect(() => loadConfig({ TRUST_PROXY: 'maybe' })).toThrow(/^Invalid configuration: TRUST_PROXY must be true, false, a hop count, or a comma list of IP addresses, CIDR subnets or loopback\/linklocal\/uniquelocal, got "maybe"$/);
+    expect(() => loadConfig({ PORT: '70000' })).toThrow('PORT must be a whole number from 0 to 65535, got "70000"');
+  });
+
+  it('accepts what Express accepts for TRUST_PROXY, and IP addresses or host names for HOST', () => {
+    expect(loadConfig({ TRUST_PROXY: '2' }).http.trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).http.trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '0' }).http.trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8,fd00::/8' }).http.trustProxy).toBe('loopback,10.0.0.0/8,fd00::/8');
+    expect(loadConfig({ HOST: '::1' }).http.host).toBe('::1');
+    expect(loadConfig({ HOST: 'keys.internal' }).http.host).toBe('keys.internal');
   });
 
   it('refuses to start in production without ADMIN_TOKEN', () => {

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import { normaliseOrigin } from '../common/http/cors';
 
 export class ConfigError extends Error {
   constructor(
@@ -16,6 +18,8 @@ export interface AppConfig {
   http: {
     port: number;
     host: string;
+    /** Origins whose browser pages may call the API (CORS, SPEC §19); empty: none. */
+    corsOrigins: string[];
     /** Express `trust proxy` value: false, a hop count, or a list of addresses/subnets. */
     trustProxy: boolean | number | string;
     bodyLimitBytes: number;
@@ -60,6 +64,8 @@ export interface AppConfig {
     ipv6Prefix: number;
   };
   redisUrl?: string;
+  /** When set, GET /api/metrics requires `Authorization: Bearer <token>`. */
+  metricsToken?: string;
   cache: {
     maxEntries: number;
     maxUnknownEntries: number;
@@ -136,9 +142,10 @@ function read(env: Env, name: string): string | undefined {
 function int(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = read(env, name);
   if (raw === undefined) return fallback;
-  if (!/^-?\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
   const value = Number(raw);
-  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  if (!/^-?\d+$/.test(raw) || value < min || value > max) {
+    throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got "${printable(raw)}"`);
+  }
   return value;
 }
 
@@ -147,14 +154,14 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   if (raw === undefined) return fallback;
   if (/^(true|1|yes)$/i.test(raw)) return true;
   if (/^(false|0|no)$/i.test(raw)) return false;
-  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+  throw new ConfigError(name, `must be true or false, got "${printable(raw)}"`);
 }
 
 function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
   const raw = read(env, name);
   if (raw === undefined) return fallback;
   if (!(allowed as readonly string[]).includes(raw)) {
-    throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${printable(raw)}"`);
   }
   return raw as T;
 }
@@ -166,7 +173,7 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
   try {
     parsed = new URL(raw);
   } catch {
-    throw new ConfigError(name, 'must be a valid URL');
+    throw new ConfigError(name, `must be a URL (${protocols.map((p) => `${p}//…`).join(' or ')})`);
   }
   if (!protocols.includes(parsed.protocol)) {
     throw new ConfigError(name, `must use ${protocols.join(' or ')}, got ${parsed.protocol}`);
@@ -184,13 +191,75 @@ function secondsList(env: Env, name: string, fallback: number[]): number[] {
   return parts.map(Number);
 }
 
+/** Express's named subnets for `trust proxy` (proxy-addr). */
+const TRUST_PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+function isAddressOrSubnet(item: string): boolean {
+  if (TRUST_PROXY_NAMES.includes(item)) return true;
+  const [address, prefix, ...rest] = item.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * Checked here rather than left to Express, which would only throw when the app is configured,
+ * after the database had been opened and migrated.
+ */
 function trustProxy(env: Env): boolean | number | string {
   const raw = read(env, 'TRUST_PROXY');
-  if (raw === undefined || /^(false|0)$/i.test(raw)) return false;
+  if (raw === undefined || /^false$/i.test(raw)) return false;
   if (/^true$/i.test(raw)) return true;
-  if (/^\d+$/.test(raw)) return Number(raw);
-  if (/^[0-9a-fA-F.:/,\s a-z]+$/.test(raw)) return raw;
-  throw new ConfigError('TRUST_PROXY', `must be true, false, a hop count or a list of addresses, got "${raw}"`);
+  if (/^\d{1,3}$/.test(raw)) return Number(raw) === 0 ? false : Number(raw);
+  const items = raw.split(',').map((v) => v.trim());
+  if (items.every(isAddressOrSubnet)) return items.join(',');
+  throw new ConfigError(
+    'TRUST_PROXY',
+    `must be true, false, a hop count, or a comma list of IP addresses, CIDR subnets or ${TRUST_PROXY_NAMES.join('/')}, got "${printable(raw)}"`,
+  );
+}
+
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** The bind address: an IP address or a host name (main.ts also resolves a name before anything starts). */
+function host(env: Env): string {
+  const raw = read(env, 'HOST');
+  if (raw === undefined) return '0.0.0.0';
+  if (isIP(raw) !== 0 || HOSTNAME.test(raw)) return raw;
+  throw new ConfigError('HOST', `must be an IP address or a host name, got "${printable(raw)}"`);
+}
+
+function corsOrigins(env: Env): string[] {
+  const raw = read(env, 'CORS_ORIGINS');
+  if (raw === undefined) return [];
+  const origins: string[] = [];
+  for (const item of raw.split(',').map((v) => v.trim()).filter(Boolean)) {
+    const origin = normaliseOrigin(item);
+    if (!origin) throw new ConfigError('CORS_ORIGINS', `must be a comma list of origins like https://app.example.com (scheme, host, optional port; no path), got "${printable(item)}"`);
+    origins.push(origin);
+  }
+  return origins;
+}
+
+function metricsToken(env: Env): string | undefined {
+  const raw = read(env, 'METRICS_TOKEN');
+  if (raw === undefined) return undefined;
+  if (raw.length < 16 || !/^[\x21-\x7e]+$/.test(raw)) throw new ConfigError('METRICS_TOKEN', 'must be at least 16 printable ASCII characters without spaces');
+  return raw;
+}
+
+function text(env: Env, name: string, fallback: string): string {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  if (/[\x00-\x1f\x7f]/.test(raw)) throw new ConfigError(name, 'must not contain control characters');
+  return raw;
+}
+
+/** A value echoed in a config error: one line, bounded, so the message stays one readable line. */
+function printable(raw: string): string {
+  const flat = raw.replace(/[\x00-\x1f\x7f]/g, '?');
+  return flat.length > 80 ? `${flat.slice(0, 80)}…` : flat;
 }
 
 function adminToken(env: Env, nodeEnv: NodeEnv): { token: string; generated: boolean } {
@@ -228,20 +297,22 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
   const admin = adminToken(env, nodeEnv);
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
+  const poolSize = int(env, 'DATABASE_POOL_SIZE', 10, 1, 200);
   return {
     nodeEnv,
     http: {
       port: int(env, 'PORT', 3000, 0, 65535),
-      host: read(env, 'HOST') ?? '0.0.0.0',
+      host: host(env),
+      corsOrigins: corsOrigins(env),
       trustProxy: trustProxy(env),
       bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 16 * 1024, 1024, 10 * 1024 * 1024),
       shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 120_000),
     },
     database: {
       url: databaseUrl,
-      dataDir: read(env, 'DATA_DIR') ?? './data',
-      // The embedded server accepts one connection at a time.
-      poolSize: databaseUrl ? int(env, 'DATABASE_POOL_SIZE', 10, 1, 200) : 1,
+      dataDir: text(env, 'DATA_DIR', './data'),
+      // The embedded server accepts one connection at a time (the variable is still checked).
+      poolSize: databaseUrl ? poolSize : 1,
       acquireTimeoutMs: int(env, 'DATABASE_ACQUIRE_TIMEOUT_MS', 1500, 100, 60_000),
       statementTimeoutMs: int(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 5000, 100, 600_000),
     },
@@ -268,6 +339,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       ipv6Prefix: int(env, 'RATE_LIMIT_IPV6_PREFIX', 64, 16, 128),
     },
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    metricsToken: metricsToken(env),
     cache: {
       maxEntries: int(env, 'KEY_CACHE_MAX_ENTRIES', 100_000, 0, 10_000_000),
       maxUnknownEntries: int(env, 'KEY_CACHE_MAX_UNKNOWN_ENTRIES', 10_000, 0, 10_000_000),

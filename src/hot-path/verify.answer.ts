@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ERROR_CODES, ErrorCode } from '../common/errors/error-codes';
+import { challengeFor } from '../common/http/www-authenticate';
 import type { ErrorDetails } from '../common/errors/app.exception';
 import type { JsonLogger } from '../common/logging/json-logger';
 import type { InstanceAuthGuard } from '../auth/instance-auth.guard';
@@ -80,6 +81,8 @@ export class VerifyAnswer {
   private error(res: ServerResponse, code: ErrorCode, headers: string[], requestId: string, common: boolean, details?: ErrorDetails): number {
     const body = errorJson(code, requestId, details);
     const status = ERROR_CODES[code].status;
+    // Every 401 names its scheme (SPEC §19), as the Express lane's sendError does.
+    if (status === 401) headers.push('WWW-Authenticate', challengeFor(code));
     headers.push(VERIFY_ERROR_HEADER, headerSafe(body));
     writeAnswer(res, status, headers, body, requestId, common);
     return status;

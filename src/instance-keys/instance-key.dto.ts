@@ -76,6 +76,7 @@ export class UpdateKeyDto extends KeyRestrictionsDto {
 
 export class RotateKeyDto {
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 0,
     maximum: MAX_OVERLAP_SECONDS,
     description: 'How long the old key stays valid; default KEY_ROTATION_OVERLAP_SECONDS (604800). 0 ends it at once.',
@@ -94,7 +95,7 @@ export class PauseKeyDto {
   @WithUtcOffset()
   until?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAUSE_SECONDS })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PAUSE_SECONDS })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -116,19 +117,19 @@ export class InstanceKeyDto {
   keyPrefix: string;
   @ApiProperty({ example: '9b2e', description: 'The last 4 hex characters of the secret.' }) keyHint: string;
   @ApiProperty({ enum: KEY_STATUSES }) status: KeyStatus;
-  @ApiProperty() createdAt: string;
-  @ApiPropertyOptional({ nullable: true, description: 'Own expiry, or the end of the rotation overlap.' }) expiresAt: string | null;
-  @ApiPropertyOptional({ nullable: true, description: 'Updated in batches, not on every request.' }) lastUsedAt: string | null;
-  @ApiProperty({ description: 'Requests admitted with this key (updated in batches).' }) requestCount: number;
-  @ApiPropertyOptional({ nullable: true }) rotatedAt: string | null;
-  @ApiPropertyOptional({ nullable: true, format: 'uuid' }) replacedByKeyId: string | null;
-  @ApiPropertyOptional({ nullable: true, format: 'uuid' }) replacesKeyId: string | null;
-  @ApiPropertyOptional({ nullable: true }) revokedAt: string | null;
-  @ApiPropertyOptional({ nullable: true, description: 'Set while the key is PAUSED.' }) pausedUntil: string | null;
-  @ApiPropertyOptional({ enum: SERVICE_NAMES, isArray: true, nullable: true, description: "The key's own subset; null: all the instance has." })
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Own expiry, or the end of the rotation overlap.' }) expiresAt: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Updated in batches, not on every request.' }) lastUsedAt: string | null;
+  @ApiProperty({ type: 'integer', description: 'Requests admitted with this key (updated in batches).' }) requestCount: number;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) rotatedAt: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'uuid' }) replacedByKeyId: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'uuid' }) replacesKeyId: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) revokedAt: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Set while the key is PAUSED.' }) pausedUntil: string | null;
+  @ApiProperty({ enum: SERVICE_NAMES, isArray: true, nullable: true, description: "The key's own subset; null: all the instance has." })
   services: ServiceName[] | null;
-  @ApiPropertyOptional({ type: [String], nullable: true, description: 'Canonical ranges the key may be used from; null: anywhere.' }) allowedCidrs: string[] | null;
-  @ApiPropertyOptional({ nullable: true, description: "The key's own per-minute limit; null: the deployment's." }) rateLimitPerMinute: number | null;
+  @ApiProperty({ type: [String], nullable: true, description: 'Canonical ranges the key may be used from; null: anywhere.' }) allowedCidrs: string[] | null;
+  @ApiProperty({ type: 'integer', nullable: true, description: "The key's own per-minute limit; null: the deployment's." }) rateLimitPerMinute: number | null;
 
   /** `now` is the database clock read with the row. */
   static from(k: Omit<InstanceKey, 'keyDigest'>, now: Date): InstanceKeyDto {

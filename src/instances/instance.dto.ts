@@ -14,7 +14,7 @@ export class CreateInstanceDto {
   @NoControlChars()
   name: string;
 
-  @ApiPropertyOptional({ enum: SERVICE_NAMES, isArray: true, example: ['customers', 'tokenization'], default: [] })
+  @ApiPropertyOptional({ enum: SERVICE_NAMES, isArray: true, example: ['customers', 'tokenization'], description: 'Omitted: none.' })
   @IsOptional()
   @IsArray()
   @ArrayUnique()
@@ -70,13 +70,13 @@ export class InstanceDto {
   @ApiProperty({ enum: ['ACTIVE', 'ARCHIVED'] })
   status: InstanceStatus;
 
-  @ApiProperty()
+  @ApiProperty({ format: 'date-time' })
   createdAt: string;
 
-  @ApiProperty()
+  @ApiProperty({ format: 'date-time' })
   updatedAt: string;
 
-  @ApiPropertyOptional({ nullable: true })
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
   archivedAt: string | null;
 
   static from(i: Instance): InstanceDto {

@@ -5,6 +5,7 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import { createApp } from '../../src/app.setup';
 import { AppConfig, loadConfig } from '../../src/config/app.config';
 import { KeyCheckCache } from '../../src/key-cache/key-check.cache';
+import { ResponseContract } from './response-contract';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdefghijklmnopqrstuvwxyz';
 
@@ -56,6 +57,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   const app = await createApp(config);
   await app.init();
   const server = app.getHttpServer();
+  ResponseContract.for((await request(server).get('/api/docs-json').expect(200)).body).attach(server);
   return {
     app,
     config,

@@ -5,6 +5,8 @@ export type ErrorDetails = Record<string, string[]>;
 /** The one exception type the application throws on purpose; the filter turns it into the envelope. */
 export class AppException extends Error {
   readonly status: number;
+  /** On a 429: the limiter that refused (its rule name), for the refusal metrics. */
+  limiter?: string;
 
   constructor(
     readonly code: ErrorCode,

@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import { ERROR_CODES, ErrorCode } from '../errors/error-codes';
 import type { ErrorDetails } from '../errors/app.exception';
+import { challengeFor } from './www-authenticate';
 
 export interface Pagination {
   total: number;
@@ -45,5 +46,7 @@ export function sendError(
 ): void {
   if (res.headersSent) return;
   for (const [name, value] of Object.entries(headers ?? {})) res.setHeader(name, value);
+  // Every 401 names its scheme; a guard whose code is ambiguous (UNAUTHORIZED) passes its own.
+  if (status === 401 && !res.hasHeader('WWW-Authenticate')) res.setHeader('WWW-Authenticate', challengeFor(code));
   res.status(status).json(errorBody(req, code, message, details));
 }

@@ -23,6 +23,8 @@ export interface LimitState {
   /** Seconds until the window resets. */
   resetSeconds: number;
   exceeded: boolean;
+  /** The rule's name: which limiter this is. */
+  rule: string;
 }
 
 export const MINUTE_MS = 60_000;
@@ -45,7 +47,7 @@ export class RateLimiterService {
       batch > 1 && this.store.incrementBatched
         ? await this.store.incrementBatched(key, rule.windowMs, batch)
         : await this.store.increment(key, rule.windowMs, rule.perAddress ? { evictable: true } : undefined);
-    return { limit: rule.limit, remaining: Math.max(0, rule.limit - count), resetSeconds, exceeded: count > rule.limit };
+    return { limit: rule.limit, remaining: Math.max(0, rule.limit - count), resetSeconds, exceeded: count > rule.limit, rule: rule.name };
   }
 
   /** Reports whether the rule is already exhausted, without counting this request. */
@@ -53,7 +55,7 @@ export class RateLimiterService {
     if (rule.limit <= 0) return undefined;
     const { key, resetSeconds } = this.window(rule, id);
     const count = await this.store.peek(key);
-    return { limit: rule.limit, remaining: Math.max(0, rule.limit - count), resetSeconds, exceeded: count >= rule.limit };
+    return { limit: rule.limit, remaining: Math.max(0, rule.limit - count), resetSeconds, exceeded: count >= rule.limit, rule: rule.name };
   }
 
   private window(rule: LimitRule, id: string): { key: string; resetSeconds: number } {
@@ -73,5 +75,7 @@ export function rateLimitHeaders(state: LimitState, suffix = ''): Record<string,
 }
 
 export function rateLimitExceeded(state: LimitState, headers: Record<string, string> = rateLimitHeaders(state)): AppException {
-  return new AppException('RATE_LIMIT_EXCEEDED', undefined, undefined, { ...headers, 'Retry-After': String(state.resetSeconds) });
+  const refusal = new AppException('RATE_LIMIT_EXCEEDED', undefined, undefined, { ...headers, 'Retry-After': String(state.resetSeconds) });
+  refusal.limiter = state.rule;
+  return refusal;
 }

@@ -41,6 +41,11 @@ export class RedisRateLimitStore implements SharedRateLimitStore {
   async close(): Promise<void> {
     this.redis.disconnect();
   }
+
+  /** Connected and ready for commands (for the trusset_redis_up metric). */
+  get ready(): boolean {
+    return this.redis.status === 'ready';
+  }
 }
 
 /**
@@ -54,7 +59,7 @@ export class FallbackRateLimitStore implements RateLimitStore {
   private readonly batched: BatchedCounters;
 
   constructor(
-    private readonly primary: SharedRateLimitStore,
+    readonly primary: SharedRateLimitStore,
     private readonly fallback: RateLimitStore,
     private readonly logger: JsonLogger,
   ) {

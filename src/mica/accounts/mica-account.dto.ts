@@ -42,7 +42,8 @@ export class RegisterDeveloperDto {
 }
 
 export class CreateMicaKeyDto {
-  @ApiPropertyOptional({ minLength: 1, maxLength: 50, default: 'key' })
+  // The default is described, not declared: generators make a field with a `default` required in the body type.
+  @ApiPropertyOptional({ minLength: 1, maxLength: 50, description: 'Omitted: `key`.' })
   @IsOptional()
   @Trim()
   @IsString()
@@ -67,13 +68,13 @@ export class MicaDeveloperDto {
 }
 
 export class MicaLimitsDto {
-  @ApiProperty({ example: 60, description: 'Data requests per key per minute (0: unlimited).' })
+  @ApiProperty({ type: 'integer', example: 60, description: 'Data requests per key per minute (0: unlimited).' })
   perMinute: number;
 
-  @ApiProperty({ example: 5000, description: 'Data requests per key per UTC day (0: unlimited).' })
+  @ApiProperty({ type: 'integer', example: 5000, description: 'Data requests per key per UTC day (0: unlimited).' })
   perDay: number;
 
-  @ApiProperty({ example: 3, description: 'Most active (not revoked) keys per account.' })
+  @ApiProperty({ type: 'integer', example: 3, description: 'Most active (not revoked) keys per account.' })
   maxKeys: number;
 }
 
@@ -90,16 +91,16 @@ export class MicaKeyDto {
   @ApiProperty({ example: 'key' })
   name: string;
 
-  @ApiProperty()
+  @ApiProperty({ format: 'date-time' })
   createdAt: string;
 
-  @ApiPropertyOptional({ nullable: true, description: 'Lags real use by up to USAGE_FLUSH_INTERVAL_MS.' })
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Lags real use by up to USAGE_FLUSH_INTERVAL_MS.' })
   lastUsedAt: string | null;
 
-  @ApiPropertyOptional({ nullable: true })
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
   revokedAt: string | null;
 
-  @ApiProperty({ description: 'Admitted data requests; lags real use by up to USAGE_FLUSH_INTERVAL_MS.' })
+  @ApiProperty({ type: 'integer', description: 'Admitted data requests; lags real use by up to USAGE_FLUSH_INTERVAL_MS.' })
   requestCount: number;
 
   @ApiProperty()
@@ -124,7 +125,7 @@ export class MicaKeyCreatedDto extends MicaKeyDto {
   @ApiProperty({ example: 'trusset_mica_3f9a0c1b2…', description: 'The key itself: shown here once, never again.' })
   apiKey: string;
 
-  @ApiPropertyOptional({ format: 'uuid', nullable: true, description: 'On rotation: the key this one replaces (now revoked).' })
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'On rotation: the key this one replaces (now revoked).' })
   replacesKeyId: string | null;
 }
 
@@ -157,6 +158,6 @@ export class ManagementTokenRotatedDto {
   @ApiProperty({ example: '64 lowercase hex', description: 'Shown once; the previous token stopped working.' })
   managementToken: string;
 
-  @ApiProperty()
+  @ApiProperty({ format: 'date-time' })
   rotatedAt: string;
 }
