@@ -8,6 +8,7 @@ module.exports = {
   testTimeout: 60000,
   maxWorkers: 2,
   setupFiles: ['<rootDir>/test/support/jest.setup.ts'],
-  // Fails a test file whose log lines carry anything shaped like a key or token.
-  setupFilesAfterEnv: ['<rootDir>/test/support/secret-scan.ts'],
+  // Fails a test file whose log lines carry anything shaped like a key or token, and a test during
+  // which an answer broke the served OpenAPI document.
+  setupFilesAfterEnv: ['<rootDir>/test/support/secret-scan.ts', '<rootDir>/test/support/response-contract.setup.ts'],
 };

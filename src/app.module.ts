@@ -16,6 +16,12 @@ import { MicaAccountsModule } from './mica/accounts/mica-accounts.module';
 import { MicaHealthModule } from './mica/health/mica-health.module';
 import { MicaRegisterModule } from './mica/register/register.module';
 import { OperatorTokensModule } from './operator-tokens/operator-tokens.module';
+import { ContainmentModule } from './containment/containment.module';
+import { SecretScanningModule } from './secret-scanning/secret-scanning.module';
+import { MicaOperatorsModule } from './mica/operators/mica-operators.module';
+import { IdempotencyModule } from './idempotency/idempotency.module';
+import { UsageHistoryModule } from './usage/usage-history.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Global()
 @Module({})
@@ -51,6 +57,7 @@ export class AppModule {
         AuditModule,
         AuthModule,
         UsageModule,
+        IdempotencyModule,
         KeyCacheModule,
         HealthModule,
         InstancesModule,
@@ -59,6 +66,11 @@ export class AppModule {
         MicaHealthModule,
         MicaRegisterModule,
         OperatorTokensModule,
+        ContainmentModule,
+        SecretScanningModule,
+        MicaOperatorsModule,
+        UsageHistoryModule,
+        WebhooksModule,
       ],
     };
   }

@@ -11,16 +11,28 @@ import { ERROR_CODES } from './common/errors/error-codes';
 import { accessLog } from './common/http/access-log.middleware';
 import { EnvelopeInterceptor } from './common/http/envelope.interceptor';
 import { jsonBody } from './common/http/json-body.middleware';
+import { corsMiddleware } from './common/http/cors.middleware';
 import { API_HEADERS, requestContext, securityHeaders } from './common/http/request-context.middleware';
 import { createValidationPipe } from './common/http/validation';
+import { applyApiConventions, operationId } from './common/openapi/openapi-conventions';
+import { routeHeaders } from './common/openapi/route-headers';
+import { StrictQueryInterceptor } from './common/http/strict-query';
 import { JsonLogger } from './common/logging/json-logger';
+import { registerConfiguredSecrets, urlPassword } from './common/logging/redact';
 import { openDatabase } from './database/database';
 import { MetricsService } from './metrics/metrics.service';
+import { METRICS_TOKEN_SECURITY } from './metrics/metrics.controller';
 import { InstanceAuthGuard } from './auth/instance-auth.guard';
 import { VERIFY_PATH, verifyHandler } from './auth/verify.handler';
+import proxyaddr from 'proxy-addr';
+import { installHotPath } from './hot-path/hot-path.lane';
+import { VerifyAnswer } from './hot-path/verify.answer';
+import { verifyLaneRoute } from './hot-path/verify.lane';
 import { MicaKeyGuard } from './auth/mica-key.guard';
 import { MICA_HEALTH_PATH, micaHealthHandler } from './mica/health/mica-health.handler';
 import { MicaHealthService } from './mica/health/mica-health.service';
+import { micaPagesHandler } from './pages/pages.handler';
+import { GITHUB_SIGNATURE_SECURITY, SECRET_SCANNING_BODY_LIMIT_BYTES, SECRET_SCANNING_PATH, SECRET_SCANNING_SECURITY } from './secret-scanning/secret-scanning.constants';
 import { ADMIN_SECURITY, INSTANCE_KEY_SECURITY, MANAGEMENT_TOKEN_SECURITY, MICA_KEY_SECURITY } from './auth/auth.decorators';
 
 export const API_PREFIX = 'api';
@@ -37,8 +49,18 @@ export function buildOpenApiDocument(app: NestExpressApplication): OpenAPIObject
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'MiCA API key (`trusset_mica_` + 48 hex)' }, MICA_KEY_SECURITY)
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'MiCA management token (64 hex)' }, MANAGEMENT_TOKEN_SECURITY)
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Instance API key (`trusset_{instanceRef}_` + 64 hex)' }, INSTANCE_KEY_SECURITY)
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'SECRET_SCANNING_TOKEN' }, SECRET_SCANNING_SECURITY)
+    .addApiKey(
+      { type: 'apiKey', in: 'header', name: 'Github-Public-Key-Signature', description: "GitHub's ECDSA signature of the body, with Github-Public-Key-Identifier" },
+      GITHUB_SIGNATURE_SECURITY,
+    )
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, when the deployment sets one' }, METRICS_TOKEN_SECURITY)
+    // The local default; a generated client is given the deployment's own base URL.
+    .addServer('http://127.0.0.1:3000', 'The service on its default port (deployments serve the same paths under their own origin)')
+    .setLicense('Proprietary', '')
     .build();
-  return documentBodyFailures(SwaggerModule.createDocument(app, config));
+  const document = SwaggerModule.createDocument(app, config, { operationIdFactory: operationId });
+  return applyApiConventions(documentBodyFailures(document), routeHeaders(app, API_PREFIX));
 }
 
 /**
@@ -90,21 +112,33 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): Ne
   app.use(requestContext);
   app.use(securityHeaders);
   app.use(accessLog(logger, app.get(MetricsService)));
+  // Before any route or body rule, so a preflight (and every answer to an allowed origin) carries the CORS headers.
+  app.use(corsMiddleware(config.http.corsOrigins));
+  // The MiCA developer pages (SPEC §18), outside the /api prefix, with their own CSP.
+  app.use(micaPagesHandler());
+  // Secret-scanning reports are signed over their exact bytes and batch up to 1,000 tokens.
+  app.use(SECRET_SCANNING_PATH, jsonBody(SECRET_SCANNING_BODY_LIMIT_BYTES, { keepRawBody: true }));
   app.use(jsonBody(config.http.bodyLimitBytes));
   // The key checks every platform request goes through, answered ahead of Nest's router.
-  app.use(VERIFY_PATH, verifyHandler(app.get(InstanceAuthGuard), logger));
+  // The raw lane sees the request before Express: the same trust-proxy rule gives it the same client address.
+  const trustProxy = app.getHttpAdapter().getInstance().get('trust proxy fn') as (addr: string, i: number) => boolean;
+  const verify = new VerifyAnswer(app.get(InstanceAuthGuard), logger, (req) => proxyaddr(req, trustProxy));
+  app.use(VERIFY_PATH, verifyHandler(verify));
   app.use(MICA_HEALTH_PATH, micaHealthHandler(app.get(MicaKeyGuard), app.get(MicaHealthService), logger));
   app.setGlobalPrefix(API_PREFIX);
   app.useGlobalFilters(new AllExceptionsFilter(logger));
   app.useGlobalPipes(createValidationPipe());
-  app.useGlobalInterceptors(new EnvelopeInterceptor());
+  app.useGlobalInterceptors(new StrictQueryInterceptor(), new EnvelopeInterceptor());
   SwaggerModule.setup(`${API_PREFIX}/docs`, app, () => buildOpenApiDocument(app), { jsonDocumentUrl: `${API_PREFIX}/docs-json` });
   answerClientErrors(app.getHttpServer());
+  // Last: it wraps the request listener Express registered, taking the plain key checks first.
+  installHotPath(app.getHttpServer(), { [VERIFY_PATH]: verifyLaneRoute(verify) }, app.get(MetricsService), logger);
   return app;
 }
 
 /** Opens the database, builds the module graph and applies configureApp. */
 export async function createApp(config: AppConfig, logger = new JsonLogger(config.log.level)): Promise<NestExpressApplication> {
+  registerConfiguredSecrets([config.auth.adminToken, urlPassword(config.database.url), urlPassword(config.redisUrl)]);
   const database = await openDatabase(config, logger);
   try {
     const app = await NestFactory.create<NestExpressApplication>(AppModule.register({ config, logger, database }), {

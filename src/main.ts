@@ -1,5 +1,7 @@
 import 'reflect-metadata';
+import { lookup } from 'node:dns/promises';
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { ConfigError, loadConfig } from './config/app.config';
 import { JsonLogger } from './common/logging/json-logger';
 import { createApp } from './app.setup';
@@ -10,8 +12,10 @@ async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig(process.env);
+    await resolvableHost(config.http.host);
   } catch (e) {
     if (e instanceof ConfigError) {
+      // One line naming the variable, before the database or anything else is touched (EX_CONFIG).
       process.stderr.write(`${e.message}\n`);
       process.exit(78);
     }
@@ -23,6 +27,9 @@ async function main(): Promise<void> {
     process.stderr.write(
       `\nNo ADMIN_TOKEN set: generated one for this run (set ADMIN_TOKEN to keep it fixed):\n\n  ADMIN_TOKEN=${config.auth.adminToken}\n\n`,
     );
+  }
+  if (config.secrets.generated) {
+    logger.event('warn', 'no SECRETS_KEY set: generated one for this run; idempotent answers stored now cannot be replayed after a restart');
   }
   const app = await createApp(config, logger);
   await app.listen(config.http.port, config.http.host);
@@ -47,6 +54,16 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/** A host name that does not resolve would only fail at listen, after the database was opened and migrated. */
+async function resolvableHost(host: string): Promise<void> {
+  if (isIP(host) !== 0) return;
+  try {
+    await lookup(host);
+  } catch {
+    throw new ConfigError('HOST', `must be an IP address or a host name that resolves, got "${host}"`);
+  }
 }
 
 main().catch((e: Error) => {

@@ -44,6 +44,7 @@ async function startService(databaseUrl: string, env: Record<string, string> = {
       HOST: '127.0.0.1',
       DATABASE_URL: databaseUrl,
       ADMIN_TOKEN,
+      SECRETS_KEY: 'crash-consistency-secrets-key-0123456789',
       LOG_LEVEL: 'warn',
       ...env,
     },

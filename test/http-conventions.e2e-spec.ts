@@ -63,7 +63,7 @@ describe('HTTP conventions', () => {
     const ref = created.body.data.instance.instanceRef;
     const res = await t.http().post(`/api/admin/instances/${ref}/archive`).set(t.admin).send({ force: true }).expect(400);
     expectEnvelopeError(res.body, 'VALIDATION_ERROR');
-    expect(res.body.error.details).toEqual({ force: ['is not allowed'] });
+    expect(res.body.error.details).toEqual({ force: ['force is not allowed'] });
     const instance = await t.http().get(`/api/admin/instances/${ref}`).set(t.admin).expect(200);
     expect(instance.body.data.status).toBe('ACTIVE');
     await t.http().post(`/api/admin/instances/${ref}/archive`).set(t.admin).send({}).expect(200);

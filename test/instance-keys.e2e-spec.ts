@@ -4,8 +4,8 @@ import { startTestApp, TestApp } from './support/test-app';
 
 const KEY_FORMAT = /^trusset_[A-Za-z0-9]{8}_[0-9a-f]{64}$/;
 const LIST_FIELDS = [
-  'createdAt', 'expiresAt', 'id', 'keyHint', 'keyPrefix', 'lastUsedAt', 'name', 'pausedUntil', 'replacedByKeyId',
-  'replacesKeyId', 'requestCount', 'revokedAt', 'rotatedAt', 'status',
+  'allowedCidrs', 'createdAt', 'expiresAt', 'id', 'keyHint', 'keyPrefix', 'lastUsedAt', 'name', 'pausedUntil',
+  'rateLimitPerMinute', 'replacedByKeyId', 'replacesKeyId', 'requestCount', 'revokedAt', 'rotatedAt', 'services', 'status',
 ];
 
 describe('instance keys', () => {

@@ -9,7 +9,8 @@ import { FallbackRateLimitStore } from '../src/common/rate-limit/redis-rate-limi
 const REDIS_URL = process.env.TEST_REDIS_URL;
 
 /** A client address of its own for each run, so runs sharing one Redis never count each other's requests. */
-const freshClientAddress = () => `2001:db8::${randomBytes(2).toString('hex')}:${randomBytes(2).toString('hex')}:${randomBytes(2).toString('hex')}`;
+/** A fresh IPv6 /64 each time: per-address limits count an IPv6 client by its /64 (RATE_LIMIT_IPV6_PREFIX). */
+const freshClientAddress = () => `2001:db8:${randomBytes(2).toString('hex')}:${randomBytes(2).toString('hex')}::${randomBytes(2).toString('hex')}`;
 
 const register = (t: TestApp, address: string) => t.http().post('/api/mica/developer/register').set('X-Forwarded-For', address).send({});
 const verify = (t: TestApp, key: string) => t.http().get('/api/auth/verify').set('X-API-Key', key);

@@ -25,7 +25,8 @@ describe('GET /api/auth/verify (SPEC §6)', () => {
   it('checks only the key without a service, and refuses a service the instance lacks or that does not exist', async () => {
     const inst = await createInstance(t, []);
     await verify(inst.key).expect(200);
-    await verify(inst.key, '').expect(200);
+    // An empty service= is a gateway variable that did not expand: refused, never a key-only pass (SPEC §6).
+    await verify(inst.key, '').expect(400);
     for (const service of ['trading', 'banking']) {
       const res = await verify(inst.key, service).expect(403);
       expect(res.body.error.code).toBe('SERVICE_NOT_ENABLED');
@@ -65,15 +66,15 @@ describe('GET /api/auth/verify (SPEC §6)', () => {
     expect(doc.paths['/api/keys/{keyId}/rotate'].post.security).toEqual([{ 'instance-key': [] }]);
   });
 
-  it('is answered ahead of the router yet counted under its route in the metrics, and other methods fall through to 404', async () => {
+  it('is answered ahead of the router yet counted under its route in the metrics, and other methods fall through to 405', async () => {
     const inst = await createInstance(t, ['trading']);
     await verify(inst.key, 'trading').expect(200);
     await verify('trusset_short').expect(401);
     const metrics = await t.http().get('/api/metrics').expect(200);
     expect(metrics.text).toMatch(/http_requests_total\{method="GET",route="\/api\/auth\/verify",status="200"\} [1-9]/);
     expect(metrics.text).toMatch(/http_requests_total\{method="GET",route="\/api\/auth\/verify",status="401"\} [1-9]/);
-    const post = await t.http().post('/api/auth/verify').set('X-API-Key', inst.key).expect(404);
-    expect(post.body.error.code).toBe('NOT_FOUND');
+    const post = await t.http().post('/api/auth/verify').set('X-API-Key', inst.key).expect(405);
+    expect(post.body.error.code).toBe('METHOD_NOT_ALLOWED');
     const below = await t.http().get('/api/auth/verify/extra').set('X-API-Key', inst.key).expect(404);
     expect(below.body.error.code).toBe('NOT_FOUND');
   });

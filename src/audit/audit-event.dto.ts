@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import type { AuditEvent } from './audit-event.entity';
 
 /** The actor of an event done with an operator token (SPEC §20): the token's id and its name. */
@@ -8,11 +8,19 @@ export interface OperatorActorDto {
   name: string;
 }
 
+export class AuditTargetDto {
+  @ApiProperty({ example: 'key', description: 'What was acted on: `instance`, `key`, `developer`, `mica_key`…' })
+  type: string;
+
+  @ApiProperty({ example: '3f1c2b7e-4d5a-4e8f-9a0b-1c2d3e4f5a6b' })
+  id: string;
+}
+
 export class AuditEventDto {
   @ApiProperty({ format: 'uuid' })
   id: string;
 
-  @ApiProperty({ example: '2026-11-27T10:00:00.000Z' })
+  @ApiProperty({ format: 'date-time', example: '2026-11-27T10:00:00.000Z' })
   at: string;
 
   @ApiProperty({
@@ -36,13 +44,13 @@ export class AuditEventDto {
   @ApiProperty({ example: 'key.rotated' })
   action: string;
 
-  @ApiPropertyOptional({ example: { type: 'key', id: '3f1c…' }, nullable: true })
-  target: { type: string; id: string } | null;
+  @ApiProperty({ type: AuditTargetDto, nullable: true })
+  target: AuditTargetDto | null;
 
-  @ApiPropertyOptional({ example: '203.0.113.7', nullable: true })
+  @ApiProperty({ type: String, example: '203.0.113.7', nullable: true })
   ip: string | null;
 
-  @ApiPropertyOptional({ nullable: true })
+  @ApiProperty({ type: String, nullable: true })
   requestId: string | null;
 
   @ApiProperty({ type: 'object', additionalProperties: true })
@@ -63,12 +71,14 @@ export class AuditEventDto {
   }
 
   /**
-   * The event as a tenant (an instance, a developer) reads its own trail: who acted (kind and id),
-   * but never an operator's address or request id (SPEC §8).
+   * What a tenant (an instance, a developer) sees of its own trail: who acted (kind and id) always,
+   * but never the address or request id of an operator's, the admin's or the system's action, which
+   * would tell a tenant where the operators work from and let it correlate their requests (SPEC §8).
    */
   static forTenant(e: AuditEvent): AuditEventDto {
     const dto = AuditEventDto.from(e);
-    return e.actorType === 'admin' || e.actorType === 'operator' ? { ...dto, ip: null, requestId: null } : dto;
+    if (e.actorType === 'admin' || e.actorType === 'operator' || e.actorType === 'system') return { ...dto, ip: null, requestId: null };
+    return dto;
   }
 }
 

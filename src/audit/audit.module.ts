@@ -1,6 +1,8 @@
 import { Global, Module } from '@nestjs/common';
+import { AdminEventsController } from './admin-events.controller';
 import { AuditService } from './audit.service';
+import { FailedAttemptsService } from './failed-attempts.service';
 
 @Global()
-@Module({ providers: [AuditService], exports: [AuditService] })
+@Module({ controllers: [AdminEventsController], providers: [AuditService, FailedAttemptsService], exports: [AuditService, FailedAttemptsService] })
 export class AuditModule {}

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
 import type { Actor } from '../auth/principal';
-import { redactValue } from '../common/logging/redact';
+import { redactText, redactValue } from '../common/logging/redact';
 import { Page } from '../common/http/page';
 import { AppException } from '../common/errors/app.exception';
 import { AuditEvent } from './audit-event.entity';
@@ -16,9 +16,18 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
-/** Flattens CR/LF and other control characters so no stored value can forge another line. */
+/** Longest string stored in an event's details: a path or value sent by an unauthenticated caller is cut here. */
+export const MAX_STORED_TEXT = 256;
+
+function truncate(text: string): string {
+  if (text.length <= MAX_STORED_TEXT) return text;
+  const points = [...text];
+  return points.length <= MAX_STORED_TEXT ? text : `${points.slice(0, MAX_STORED_TEXT - 1).join('')}…`;
+}
+
+/** Flattens CR/LF and other control characters so no stored value can forge another line; bounds every string. */
 function sanitize(value: unknown): unknown {
-  if (typeof value === 'string') return value.replace(/[\u0000-\u001f\u007f]/g, ' ');
+  if (typeof value === 'string') return truncate(value.replace(/[\u0000-\u001f\u007f]/g, ' '));
   if (Array.isArray(value)) return value.map(sanitize);
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, sanitize(v)]));
   return value;
@@ -49,7 +58,8 @@ export class AuditService {
       entry.instanceId ?? null,
       entry.developerId ?? null,
       actor.ip ? actor.ip.slice(0, 64) : null,
-      actor.requestId,
+      // A caller-chosen request id could carry a configured secret too.
+      actor.requestId === null ? null : redactText(actor.requestId),
       JSON.stringify(sanitize(redactValue(entry.details ?? {}))),
       actor.type === 'operator' ? (actor.name ?? null) : null,
     ];
@@ -91,6 +101,56 @@ export class AuditService {
       .skip(offset)
       .getManyAndCount();
     return new Page(rows.map(AuditEventDto.from), total, limit, offset);
+  }
+
+  /**
+   * Records many events of one actor in one statement (a break-glass revocation, a batch of leaked
+   * keys), in the order given, inside the caller's transaction.
+   */
+  async recordMany(entries: AuditEntry[], actor: Actor, manager: EntityManager): Promise<void> {
+    if (entries.length === 0) return;
+    const rows = entries.map((e) => ({
+      action: e.action,
+      target_type: e.target?.type ?? null,
+      target_id: e.target?.id ?? null,
+      instance_id: e.instanceId ?? null,
+      developer_id: e.developerId ?? null,
+      details: sanitize(redactValue(e.details ?? {})),
+    }));
+    if (actor.type === 'operator') {
+      // The same re-check as record(): an operator token revoked while this change ran lands nothing.
+      const live: unknown[] = await manager.query(
+        `SELECT 1 FROM operator_tokens t WHERE t.id = $1::uuid AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now()) FOR SHARE OF t`,
+        [actor.id],
+      );
+      if (live.length === 0) throw new AppException('INVALID_TOKEN');
+    }
+    await manager.query(
+      `INSERT INTO audit_events (actor_type, actor_id, action, target_type, target_id, instance_id, developer_id, ip, request_id, details, actor_name)
+       SELECT $1, $2, e.action, e.target_type, e.target_id, e.instance_id, e.developer_id, $3, $4, e.details, $6
+         FROM ROWS FROM (jsonb_to_recordset($5::jsonb)
+              AS (action text, target_type text, target_id text, instance_id uuid, developer_id uuid, details jsonb))
+              WITH ORDINALITY AS e(action, target_type, target_id, instance_id, developer_id, details, n)
+        ORDER BY e.n`,
+      [actor.type, actor.id, actor.ip ? actor.ip.slice(0, 64) : null, actor.requestId === null ? null : redactText(actor.requestId), JSON.stringify(rows), actor.type === 'operator' ? (actor.name ?? null) : null],
+    );
+  }
+
+  /** Events that belong to no tenant (failed attempts, system reports), for the operator (SPEC §8). */
+  async listUnowned(filter: { action?: string; since?: Date }, limit: number, offset: number): Promise<Page<AuditEventDto>> {
+    const where = ['instance_id IS NULL', 'developer_id IS NULL'];
+    const params: unknown[] = [];
+    if (filter.action !== undefined) where.push(`action = $${params.push(filter.action)}`);
+    if (filter.since !== undefined) where.push(`at >= $${params.push(filter.since)}`);
+    const clause = where.join(' AND ');
+    const [{ total }] = await this.dataSource.query(`SELECT count(*)::int AS total FROM audit_events WHERE ${clause}`, params);
+    const ids: Array<{ id: string }> = await this.dataSource.query(
+      `SELECT id FROM audit_events WHERE ${clause} ORDER BY at DESC, id DESC LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+      [...params, limit, offset],
+    );
+    const rows = ids.length ? await this.dataSource.getRepository(AuditEvent).find({ where: { id: In(ids.map((r) => r.id)) } }) : [];
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return new Page(ids.map((r) => AuditEventDto.from(byId.get(r.id)!)), total, limit, offset);
   }
 
   private async list(where: { instanceId: string } | { developerId: string }, limit: number, offset: number, view: AuditView) {

@@ -10,6 +10,7 @@ import { OperatorTokenCheck, OperatorTokenVerifier } from '../operator-tokens/op
 import { UsageTracker } from '../usage/usage.tracker';
 import { ADMIN_SCOPE_METADATA, AdminScopeDeclaration } from './admin-scope';
 import { parseBearer } from './bearer';
+import { readablePath } from '../common/logging/redact';
 import { FailedAuthLimiter } from './failed-auth.limiter';
 import { actorOf, AuthenticatedRequest, Principal } from './principal';
 
@@ -94,9 +95,9 @@ export class AdminAuthGuard implements CanActivate {
 
   private async fail(req: AuthenticatedRequest, code: 'UNAUTHORIZED' | 'INVALID_TOKEN', operatorTokenId?: string): Promise<never> {
     this.outcome(code === 'UNAUTHORIZED' ? 'missing' : 'failed');
-    const limited = await this.failures.countFailure(req.ip);
+    const limited = await this.failures.countFailure(req.ip, 'admin.auth_failed');
     if (limited) throw limited;
-    const details: Record<string, unknown> = { reason: code, method: req.method, path: req.path };
+    const details: Record<string, unknown> = { reason: code, method: req.method, path: readablePath(req.path) };
     // A revoked or expired operator token presented again is worth knowing by name: it may be in the wrong hands.
     if (operatorTokenId) details.operatorTokenId = operatorTokenId;
     await this.audit

@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { AppException } from '../common/errors/app.exception';
+import { FailedAttemptsService, FailedAuthAction } from '../audit/failed-attempts.service';
+import { addressLimitKey } from '../common/net/client-address';
 import { LimitRule, MINUTE_MS, RateLimiterService, rateLimitExceeded } from '../common/rate-limit/rate-limiter.service';
 
 /**
@@ -11,17 +13,26 @@ import { LimitRule, MINUTE_MS, RateLimiterService, rateLimitExceeded } from '../
 @Injectable()
 export class FailedAuthLimiter {
   private readonly rule: LimitRule;
+  private readonly ipv6Prefix: number;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly limiter: RateLimiterService,
+    private readonly attempts: FailedAttemptsService,
   ) {
-    this.rule = { name: 'auth-failures', limit: config.rateLimits.strictPerMinute, windowMs: MINUTE_MS };
+    this.rule = { name: 'auth-failures', limit: config.rateLimits.strictPerMinute, windowMs: MINUTE_MS, perAddress: true };
+    this.ipv6Prefix = config.rateLimits.ipv6Prefix;
   }
 
-  /** Counts a failure from `ip`; returns the 429 to throw instead of the 401, or undefined. */
-  async countFailure(ip: string | undefined): Promise<AppException | undefined> {
-    const state = await this.limiter.consume(this.rule, ip ?? 'unknown');
-    return state?.exceeded ? rateLimitExceeded(state) : undefined;
+  /**
+   * Counts a failure from `ip`; returns the 429 to throw instead of the 401, or undefined. A failure
+   * past the limit is tallied for the audit trail rather than stored on its own.
+   */
+  async countFailure(ip: string | undefined, action: FailedAuthAction): Promise<AppException | undefined> {
+    const address = addressLimitKey(ip, this.ipv6Prefix);
+    const state = await this.limiter.consume(this.rule, address);
+    if (!state?.exceeded) return undefined;
+    this.attempts.suppressed(address, action);
+    return rateLimitExceeded(state);
   }
 }

@@ -2,29 +2,63 @@ import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/commo
 import { Reflector } from '@nestjs/core';
 import type { Response } from 'express';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
-import { AppException } from '../common/errors/app.exception';
+import { AppException, ErrorDetails } from '../common/errors/app.exception';
 import { JsonLogger } from '../common/logging/json-logger';
-import { LimitRule, MINUTE_MS, RateLimiterService, rateLimitExceeded, rateLimitHeaders } from '../common/rate-limit/rate-limiter.service';
+import { LimitRule, LimitState, MINUTE_MS, RateLimiterService, rateLimitExceeded, rateLimitHeaders } from '../common/rate-limit/rate-limiter.service';
+import { allowedBy } from '../common/net/cidr';
 import { isServiceName, ServiceName } from '../instances/services';
 import { MetricsService } from '../metrics/metrics.service';
-import { UsageTracker } from '../usage/usage.tracker';
-import { InstanceKeyCheck, InstanceKeyVerifier } from './instance-key.verifier';
+import { countWhenAdmitted } from '../usage/count-admitted';
+import { RefusalReason, UsageTracker } from '../usage/usage.tracker';
+import { InstanceKeyCheck, InstanceKeyIdentity, InstanceKeyVerifier } from './instance-key.verifier';
 import { AuthenticatedRequest } from './principal';
+import { verifyQueryProblem } from './verify-query';
 
 export const REQUIRED_SERVICE = 'trusset:required-service';
 /** Marks a route whose required service is named by the `service` query parameter (the verify endpoint). */
 export const SERVICE_FROM_QUERY = Symbol('service-from-query');
 export type RequiredService = ServiceName | typeof SERVICE_FROM_QUERY;
 
+/** A key's own limit never lifts it above the deployment's (which may have been lowered since it was set); 0 = the deployment has none. */
+export function ownLimit(own: number, deployment: number): number {
+  return deployment > 0 ? Math.min(own, deployment) : own;
+}
+
+export type InstanceAuthRefusal = 'AUTH_REQUIRED' | 'AUTH_FAILED' | 'IP_NOT_ALLOWED' | 'SERVICE_NOT_ENABLED' | 'AUTH_ERROR' | 'RATE_LIMIT_EXCEEDED' | 'VALIDATION_ERROR';
+
+export type InstanceAuthDecision =
+  | { ok: true; identity: InstanceKeyIdentity; limit?: LimitState }
+  | { ok: false; code: InstanceAuthRefusal; limit?: LimitState; details?: ErrorDetails };
+
+/** What a request brings to the decision besides its key. */
+export interface InstanceAuthRequest {
+  /** The client's address: the socket's, or under TRUST_PROXY the one the trusted proxy forwarded. */
+  clientIp: string | undefined;
+  requestId?: string;
+  /** The request's own input fault (verify's query): 400 once the key is known good, spending nothing. */
+  inputProblem?: ErrorDetails;
+}
+
+const OUTCOMES = ['missing', 'failed', 'invalid_input', 'ip_not_allowed', 'service_not_enabled', 'rate_limited', 'passed', 'error'] as const;
+const AUTH_ERROR_DECISION: InstanceAuthDecision = Object.freeze({ ok: false, code: 'AUTH_ERROR' });
+const AUTH_REQUIRED_DECISION: InstanceAuthDecision = Object.freeze({ ok: false, code: 'AUTH_REQUIRED' });
+const AUTH_FAILED_DECISION: InstanceAuthDecision = Object.freeze({ ok: false, code: 'AUTH_FAILED' });
+const IP_NOT_ALLOWED_DECISION: InstanceAuthDecision = Object.freeze({ ok: false, code: 'IP_NOT_ALLOWED' });
+const SERVICE_NOT_ENABLED_DECISION: InstanceAuthDecision = Object.freeze({ ok: false, code: 'SERVICE_NOT_ENABLED' });
+
 /**
- * SPEC §3, in order: no or empty X-API-Key → AUTH_REQUIRED; malformed, unknown, revoked, expired,
- * paused or archived → AUTH_FAILED with one identical body; valid but the route's service is off →
- * SERVICE_NOT_ENABLED; undecidable → AUTH_ERROR (never a pass, never a 401). An admitted key spends
- * its per-key allowance and is counted for lastUsedAt without a database write.
+ * SPEC §3 and §12, in order: no or empty X-API-Key → AUTH_REQUIRED; malformed, unknown, revoked,
+ * expired, paused or archived → AUTH_FAILED with one identical body; the request's own input fault →
+ * VALIDATION_ERROR; the client address outside the key's allowedCidrs → IP_NOT_ALLOWED; the route's
+ * service off for the instance or outside the key's subset → SERVICE_NOT_ENABLED; the per-key limit
+ * (the key's own, at most the deployment's) spent → RATE_LIMIT_EXCEEDED; undecidable → AUTH_ERROR
+ * (never a pass, never a 401). A refusal after the key is known spends no allowance of a later step.
  */
 @Injectable()
 export class InstanceAuthGuard implements CanActivate {
   private readonly rule: LimitRule;
+  // One labelled child per outcome, resolved once: a label lookup per request costs more than the check.
+  private readonly outcomes: Record<(typeof OUTCOMES)[number], { inc(): void }>;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -32,61 +66,95 @@ export class InstanceAuthGuard implements CanActivate {
     private readonly verifier: InstanceKeyVerifier,
     private readonly limiter: RateLimiterService,
     private readonly usage: UsageTracker,
-    private readonly metrics: MetricsService,
+    metrics: MetricsService,
     private readonly logger: JsonLogger,
   ) {
-    this.rule = { name: 'instance-key', limit: config.rateLimits.perKeyPerMinute, windowMs: MINUTE_MS };
+    this.rule = { name: 'instance-key', limit: config.rateLimits.perKeyPerMinute, windowMs: MINUTE_MS, batch: config.rateLimits.perKeyBatch };
+    this.outcomes = Object.fromEntries(OUTCOMES.map((o) => [o, metrics.authDecisions.labels('instance_key', o)])) as InstanceAuthGuard['outcomes'];
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
     const req = http.getRequest<AuthenticatedRequest>();
     const required = this.reflector.getAllAndOverride<RequiredService | undefined>(REQUIRED_SERVICE, [context.getHandler(), context.getClass()]);
-    await this.authenticate(req, http.getResponse<Response>(), required === SERVICE_FROM_QUERY ? req.query.service : required);
+    const fromQuery = required === SERVICE_FROM_QUERY;
+    await this.authenticate(req, http.getResponse<Response>(), fromQuery ? req.query.service : required, fromQuery ? verifyQueryProblem(req.query) : undefined);
     return true;
   }
 
   /**
-   * The whole check, for the guard and for the verify route's handler: sets `req.principal` and
-   * the rate-limit headers, or throws the SPEC §3 answer.
+   * The whole check for the Nest guard (and any route of a Nest app importing AuthModule): sets
+   * `req.principal` and the rate-limit headers, or throws the answer of `decide`. The key's use is
+   * counted once the answer is known to be an admitted one (a body the validation pipe refuses later
+   * is not use).
    */
-  async authenticate(req: AuthenticatedRequest, res: Response, service: unknown): Promise<void> {
-    let check: InstanceKeyCheck;
-    try {
-      check = await this.verifier.check(req.headers['x-api-key']);
-    } catch (e) {
-      this.outcome('error');
-      this.logger.event('warn', 'instance key check undecidable', { requestId: req.requestId, err: (e as Error).message });
-      throw new AppException('AUTH_ERROR');
+  async authenticate(req: AuthenticatedRequest, res: Response, service: unknown, inputProblem?: ErrorDetails): Promise<void> {
+    const decision = await this.decide(req.headers['x-api-key'], service, { clientIp: req.ip, requestId: req.requestId, inputProblem });
+    const headers = decision.limit ? rateLimitHeaders(decision.limit) : undefined;
+    if (headers) for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+    if (decision.ok) {
+      countWhenAdmitted(this.usage, 'instance_key', decision.identity.keyId, res);
+      req.principal = { kind: 'instance_key', ...decision.identity };
+      return;
     }
-    if (check.outcome === 'missing') {
-      this.outcome('missing');
-      throw new AppException('AUTH_REQUIRED');
-    }
-    if (check.outcome === 'failed') {
-      this.outcome('failed');
-      throw new AppException('AUTH_FAILED');
-    }
-    const identity = check.identity;
-    this.usage.record('instance_key', identity.keyId);
-    if (service !== undefined && service !== '' && !(isServiceName(service) && identity.services.includes(service))) {
-      this.outcome('service_not_enabled');
-      throw new AppException('SERVICE_NOT_ENABLED');
-    }
-    const state = await this.limiter.consume(this.rule, identity.keyId);
-    if (state) {
-      const headers = rateLimitHeaders(state);
-      for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-      if (state.exceeded) {
-        this.outcome('rate_limited');
-        throw rateLimitExceeded(state, headers);
-      }
-    }
-    this.outcome('passed');
-    req.principal = { kind: 'instance_key', ...identity };
+    if (decision.code === 'RATE_LIMIT_EXCEEDED') throw rateLimitExceeded(decision.limit!, headers);
+    throw new AppException(decision.code, undefined, decision.details);
   }
 
-  private outcome(outcome: string): void {
-    this.metrics.authDecisions.inc({ guard: 'instance_key', outcome });
+  /**
+   * THE instance-key decision, the one place its rules live: the Nest guard (through authenticate)
+   * and the verify route's raw lane (src/hot-path) both call it. It answers a value rather than
+   * throwing, since a refused key is the common case under a flood and an exception (with its stack)
+   * costs more than the check. It counts no admitted use itself: the caller does, once its answer
+   * is an admitted one (`admitted`).
+   */
+  async decide(presented: unknown, service: unknown, request: InstanceAuthRequest): Promise<InstanceAuthDecision> {
+    let check: InstanceKeyCheck;
+    try {
+      check = await this.verifier.check(presented);
+    } catch (e) {
+      this.outcomes.error.inc();
+      this.logger.event('warn', 'instance key check undecidable', { requestId: request.requestId, err: (e as Error).message });
+      return AUTH_ERROR_DECISION;
+    }
+    if (check.outcome === 'missing') {
+      this.outcomes.missing.inc();
+      return AUTH_REQUIRED_DECISION;
+    }
+    if (check.outcome === 'failed') {
+      this.outcomes.failed.inc();
+      return AUTH_FAILED_DECISION;
+    }
+    const identity = check.identity;
+    if (request.inputProblem) {
+      this.outcomes.invalid_input.inc();
+      return { ok: false, code: 'VALIDATION_ERROR', details: request.inputProblem };
+    }
+    if (identity.allowedCidrs !== null && !allowedBy(identity.allowedCidrs, request.clientIp)) {
+      this.refuse(identity.keyId, 'IP_NOT_ALLOWED', this.outcomes.ip_not_allowed);
+      return IP_NOT_ALLOWED_DECISION;
+    }
+    if (service !== undefined && !(isServiceName(service) && identity.services.includes(service))) {
+      this.refuse(identity.keyId, 'SERVICE_NOT_ENABLED', this.outcomes.service_not_enabled);
+      return SERVICE_NOT_ENABLED_DECISION;
+    }
+    const rule = identity.rateLimitPerMinute === null ? this.rule : { ...this.rule, limit: ownLimit(identity.rateLimitPerMinute, this.rule.limit) };
+    const limit = await this.limiter.consume(rule, identity.keyId);
+    if (limit?.exceeded) {
+      this.refuse(identity.keyId, 'RATE_LIMIT_EXCEEDED', this.outcomes.rate_limited);
+      return { ok: false, code: 'RATE_LIMIT_EXCEEDED', limit };
+    }
+    this.outcomes.passed.inc();
+    return { ok: true, identity, limit };
+  }
+
+  /** Counts an admitted request of the key (lastUsedAt, requestCount, the hour's bucket). */
+  admitted(keyId: string): void {
+    this.usage.record('instance_key', keyId);
+  }
+
+  private refuse(keyId: string, reason: RefusalReason, outcome: { inc(): void }): void {
+    this.usage.refuse('instance_key', keyId, reason);
+    outcome.inc();
   }
 }

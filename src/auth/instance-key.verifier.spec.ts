@@ -14,6 +14,9 @@ const row = (over: Partial<KeyCheckRow> = {}): KeyCheckRow => ({
   instance_ref: 'aB3dE5fG',
   instance_status: 'ACTIVE',
   services: ['trading'],
+  key_services: null,
+  allowed_cidrs: null,
+  rate_limit_per_minute: null,
   now,
   ...over,
 });
@@ -22,8 +25,13 @@ describe('instance key decision', () => {
   it('admits an ACTIVE key of an active instance with its identity', () => {
     expect(decide(row(), 'aB3dE5fG')).toEqual({
       outcome: 'valid',
-      identity: { keyId: 'k1', instanceId: 'i1', instanceRef: 'aB3dE5fG', services: ['trading'], keyStatus: 'ACTIVE' },
+      identity: { keyId: 'k1', instanceId: 'i1', instanceRef: 'aB3dE5fG', services: ['trading'], keyStatus: 'ACTIVE', allowedCidrs: null, rateLimitPerMinute: null },
     });
+  });
+
+  it("answers the key's effective services (its subset of the instance's) and its own restrictions", () => {
+    const check = decide(row({ services: ['trading', 'custody'], key_services: ['custody', 'lending'], allowed_cidrs: ['10.0.0.0/8'], rate_limit_per_minute: 5 }), 'aB3dE5fG');
+    expect(check).toMatchObject({ outcome: 'valid', identity: { services: ['custody'], rateLimitPerMinute: 5, allowedCidrs: [{ version: 4, prefix: 8 }] } });
   });
 
   it('admits a PENDING_ROTATION key until its overlap ends, and a key whose pause is over', () => {

@@ -9,13 +9,20 @@ import { effectiveStatus, isUsable, KeyStatus, StoredKeyStatus } from '../instan
 import { DigestLookupBatcher, digestId, keyLookupOptions } from '../key-cache/digest-lookup.batcher';
 import { KeyCheckCache } from '../key-cache/key-check.cache';
 import { instanceTag, keyTag } from '../key-cache/key-invalidation.service';
+import type { Cidr } from '../common/net/cidr';
+import { effectiveServices, parsedCidrs } from '../least-privilege/key-restrictions';
 
 export interface InstanceKeyIdentity {
   keyId: string;
   instanceId: string;
   instanceRef: string;
+  /** What this key may reach: the instance's services within the key's own subset (SPEC §12). */
   services: ServiceName[];
   keyStatus: KeyStatus;
+  /** Ranges the key may be used from; null: anywhere. */
+  allowedCidrs: Cidr[] | null;
+  /** The key's own per-minute limit; null: the deployment's. */
+  rateLimitPerMinute: number | null;
 }
 
 export type InstanceKeyCheck = { outcome: 'missing' } | { outcome: 'failed' } | { outcome: 'valid'; identity: InstanceKeyIdentity };
@@ -31,6 +38,9 @@ export interface KeyCheckRow {
   instance_ref: string;
   instance_status: InstanceStatus;
   services: ServiceName[];
+  key_services: ServiceName[] | null;
+  allowed_cidrs: string[] | null;
+  rate_limit_per_minute: number | null;
   now: Date;
 }
 
@@ -38,6 +48,8 @@ export interface KeyCheckRow {
 interface CachedRow {
   row: KeyCheckRow;
   clockOffsetMs: number;
+  /** allowed_cidrs parsed once, not on every hit. */
+  cidrs: Cidr[] | null;
 }
 
 /**
@@ -69,17 +81,18 @@ export class InstanceKeyVerifier {
     if (!parsed) return { outcome: 'failed' };
     const cached = this.cache.get<CachedRow>('instance', parsed.digest);
     if (cached === null) return { outcome: 'failed' };
-    if (cached) return decide({ ...cached.row, now: new Date(Date.now() + cached.clockOffsetMs) }, parsed.instanceRef);
+    if (cached) return decide({ ...cached.row, now: new Date(Date.now() + cached.clockOffsetMs) }, parsed.instanceRef, cached.cidrs);
 
     const epoch = this.cache.epoch;
     const row = await this.lookups.load(parsed.digest);
+    const cidrs = row ? parsedCidrs(row.allowed_cidrs) : null;
     if (row) {
-      const entry: CachedRow = { row, clockOffsetMs: row.now.getTime() - Date.now() };
+      const entry: CachedRow = { row, clockOffsetMs: row.now.getTime() - Date.now(), cidrs };
       this.cache.set('instance', parsed.digest, entry, this.config.cache.positiveTtlMs, [keyTag(row.key_id), instanceTag(row.instance_id)], epoch);
     } else {
       this.cache.setUnknown('instance', parsed.digest, this.config.cache.negativeTtlMs, epoch);
     }
-    return decide(row, parsed.instanceRef);
+    return decide(row, parsed.instanceRef, cidrs);
   }
 
   private async lookup(digests: Buffer[]): Promise<Map<string, KeyCheckRow>> {
@@ -90,17 +103,26 @@ export class InstanceKeyVerifier {
 
 /** The key check's one query: an index scan on instance_keys' unique digest, joined by primary key. */
 export const INSTANCE_KEY_LOOKUP = `SELECT k.key_digest AS digest, k.id AS key_id, k.status AS key_status, k.expires_at, k.paused_until,
+        k.services AS key_services, k.allowed_cidrs, k.rate_limit_per_minute,
         i.id AS instance_id, i.ref AS instance_ref, i.status AS instance_status, i.services, now() AS now
    FROM instance_keys k JOIN instances i ON i.id = k.instance_id
   WHERE k.key_digest = ANY($1::bytea[])`;
 
 /** The decision on a looked-up row; pure, so a cached row can be re-decided against a later clock. */
-export function decide(row: KeyCheckRow | undefined, presentedRef: string): InstanceKeyCheck {
+export function decide(row: KeyCheckRow | undefined, presentedRef: string, cidrs: Cidr[] | null = row ? parsedCidrs(row.allowed_cidrs) : null): InstanceKeyCheck {
   if (!row || row.instance_ref !== presentedRef || row.instance_status !== 'ACTIVE') return { outcome: 'failed' };
   const keyStatus = effectiveStatus({ status: row.key_status, expiresAt: row.expires_at, pausedUntil: row.paused_until }, row.now);
   if (!isUsable(keyStatus)) return { outcome: 'failed' };
   return {
     outcome: 'valid',
-    identity: { keyId: row.key_id, instanceId: row.instance_id, instanceRef: row.instance_ref, services: row.services, keyStatus },
+    identity: {
+      keyId: row.key_id,
+      instanceId: row.instance_id,
+      instanceRef: row.instance_ref,
+      services: row.key_services === null ? row.services : effectiveServices(row.services, row.key_services),
+      keyStatus,
+      allowedCidrs: cidrs,
+      rateLimitPerMinute: row.rate_limit_per_minute,
+    },
   };
 }

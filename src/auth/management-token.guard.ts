@@ -1,4 +1,5 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
@@ -11,6 +12,8 @@ import { LimitRule, MINUTE_MS, RateLimiterService, rateLimitExceeded, rateLimitH
 import { withDeadline } from '../database/database-errors';
 import { MANAGEMENT_TOKEN_FORMAT } from '../mica/accounts/mica-credentials';
 import { parseBearer } from './bearer';
+import { BRAKE } from './brake.decorator';
+import { readablePath } from '../common/logging/redact';
 import { FailedAuthLimiter } from './failed-auth.limiter';
 import { actorOf, AuthenticatedRequest } from './principal';
 
@@ -31,6 +34,7 @@ export class ManagementTokenGuard implements CanActivate {
     private readonly failures: FailedAuthLimiter,
     private readonly limiter: RateLimiterService,
     private readonly logger: JsonLogger,
+    private readonly reflector: Reflector,
   ) {
     this.rule = { name: 'mica-key-management', limit: config.rateLimits.keyManagementPerMinute, windowMs: MINUTE_MS };
   }
@@ -39,9 +43,11 @@ export class ManagementTokenGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const bearer = parseBearer(req.headers.authorization);
     const developerId = bearer.ok ? await this.developerOf(bearer.token, req) : undefined;
-    if (!developerId) return this.fail(req, bearer.ok ? 'INVALID_TOKEN' : 'UNAUTHORIZED');
+    if (!bearer.ok || !developerId) return this.fail(req, bearer.ok ? 'INVALID_TOKEN' : 'UNAUTHORIZED');
 
-    req.principal = { kind: 'developer', developerId };
+    req.principal = { kind: 'developer', developerId, tokenDigest: sha256(bearer.token) };
+    // A leaked token must not be able to spend the allowance its owner needs to revoke keys or replace it.
+    if (this.reflector.get<boolean | undefined>(BRAKE, context.getHandler())) return true;
     const state = await this.limiter.consume(this.rule, developerId);
     if (state) {
       const headers = rateLimitHeaders(state);
@@ -55,7 +61,7 @@ export class ManagementTokenGuard implements CanActivate {
     if (!MANAGEMENT_TOKEN_FORMAT.test(token)) return undefined;
     try {
       const rows: Array<{ id: string }> = await withDeadline(
-        this.dataSource.query(`SELECT id FROM mica_developers WHERE management_token_digest = $1`, [sha256(token)]),
+        this.dataSource.query(`SELECT id FROM mica_developers WHERE management_token_digest = $1 AND status = 'ACTIVE'`, [sha256(token)]),
         this.config.auth.decisionTimeoutMs,
         'management token check',
       );
@@ -67,10 +73,10 @@ export class ManagementTokenGuard implements CanActivate {
   }
 
   private async fail(req: AuthenticatedRequest, code: 'INVALID_TOKEN' | 'UNAUTHORIZED'): Promise<never> {
-    const limited = await this.failures.countFailure(req.ip);
+    const limited = await this.failures.countFailure(req.ip, 'mica.management_auth_failed');
     if (limited) throw limited;
     await this.audit
-      .record({ action: 'mica.management_auth_failed', details: { reason: code, method: req.method, path: req.path } }, actorOf(req))
+      .record({ action: 'mica.management_auth_failed', details: { reason: code, method: req.method, path: readablePath(req.path) } }, actorOf(req))
       .catch((e: Error) => this.logger.event('warn', 'could not record failed management-token attempt', { err: e.message }));
     throw new AppException(code);
   }

@@ -2,6 +2,7 @@ import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/commo
 import type { Response } from 'express';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { AppException } from '../common/errors/app.exception';
+import { API_KEY_CHALLENGE } from '../common/http/www-authenticate';
 import { JsonLogger } from '../common/logging/json-logger';
 import {
   DAY_MS,
@@ -14,8 +15,14 @@ import {
 } from '../common/rate-limit/rate-limiter.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { UsageTracker } from '../usage/usage.tracker';
+import { countWhenAdmitted } from '../usage/count-admitted';
 import { MicaKeyCheck, MicaKeyVerifier } from './mica-key.verifier';
 import { AuthenticatedRequest } from './principal';
+
+/** The per-UTC-day data allowance of a MiCA key; the usage history reads today's count from it. */
+export function micaDayRule(config: AppConfig): LimitRule {
+  return { name: 'mica-day', limit: config.rateLimits.micaPerDay, windowMs: DAY_MS };
+}
 
 /**
  * `X-API-Key: trusset_mica_…` on the MiCA data routes. No key or another prefix is UNAUTHORIZED;
@@ -36,7 +43,7 @@ export class MicaKeyGuard implements CanActivate {
     private readonly logger: JsonLogger,
   ) {
     this.minute = { name: 'mica-minute', limit: config.rateLimits.micaPerMinute, windowMs: MINUTE_MS };
-    this.day = { name: 'mica-day', limit: config.rateLimits.micaPerDay, windowMs: DAY_MS };
+    this.day = micaDayRule(config);
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -60,7 +67,7 @@ export class MicaKeyGuard implements CanActivate {
     }
     if (check.outcome === 'no_key') {
       this.outcome('missing');
-      throw new AppException('UNAUTHORIZED', 'A MiCA API key (trusset_mica_…) is required in the X-API-Key header.');
+      throw new AppException('UNAUTHORIZED', 'A MiCA API key (trusset_mica_…) is required in the X-API-Key header.', undefined, { 'WWW-Authenticate': API_KEY_CHALLENGE });
     }
     if (check.outcome === 'invalid') {
       this.outcome('failed');
@@ -72,9 +79,10 @@ export class MicaKeyGuard implements CanActivate {
       await this.spend(check.keyId, res);
     } catch (e) {
       this.outcome('rate_limited');
+      if (e instanceof AppException && e.code === 'RATE_LIMIT_EXCEEDED') this.usage.refuse('mica_key', check.keyId, 'RATE_LIMIT_EXCEEDED');
       throw e;
     }
-    this.usage.record('mica_key', check.keyId);
+    countWhenAdmitted(this.usage, 'mica_key', check.keyId, res);
     this.outcome('passed');
   }
 

@@ -12,6 +12,8 @@ interface MicaKeyRow {
   digest: Buffer;
   id: string;
   developer_id: string;
+  /** False while an operator has the account suspended. */
+  account_active: boolean;
 }
 
 type ValidMicaKey = { outcome: 'valid'; keyId: string; developerId: string };
@@ -43,7 +45,7 @@ export class MicaKeyVerifier {
     if (typeof presented !== 'string' || !presented.startsWith(MICA_KEY_PREFIX)) return { outcome: 'no_key' };
     if (!MICA_KEY_FORMAT.test(presented)) return { outcome: 'invalid' };
     const digest = sha256(presented);
-    const cached = this.cache.get<ValidMicaKey>('mica', digest);
+    const cached = this.cache.get<MicaKeyCheck>('mica', digest);
     if (cached !== undefined) return cached ?? { outcome: 'invalid' };
     const epoch = this.cache.epoch;
     const row = await this.lookups.load(digest);
@@ -51,14 +53,23 @@ export class MicaKeyVerifier {
       this.cache.setUnknown('mica', digest, this.config.cache.negativeTtlMs, epoch);
       return { outcome: 'invalid' };
     }
+    const tags = [keyTag(row.id), developerTag(row.developer_id)];
+    if (!row.account_active) {
+      // Cached under the account's tag (not as an unknown key), so a restore admits it again at once.
+      const refused: MicaKeyCheck = { outcome: 'invalid' };
+      this.cache.set('mica', digest, refused, this.config.cache.positiveTtlMs, tags, epoch);
+      return refused;
+    }
     const valid: ValidMicaKey = { outcome: 'valid', keyId: row.id, developerId: row.developer_id };
-    this.cache.set('mica', digest, valid, this.config.cache.positiveTtlMs, [keyTag(valid.keyId), developerTag(valid.developerId)], epoch);
+    this.cache.set('mica', digest, valid, this.config.cache.positiveTtlMs, tags, epoch);
     return valid;
   }
 
   private async lookup(digests: Buffer[]): Promise<Map<string, MicaKeyRow>> {
     const rows: MicaKeyRow[] = await this.dataSource.query(
-      `SELECT key_digest AS digest, id, developer_id FROM mica_keys WHERE key_digest = ANY($1::bytea[]) AND revoked_at IS NULL`,
+      `SELECT k.key_digest AS digest, k.id, k.developer_id, d.status = 'ACTIVE' AS account_active
+         FROM mica_keys k JOIN mica_developers d ON d.id = k.developer_id
+        WHERE k.key_digest = ANY($1::bytea[]) AND k.revoked_at IS NULL`,
       [digests],
     );
     return new Map(rows.map((row) => [digestId(row.digest), row]));

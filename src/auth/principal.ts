@@ -3,13 +3,15 @@ import type { Request } from 'express';
 import type { ActorType } from '../audit/audit-event.entity';
 import type { ServiceName } from '../instances/services';
 import type { OperatorScope } from '../operator-tokens/operator-token.scopes';
+import { canonicalAddress } from '../common/net/client-address';
 
 export type Principal =
   | { kind: 'admin' }
   /** An operator token (SPEC §20); `instanceRefs` null means every instance. */
   | { kind: 'operator'; tokenId: string; name: string; scopes: OperatorScope[]; instanceRefs: string[] | null; expiresAt: Date | null }
   | { kind: 'instance_key'; keyId: string; instanceId: string; instanceRef: string; services: ServiceName[]; keyStatus: string }
-  | { kind: 'developer'; developerId: string }
+  /** tokenDigest: the digest of the management token presented, compared again inside each change (SPEC §7). */
+  | { kind: 'developer'; developerId: string; tokenDigest?: Buffer }
   | { kind: 'mica_key'; keyId: string; developerId: string };
 
 /** Who did something, from where: what the audit trail records for every change. */
@@ -26,7 +28,7 @@ export type AuthenticatedRequest = Request & { principal?: Principal; requestId?
 
 export function actorOf(req: AuthenticatedRequest): Actor {
   const p = req.principal;
-  const base = { ip: req.ip ?? null, requestId: req.requestId ?? null };
+  const base = { ip: req.ip ? canonicalAddress(req.ip) : null, requestId: req.requestId ?? null };
   switch (p?.kind) {
     case 'admin':
       return { type: 'admin', id: null, ...base };

@@ -1,6 +1,6 @@
-import { Controller, Get, Header, Query, Res } from '@nestjs/common';
-import { ApiOperation, ApiProperty, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { AppException } from '../common/errors/app.exception';
+import { Controller, Get, Header, Res } from '@nestjs/common';
+import { ApiExtension, ApiOperation, ApiProperty, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { RESPONSE_HEADERS_EXTENSION } from '../common/openapi/openapi-conventions';
 import type { Response } from 'express';
 import { ApiEnvelope, ApiErrors } from '../common/http/api-responses';
 import { SERVICE_NAMES, ServiceName } from '../instances/services';
@@ -8,25 +8,13 @@ import { KEY_STATUSES, KeyStatus } from '../instance-keys/instance-key.state';
 import { CurrentPrincipal, Principal } from './principal';
 import { RequireService } from './require-service.decorator';
 
-/**
- * The one query parameter of the verify route, checked by hand: this route runs on every request of
- * the platform, and a class-validator DTO costs more here than the key check itself.
- */
-export function checkVerifyQuery(query: Record<string, unknown>): void {
-  const details: Record<string, string[]> = {};
-  for (const [name, value] of Object.entries(query)) {
-    if (name !== 'service') details[name] = ['is not allowed'];
-    else if (typeof value !== 'string') details.service = ['service must be a string'];
-  }
-  if (Object.keys(details).length > 0) throw new AppException('VALIDATION_ERROR', undefined, details);
-}
-
 export class VerifiedKeyDto {
   @ApiProperty({ example: 'aB3dE5fG' }) instanceRef: string;
   @ApiProperty({ format: 'uuid' }) instanceId: string;
   @ApiProperty({ format: 'uuid' }) keyId: string;
   @ApiProperty({ enum: KEY_STATUSES, description: 'ACTIVE, or PENDING_ROTATION during a rotation overlap.' }) keyStatus: KeyStatus;
-  @ApiProperty({ enum: SERVICE_NAMES, isArray: true }) services: ServiceName[];
+  @ApiProperty({ enum: SERVICE_NAMES, isArray: true, description: "The key's effective services: the instance's, within the key's own subset (SPEC §12)." })
+  services: ServiceName[];
 }
 
 /**
@@ -36,6 +24,7 @@ export class VerifiedKeyDto {
  * passes through it and Nest's per-route machinery costs more than the check.
  */
 @ApiTags('verification')
+@ApiExtension(RESPONSE_HEADERS_EXTENSION, ['X-Trusset-Instance-Ref', 'X-Trusset-Key-Id'])
 @Controller('auth')
 export class VerifyController {
   @Get('verify')
@@ -48,8 +37,8 @@ export class VerifyController {
   @ApiQuery({ name: 'service', required: false, enum: SERVICE_NAMES, description: 'The service the request is for; omitted, only the key is checked.' })
   @ApiEnvelope(VerifiedKeyDto)
   @ApiErrors('VALIDATION_ERROR')
-  verify(@Query() query: Record<string, unknown>, @CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) res: Response): VerifiedKeyDto {
-    checkVerifyQuery(query);
+  verify(@CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) res: Response): VerifiedKeyDto {
+    // The guard has checked the query (RequireService.fromQuery), after the key.
     return verifiedKey(principal, res);
   }
 }

@@ -1,18 +1,20 @@
-import type { Request, RequestHandler, Response } from 'express';
-import { fastGetRoute } from '../common/http/fast-route';
-import type { JsonLogger } from '../common/logging/json-logger';
-import type { InstanceAuthGuard } from './instance-auth.guard';
-import type { AuthenticatedRequest } from './principal';
-import { checkVerifyQuery, verifiedKey } from './verify.controller';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { requestIdOf } from '../common/http/envelope';
+import { VERIFY_PATH, VerifyAnswer } from '../hot-path/verify.answer';
+import { verifyQueryProblem } from './verify-query';
 
-export const VERIFY_PATH = '/api/auth/verify';
+export { VERIFY_PATH };
 
-/** `GET /api/auth/verify` ahead of Nest's router: VerifyController's guard, query check and answer. */
-export function verifyHandler(guard: InstanceAuthGuard, logger: JsonLogger): RequestHandler {
-  return fastGetRoute(VERIFY_PATH, logger, async (req: Request, res: Response) => {
-    await guard.authenticate(req as AuthenticatedRequest, res, req.query.service);
-    checkVerifyQuery(req.query);
-    res.setHeader('Cache-Control', 'no-store');
-    return verifiedKey((req as AuthenticatedRequest).principal, res);
-  });
+/**
+ * `GET /api/auth/verify` on the Express stack, ahead of Nest's router: the requests the raw lane
+ * (src/hot-path) leaves to Express (a query it does not parse itself, an Origin, a body) get the
+ * same answer function, after Express's query parser and middleware.
+ */
+export function verifyHandler(answer: VerifyAnswer): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    // Mounted on the path: anything below it, or another method, falls through to Nest (404 there).
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || (req.path !== '/' && req.path !== '')) return next();
+    res.locals.route = VERIFY_PATH;
+    void answer.answer(req, res, requestIdOf(req), req.query.service, false, verifyQueryProblem(req.query));
+  };
 }

@@ -4,8 +4,11 @@ import type { JsonLogger } from '../common/logging/json-logger';
 function printable(parameters: unknown): unknown {
   if (!Array.isArray(parameters)) return parameters;
   // Digests are bytea parameters: they are not secrets, but nothing gains from printing them.
-  return parameters.map((p) => (Buffer.isBuffer(p) ? `[${p.length} bytes]` : p));
+  // A batch of them (= ANY($1::bytea[])) is summarised too: a thousand digests print as one short line.
+  return parameters.map((p) => (Buffer.isBuffer(p) ? `[${p.length} bytes]` : Array.isArray(p) && p.length > 0 && p.every(Buffer.isBuffer) ? `[${p.length} bytea values]` : p));
 }
+
+const EXPECTED_SQLSTATES = new Set(['23505' /* unique_violation */]);
 
 /** TypeORM's log output, as JSON lines through the redacting logger. */
 export class TypeOrmJsonLogger implements TypeOrmLogger {
@@ -18,7 +21,10 @@ export class TypeOrmJsonLogger implements TypeOrmLogger {
     if (this.logQueries) this.logger.event('debug', 'query', { query, parameters: printable(parameters) });
   }
   logQueryError(error: string | Error, query: string, parameters?: unknown[]): void {
-    this.logger.event('warn', 'query failed', {
+    // A unique violation is how the services learn of a duplicate (409 EMAIL_EXISTS and the like):
+    // an expected answer, not a warning.
+    const expected = typeof error !== 'string' && EXPECTED_SQLSTATES.has((error as { code?: string }).code ?? '');
+    this.logger.event(expected ? 'debug' : 'warn', 'query failed', {
       error: typeof error === 'string' ? error : error.message,
       query,
       ...(this.logQueries ? { parameters: printable(parameters) } : {}),

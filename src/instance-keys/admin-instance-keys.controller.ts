@@ -1,14 +1,15 @@
-import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { AdminAuth, AdminScope } from '../auth/auth.decorators';
 import { Actor, CurrentActor } from '../auth/principal';
 import { ApiEnvelope, ApiErrors } from '../common/http/api-responses';
 import { Page } from '../common/http/page';
 import { InstanceRefPipe } from '../instances/instance-ref.pipe';
-import { CreateKeyDto, DeletedKeyDto, InstanceKeyDto, IssuedKeyDto, ListKeysQueryDto, PauseKeyDto, RotateKeyDto } from './instance-key.dto';
+import { CreateKeyDto, DeletedKeyDto, InstanceKeyDto, IssuedKeyDto, ListKeysQueryDto, PauseKeyDto, RotateKeyDto, UpdateKeyDto } from './instance-key.dto';
 import { InstanceKeysService } from './instance-keys.service';
 import { KeyIdPipe } from '../common/http/key-id.pipe';
 import { NoBody } from '../common/http/no-body';
+import { Idempotent } from '../idempotency/idempotent.decorator';
 
 const RefParam = () => ApiParam({ name: 'instanceRef', example: 'aB3dE5fG', description: '8 alphanumeric characters' });
 const KeyParam = () => ApiParam({ name: 'keyId', format: 'uuid' });
@@ -30,6 +31,7 @@ export class AdminInstanceKeysController {
   }
 
   @Post()
+  @Idempotent()
   @Header('Cache-Control', 'no-store')
   @AdminScope('keys:write')
   @ApiOperation({ summary: 'Create a key (the plaintext is in this response only)' })
@@ -51,6 +53,7 @@ export class AdminInstanceKeysController {
 
   @Post(':keyId/rotate')
   @KeyParam()
+  @Idempotent()
   @Header('Cache-Control', 'no-store')
   @AdminScope('keys:write')
   @ApiOperation({ summary: 'Rotate an ACTIVE key: a new key replaces it, the old one stays valid for the overlap' })
@@ -63,6 +66,21 @@ export class AdminInstanceKeysController {
     @CurrentActor() actor: Actor,
   ): Promise<IssuedKeyDto> {
     return this.keys.rotate({ instanceRef }, keyId, body, actor);
+  }
+
+  @Patch(':keyId')
+  @AdminScope('keys:write')
+  @KeyParam()
+  @ApiOperation({ summary: "Rename a key or change its restrictions (services, allowedCidrs, rateLimitPerMinute); in force from the next request" })
+  @ApiEnvelope(InstanceKeyDto)
+  @ApiErrors('VALIDATION_ERROR', 'NOT_FOUND', 'KEY_NOT_ACTIVE')
+  update(
+    @Param('instanceRef', InstanceRefPipe) instanceRef: string,
+    @Param('keyId', KeyIdPipe) keyId: string,
+    @Body() body: UpdateKeyDto,
+    @CurrentActor() actor: Actor,
+  ): Promise<InstanceKeyDto> {
+    return this.keys.update({ instanceRef }, keyId, body, actor);
   }
 
   @Post(':keyId/pause')

@@ -1,7 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { SERVICE_NAMES, ServiceName } from '../instances/services';
+import { MAX_ALLOWED_CIDRS } from '../least-privilege/key-restrictions';
 import { PaginationQueryDto } from '../common/http/pagination.dto';
-import { NoControlChars, Trim } from '../common/http/text';
+import { CodePointLength, NoControlChars, Trim, WithUtcOffset } from '../common/http/text';
 import type { InstanceKey } from './instance-key.entity';
 import { effectiveStatus, KEY_STATUSES, KeyStatus } from './instance-key.state';
 
@@ -9,22 +11,72 @@ export const MAX_OVERLAP_SECONDS = 2_592_000;
 /** Ten years: long enough for any planned pause, short enough to stay a sane timestamp. */
 export const MAX_PAUSE_SECONDS = 315_360_000;
 
-export class CreateKeyDto {
+/** SPEC §12: the fields that narrow a key, on create and PATCH. Omitted on create, or `null`: no restriction. */
+export class KeyRestrictionsDto {
+  @ApiPropertyOptional({
+    enum: SERVICE_NAMES,
+    isArray: true,
+    nullable: true,
+    description: "Services this key may use: a subset of the instance's. `null`: every service the instance has (now and later).",
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayUnique()
+  @IsIn(SERVICE_NAMES, { each: true })
+  services?: ServiceName[] | null;
+
+  @ApiPropertyOptional({
+    type: [String],
+    nullable: true,
+    maxItems: MAX_ALLOWED_CIDRS,
+    example: ['203.0.113.0/24', '2001:db8::/32'],
+    description: 'IPv4/IPv6 ranges (or single addresses) the key may be used from; stored canonical (host bits cleared, IPv4-mapped IPv6 as IPv4). `null`: anywhere.',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1, { message: 'allowedCidrs must hold at least one range (send null for anywhere)' })
+  @ArrayMaxSize(MAX_ALLOWED_CIDRS)
+  @IsString({ each: true })
+  @MaxLength(49, { each: true })
+  allowedCidrs?: string[] | null;
+
+  @ApiPropertyOptional({ minimum: 1, nullable: true, description: "This key's own requests per minute, at most the deployment's RATE_LIMIT_PER_KEY_PER_MINUTE. `null`: the deployment's." })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000_000)
+  rateLimitPerMinute?: number | null;
+}
+
+export class CreateKeyDto extends KeyRestrictionsDto {
   @ApiProperty({ minLength: 1, maxLength: 100, example: 'CI deploys' })
   @Trim()
   @IsString()
-  @Length(1, 100)
+  @CodePointLength(1, 100)
   @NoControlChars()
   name: string;
 
   @ApiPropertyOptional({ example: '2027-12-31T00:00:00Z', description: 'ISO-8601 with a time zone; must be in the future. Omitted: never expires.' })
   @IsOptional()
   @IsISO8601({ strict: true, strictSeparator: true })
+  @WithUtcOffset()
   expiresAt?: string;
+}
+
+export class UpdateKeyDto extends KeyRestrictionsDto {
+  @ApiPropertyOptional({ minLength: 1, maxLength: 100 })
+  // A name can be changed, not removed: null fails like any non-string.
+  @ValidateIf((o: UpdateKeyDto) => o.name !== undefined)
+  @Trim()
+  @IsString()
+  @Length(1, 100)
+  @NoControlChars()
+  name?: string;
 }
 
 export class RotateKeyDto {
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 0,
     maximum: MAX_OVERLAP_SECONDS,
     description: 'How long the old key stays valid; default KEY_ROTATION_OVERLAP_SECONDS (604800). 0 ends it at once.',
@@ -40,9 +92,10 @@ export class PauseKeyDto {
   @ApiPropertyOptional({ example: '2026-12-01T00:00:00Z', description: 'End of the pause (future). Give this or durationSeconds.' })
   @IsOptional()
   @IsISO8601({ strict: true, strictSeparator: true })
+  @WithUtcOffset()
   until?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAUSE_SECONDS })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PAUSE_SECONDS })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -64,15 +117,19 @@ export class InstanceKeyDto {
   keyPrefix: string;
   @ApiProperty({ example: '9b2e', description: 'The last 4 hex characters of the secret.' }) keyHint: string;
   @ApiProperty({ enum: KEY_STATUSES }) status: KeyStatus;
-  @ApiProperty() createdAt: string;
-  @ApiPropertyOptional({ nullable: true, description: 'Own expiry, or the end of the rotation overlap.' }) expiresAt: string | null;
-  @ApiPropertyOptional({ nullable: true, description: 'Updated in batches, not on every request.' }) lastUsedAt: string | null;
-  @ApiProperty({ description: 'Requests admitted with this key (updated in batches).' }) requestCount: number;
-  @ApiPropertyOptional({ nullable: true }) rotatedAt: string | null;
-  @ApiPropertyOptional({ nullable: true, format: 'uuid' }) replacedByKeyId: string | null;
-  @ApiPropertyOptional({ nullable: true, format: 'uuid' }) replacesKeyId: string | null;
-  @ApiPropertyOptional({ nullable: true }) revokedAt: string | null;
-  @ApiPropertyOptional({ nullable: true, description: 'Set while the key is PAUSED.' }) pausedUntil: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Own expiry, or the end of the rotation overlap.' }) expiresAt: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Updated in batches, not on every request.' }) lastUsedAt: string | null;
+  @ApiProperty({ type: 'integer', description: 'Requests admitted with this key (updated in batches).' }) requestCount: number;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) rotatedAt: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'uuid' }) replacedByKeyId: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'uuid' }) replacesKeyId: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) revokedAt: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Set while the key is PAUSED.' }) pausedUntil: string | null;
+  @ApiProperty({ enum: SERVICE_NAMES, isArray: true, nullable: true, description: "The key's own subset; null: all the instance has." })
+  services: ServiceName[] | null;
+  @ApiProperty({ type: [String], nullable: true, description: 'Canonical ranges the key may be used from; null: anywhere.' }) allowedCidrs: string[] | null;
+  @ApiProperty({ type: 'integer', nullable: true, description: "The key's own per-minute limit; null: the deployment's." }) rateLimitPerMinute: number | null;
 
   /** `now` is the database clock read with the row. */
   static from(k: Omit<InstanceKey, 'keyDigest'>, now: Date): InstanceKeyDto {
@@ -92,6 +149,9 @@ export class InstanceKeyDto {
       replacesKeyId: k.replacesKeyId,
       revokedAt: iso(k.revokedAt),
       pausedUntil: status === 'PAUSED' ? iso(k.pausedUntil) : null,
+      services: k.services,
+      allowedCidrs: k.allowedCidrs,
+      rateLimitPerMinute: k.rateLimitPerMinute,
     };
   }
 }

@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import type { ServiceName } from '../instances/services';
 import type { StoredKeyStatus } from './instance-key.state';
 
 /** An instance API key. Only the SHA-256 digest of the whole key is stored; `status` never holds EXPIRED. */
@@ -51,4 +52,14 @@ export class InstanceKey {
 
   @Column({ name: 'request_count', type: 'bigint' })
   requestCount: string;
+
+  /** SPEC §12 restrictions; null = none. */
+  @Column({ type: 'text', array: true, nullable: true })
+  services: ServiceName[] | null;
+
+  @Column({ name: 'allowed_cidrs', type: 'text', array: true, nullable: true })
+  allowedCidrs: string[] | null;
+
+  @Column({ name: 'rate_limit_per_minute', type: 'integer', nullable: true })
+  rateLimitPerMinute: number | null;
 }

@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayUnique, IsArray, IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { ArrayUnique, IsArray, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { PaginationQueryDto } from '../common/http/pagination.dto';
 import { IssuedKeyDto } from '../instance-keys/instance-key.dto';
-import { NoControlChars, Trim } from '../common/http/text';
+import { CodePointLength, NoControlChars, Trim } from '../common/http/text';
 import type { Instance, InstanceStatus } from './instance.entity';
 import { SERVICE_NAMES, ServiceName } from './services';
 
@@ -10,11 +10,11 @@ export class CreateInstanceDto {
   @ApiProperty({ minLength: 1, maxLength: 100, example: 'Acme Bank production' })
   @Trim()
   @IsString()
-  @Length(1, 100)
+  @CodePointLength(1, 100)
   @NoControlChars()
   name: string;
 
-  @ApiPropertyOptional({ enum: SERVICE_NAMES, isArray: true, example: ['customers', 'tokenization'], default: [] })
+  @ApiPropertyOptional({ enum: SERVICE_NAMES, isArray: true, example: ['customers', 'tokenization'], description: 'Omitted: none.' })
   @IsOptional()
   @IsArray()
   @ArrayUnique()
@@ -27,7 +27,7 @@ export class UpdateInstanceDto {
   @IsOptional()
   @Trim()
   @IsString()
-  @Length(1, 100)
+  @CodePointLength(1, 100)
   @NoControlChars()
   name?: string;
 
@@ -70,13 +70,13 @@ export class InstanceDto {
   @ApiProperty({ enum: ['ACTIVE', 'ARCHIVED'] })
   status: InstanceStatus;
 
-  @ApiProperty()
+  @ApiProperty({ format: 'date-time' })
   createdAt: string;
 
-  @ApiProperty()
+  @ApiProperty({ format: 'date-time' })
   updatedAt: string;
 
-  @ApiPropertyOptional({ nullable: true })
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
   archivedAt: string | null;
 
   static from(i: Instance): InstanceDto {

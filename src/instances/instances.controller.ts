@@ -10,6 +10,7 @@ import { CreateInstanceDto, InstanceCreatedDto, InstanceDto, ListInstancesQueryD
 import { InstanceRefPipe } from './instance-ref.pipe';
 import { InstancesService } from './instances.service';
 import { NoBody } from '../common/http/no-body';
+import { Idempotent } from '../idempotency/idempotent.decorator';
 
 const RefParam = () => ApiParam({ name: 'instanceRef', example: 'aB3dE5fG', description: '8 alphanumeric characters' });
 
@@ -20,6 +21,7 @@ export class InstancesController {
   constructor(private readonly instances: InstancesService) {}
 
   @Post()
+  @Idempotent()
   @Header('Cache-Control', 'no-store')
   @AdminScope('instances:write', { allInstances: true })
   @ApiOperation({ summary: 'Create an instance and its first key, `Default` (the key plaintext is in this response only)' })

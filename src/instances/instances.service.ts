@@ -15,6 +15,8 @@ import { instanceTag, KeyInvalidationService } from '../key-cache/key-invalidati
 import { sqlStateOf, UNIQUE_VIOLATION } from '../database/database-errors';
 import { Instance } from './instance.entity';
 import { CreateInstanceDto, InstanceDto, ListInstancesQueryDto, UpdateInstanceDto } from './instance.dto';
+import { WebhookOutbox } from '../webhooks/webhook.outbox';
+import { actorFacts } from '../webhooks/webhook-payloads';
 
 const REF_ATTEMPTS = 5;
 
@@ -83,7 +85,7 @@ export class InstancesService {
   /** The instance's audit trail, newest first. */
   async events(ref: string, query: PaginationQueryDto): Promise<Page<AuditEventDto>> {
     const instance = await this.findByRef(ref);
-    return this.audit.listForInstance(instance.id, query.limit, query.offset);
+    return this.audit.listForInstance(instance.id, query.limit, query.offset, 'operator');
   }
 
   /** The instance row, or NOT_FOUND. Exported for the modules that hang off an instance. */
@@ -143,8 +145,24 @@ export class InstancesService {
         [instance.id, set.name ?? null, set.services ?? null, set.status ?? null, 'archivedAt' in set ? (set.archivedAt === 'now' ? 'now' : 'null') : 'keep'],
       );
       await this.audit.record({ action, target: { type: 'instance', id: instance.ref }, instanceId: instance.id, details: decision.details }, actor, manager);
-      return manager.findOneByOrFail(Instance, { id: instance.id });
+      const updated = await manager.findOneByOrFail(Instance, { id: instance.id });
+      const event = webhookEventOf(action, instance, updated);
+      if (event) {
+        const facts = InstanceDto.from(updated);
+        const data = { instance: { id: facts.id, instanceRef: facts.instanceRef, name: facts.name, status: facts.status, services: facts.services, archivedAt: facts.archivedAt } };
+        await WebhookOutbox.enqueue(manager, { owner: { instanceId: instance.id }, type: event, data: { ...data, ...(event === 'instance.services_changed' ? { previousServices: [...instance.services] } : {}), actor: actorFacts(actor) } });
+      }
+      return updated;
     });
     return InstanceDto.from(updated);
   }
+}
+
+/** The webhook an instance change sends, if any: a rename alone is not an event of SPEC §14. */
+function webhookEventOf(action: string, before: Instance, after: Instance): 'instance.archived' | 'instance.restored' | 'instance.services_changed' | undefined {
+  if (action === 'instance.archived') return 'instance.archived';
+  if (action === 'instance.restored') return 'instance.restored';
+  const set = (s: readonly string[]) => [...s].sort().join(',');
+  if (action === 'instance.updated' && set(before.services) !== set(after.services)) return 'instance.services_changed';
+  return undefined;
 }

@@ -16,6 +16,8 @@ export interface KeyCheckCacheOptions {
 /** Entries by id in least-recently-used order, at most `max`. */
 class LruSegment {
   private readonly entries = new Map<string, Entry>();
+  /** Entries pushed out to make room (not replaced, not expired). */
+  evictions = 0;
 
   constructor(private readonly max: number) {}
 
@@ -42,6 +44,7 @@ class LruSegment {
     while (this.entries.size >= this.max) {
       const oldest = this.entries.keys().next().value as string;
       evicted.push([oldest, this.take(oldest)!]);
+      this.evictions++;
     }
     this.entries.set(id, entry);
     return evicted;
@@ -96,6 +99,11 @@ export class KeyCheckCache {
 
   get size(): number {
     return this.found.size + this.unknown.size;
+  }
+
+  /** Entries by segment, and how many were evicted to make room, for the metrics. */
+  stats(): { found: number; unknown: number; evictions: number } {
+    return { found: this.found.size, unknown: this.unknown.size, evictions: this.found.evictions + this.unknown.evictions };
   }
 
   /** The stored result, `null` for a key known to be unknown, `undefined` when nothing is stored. */

@@ -16,6 +16,28 @@ const HEARTBEAT_MS = 200;
 const HEARTBEAT_TIMEOUT_MS = 400;
 const MAX_BACKOFF_MS = 2000;
 
+/** PostgreSQL refuses a NOTIFY payload of 8000 bytes or more; tags are ASCII (prefix and uuid). */
+const MAX_PAYLOAD_BYTES = 7900;
+
+/** The tags as JSON arrays each under the payload limit (a batch containment can touch 1,000 keys). */
+export function notificationPayloads(tags: string[]): string[] {
+  const payloads: string[] = [];
+  let chunk: string[] = [];
+  let size = 2;
+  for (const tag of tags) {
+    const cost = JSON.stringify(tag).length + 1;
+    if (chunk.length > 0 && size + cost > MAX_PAYLOAD_BYTES) {
+      payloads.push(JSON.stringify(chunk));
+      chunk = [];
+      size = 2;
+    }
+    chunk.push(tag);
+    size += cost;
+  }
+  if (chunk.length > 0) payloads.push(JSON.stringify(chunk));
+  return payloads;
+}
+
 /** Tags naming what a change can make stale in the key-check cache. */
 export const keyTag = (keyId: string) => `key:${keyId}`;
 export const instanceTag = (instanceId: string) => `instance:${instanceId}`;
@@ -71,7 +93,7 @@ export class KeyInvalidationService implements OnModuleInit, OnApplicationShutdo
     const tags = new Set<string>();
     const result = await this.dataSource.transaction(async (manager) => {
       const value = await work(manager, (...t) => t.forEach((tag) => tags.add(tag)));
-      if (tags.size > 0) await manager.query('SELECT pg_notify($1, $2)', [INVALIDATION_CHANNEL, JSON.stringify([...tags])]);
+      for (const payload of notificationPayloads([...tags])) await manager.query('SELECT pg_notify($1, $2)', [INVALIDATION_CHANNEL, payload]);
       return value;
     });
     if (tags.size > 0) this.cache.invalidate([...tags]);

@@ -11,15 +11,27 @@ const TABLES = { instance_key: 'instance_keys', mica_key: 'mica_keys', operator_
 
 export type UsageKind = keyof typeof TABLES;
 
+/** Why a found key's request was refused; each has its own column in key_usage_hourly. */
+export const REFUSAL_REASONS = ['IP_NOT_ALLOWED', 'SERVICE_NOT_ENABLED', 'RATE_LIMIT_EXCEEDED'] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
+
+const HOUR_MS = 3_600_000;
+
+/** One key's counts in one UTC hour: admitted requests, then refusals in REFUSAL_REASONS order. */
+type HourTally = [requests: number, ...refused: number[]];
+
 interface Tally {
   count: number;
   lastUsedAt: number;
+  hours: Map<number, HourTally>;
 }
 
 /**
- * Key usage (last use, request count) counted in memory and written in one statement per table every
- * USAGE_FLUSH_INTERVAL_MS and at shutdown, so a key check never waits on a write. Timestamps only
- * move forward; a failed flush keeps its tallies for the next one.
+ * Key usage (last use, request count, and the hourly history of SPEC §17) counted in memory and
+ * written every USAGE_FLUSH_INTERVAL_MS and at shutdown, so a key check never waits on a write. Per
+ * table, one transaction adds the admitted requests to the key's request_count and to its hourly
+ * buckets together, so the buckets always sum to request_count. Timestamps only move forward; a
+ * failed flush keeps its tallies for the next one; replicas add up.
  */
 @Injectable()
 export class UsageTracker implements OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown {
@@ -56,25 +68,44 @@ export class UsageTracker implements OnModuleInit, OnModuleDestroy, BeforeApplic
     await this.flush();
   }
 
+  /** An admitted request: counts for request_count, lastUsedAt and the hour's `requests`. */
   record(kind: UsageKind, id: string, at = Date.now()): void {
+    const tally = this.tally(kind, id);
+    tally.count++;
+    if (at > tally.lastUsedAt) tally.lastUsedAt = at;
+    this.hour(tally, at)[0]++;
+  }
+
+  /** A found key's request refused for `reason`: only the hour's refusals move. */
+  refuse(kind: UsageKind, id: string, reason: RefusalReason, at = Date.now()): void {
+    this.hour(this.tally(kind, id), at)[1 + REFUSAL_REASONS.indexOf(reason)]++;
+  }
+
+  private tally(kind: UsageKind, id: string): Tally {
     let tallies = this.pending.get(kind);
     if (!tallies) this.pending.set(kind, (tallies = new Map()));
-    const tally = tallies.get(id);
-    if (tally) {
-      tally.count++;
-      if (at > tally.lastUsedAt) tally.lastUsedAt = at;
-    } else {
-      tallies.set(id, { count: 1, lastUsedAt: at });
-    }
+    let tally = tallies.get(id);
+    if (!tally) tallies.set(id, (tally = { count: 0, lastUsedAt: 0, hours: new Map() }));
+    return tally;
+  }
+
+  private hour(tally: Tally, at: number): HourTally {
+    const start = Math.floor(at / HOUR_MS) * HOUR_MS;
+    let counts = tally.hours.get(start);
+    if (!counts) tally.hours.set(start, (counts = [0, ...REFUSAL_REASONS.map(() => 0)]));
+    return counts;
   }
 
   private merge(kind: UsageKind, tallies: Map<string, Tally>): void {
-    let current = this.pending.get(kind);
-    if (!current) this.pending.set(kind, (current = new Map()));
     for (const [id, tally] of tallies) {
-      const existing = current.get(id);
-      if (!existing) current.set(id, tally);
-      else current.set(id, { count: existing.count + tally.count, lastUsedAt: Math.max(existing.lastUsedAt, tally.lastUsedAt) });
+      const current = this.tally(kind, id);
+      current.count += tally.count;
+      current.lastUsedAt = Math.max(current.lastUsedAt, tally.lastUsedAt);
+      for (const [start, counts] of tally.hours) {
+        const into = current.hours.get(start);
+        if (!into) current.hours.set(start, counts);
+        else counts.forEach((n, i) => (into[i] += n));
+      }
     }
   }
 
@@ -89,16 +120,42 @@ export class UsageTracker implements OnModuleInit, OnModuleDestroy, BeforeApplic
     this.pending = new Map();
     for (const [kind, tallies] of batch) {
       if (tallies.size === 0) continue;
-      const ids = [...tallies.keys()];
+      // Sorted, so replicas flushing at once lock rows in one order (no deadlock between them).
+      const ids = [...tallies.keys()].sort();
+      const used = ids.filter((id) => tallies.get(id)!.count > 0);
+      const buckets: Array<[string, number, HourTally]> = [];
+      for (const id of ids) for (const [start, counts] of [...tallies.get(id)!.hours].sort((a, b) => a[0] - b[0])) buckets.push([id, start, counts]);
       try {
-        await this.dataSource.query(
-          `UPDATE ${TABLES[kind]} AS t
-              SET request_count = t.request_count + u.n,
-                  last_used_at = GREATEST(COALESCE(t.last_used_at, u.at), u.at)
-             FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[]) AS u(id, n, at)
-            WHERE t.id = u.id`,
-          [ids, ids.map((id) => tallies.get(id)!.count), ids.map((id) => new Date(tallies.get(id)!.lastUsedAt).toISOString())],
-        );
+        await this.dataSource.transaction(async (manager) => {
+          if (used.length > 0) {
+            await manager.query(
+              `UPDATE ${TABLES[kind]} AS t
+                  SET request_count = t.request_count + u.n,
+                      last_used_at = GREATEST(COALESCE(t.last_used_at, u.at), u.at)
+                 FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[]) AS u(id, n, at)
+                WHERE t.id = u.id`,
+              [used, used.map((id) => tallies.get(id)!.count), used.map((id) => new Date(tallies.get(id)!.lastUsedAt).toISOString())],
+            );
+          }
+          // Only keys that still exist get history (a key deleted meanwhile has nothing to report it).
+          await manager.query(
+            `INSERT INTO key_usage_hourly AS h (key_kind, key_id, hour, requests, refused_ip_not_allowed, refused_service_not_enabled, refused_rate_limited)
+             SELECT $1, u.id, u.hour, u.requests, u.ip, u.service, u.rate
+               FROM unnest($2::uuid[], $3::timestamptz[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[]) AS u(id, hour, requests, ip, service, rate)
+              WHERE EXISTS (SELECT 1 FROM ${TABLES[kind]} t WHERE t.id = u.id)
+             ON CONFLICT (key_kind, key_id, hour) DO UPDATE SET
+               requests = h.requests + EXCLUDED.requests,
+               refused_ip_not_allowed = h.refused_ip_not_allowed + EXCLUDED.refused_ip_not_allowed,
+               refused_service_not_enabled = h.refused_service_not_enabled + EXCLUDED.refused_service_not_enabled,
+               refused_rate_limited = h.refused_rate_limited + EXCLUDED.refused_rate_limited`,
+            [
+              kind,
+              buckets.map((b) => b[0]),
+              buckets.map((b) => new Date(b[1]).toISOString()),
+              ...[0, 1, 2, 3].map((i) => buckets.map((b) => b[2][i])),
+            ],
+          );
+        });
       } catch (e) {
         this.merge(kind, tallies);
         this.logger.event('warn', 'usage flush failed; will retry', { kind, keys: ids.length, err: (e as Error).message });

@@ -9,6 +9,7 @@ export const SECRET_SHAPES: Array<[string, RegExp]> = [
   ['instance key', /trusset_[A-Za-z0-9]{8}_[0-9a-f]{64}/],
   ['MiCA key', /trusset_mica_[0-9a-f]{48}/],
   ['64-hex token', /(?<![0-9A-Fa-f])[0-9a-f]{64}(?![0-9A-Fa-f])/],
+  ['webhook secret', /whsec_[A-Za-z0-9+/]{43}=/],
 ];
 
 /** The first captured log line shaped like a secret, with the name of the shape, or undefined. */

@@ -5,6 +5,7 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import { createApp } from '../../src/app.setup';
 import { AppConfig, loadConfig } from '../../src/config/app.config';
 import { KeyCheckCache } from '../../src/key-cache/key-check.cache';
+import { ResponseContract } from './response-contract';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdefghijklmnopqrstuvwxyz';
 
@@ -48,11 +49,15 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     LOG_LEVEL: 'debug',
     LOG_QUERIES: 'true',
     ...(process.env.TEST_DATABASE_URL ? { DATABASE_URL: process.env.TEST_DATABASE_URL } : { DATA_DIR: 'memory://' }),
+    // Suites share one database: only the webhook suites, which set it, send webhooks (a worker of
+    // another suite would otherwise attempt their deliveries under its own target policy).
+    WEBHOOK_DELIVERY_ENABLED: 'false',
     ...env,
   });
   const app = await createApp(config);
   await app.init();
   const server = app.getHttpServer();
+  ResponseContract.for((await request(server).get('/api/docs-json').expect(200)).body).attach(server);
   return {
     app,
     config,

@@ -1,7 +1,8 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, NotFoundException } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { isDatabaseUnavailable } from '../../database/database-errors';
 import { sendError } from '../http/envelope';
+import { allowedMethods } from '../http/method-not-allowed';
 import { JsonLogger } from '../logging/json-logger';
 import { AppException } from './app.exception';
 import { ErrorCode } from './error-codes';
@@ -29,7 +30,14 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
     if (exception instanceof AppException) {
       if (exception.status >= 500) this.logFailure(req, exception);
-      return sendError(req, res, exception.code, exception.message, exception.details, exception.headers);
+      if (exception.limiter) res.locals.limiter = exception.limiter;
+      return sendError(req, res, exception.code, exception.message, exception.details, exception.headers, exception.status);
+    }
+    if (exception instanceof NotFoundException && !req.route) {
+      // No route matched: a path that exists under another method is 405 with Allow, not 404.
+      const allow = allowedMethods(req);
+      if (allow.length > 0 && !allow.includes(req.method)) return sendError(req, res, 'METHOD_NOT_ALLOWED', undefined, undefined, { Allow: allow.join(', ') });
+      return sendError(req, res, 'NOT_FOUND');
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();

@@ -3,18 +3,18 @@ import { ApiExtraModels, ApiProperty, ApiPropertyOptional, ApiResponse, getSchem
 import { ERROR_CODES, ErrorCode } from '../errors/error-codes';
 
 export class MetadataDto {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ description: 'A UUID, or the caller\'s own X-Request-Id when it sent a sane one (8–128 characters of `[A-Za-z0-9._:-]`).', pattern: '^[A-Za-z0-9._:-]{8,128}$' })
   requestId: string;
 
-  @ApiProperty({ example: '2026-11-27T10:00:00.000Z' })
+  @ApiProperty({ format: 'date-time', example: '2026-11-27T10:00:00.000Z' })
   timestamp: string;
 }
 
 export class PaginationDto {
-  @ApiProperty() total: number;
-  @ApiProperty() returned: number;
-  @ApiProperty() limit: number;
-  @ApiProperty() offset: number;
+  @ApiProperty({ type: 'integer' }) total: number;
+  @ApiProperty({ type: 'integer' }) returned: number;
+  @ApiProperty({ type: 'integer' }) limit: number;
+  @ApiProperty({ type: 'integer' }) offset: number;
   @ApiProperty() hasMore: boolean;
 }
 
@@ -55,7 +55,7 @@ export function ApiEnvelope(model: Type<unknown>, options: { status?: number; li
       description: options.description ?? 'Success',
       schema: {
         type: 'object',
-        required: ['success', 'data', 'metadata'],
+        required: options.list ? ['success', 'data', 'pagination', 'metadata'] : ['success', 'data', 'metadata'],
         properties: {
           success: { type: 'boolean', example: true },
           data,

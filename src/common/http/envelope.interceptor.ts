@@ -3,6 +3,7 @@ import type { Request } from 'express';
 import { map, Observable } from 'rxjs';
 import { metadataFor } from './envelope';
 import { Page } from './page';
+import { Unwrapped } from './unwrapped';
 
 /** Wraps every successful answer in `{success, data, [pagination], metadata}`. */
 @Injectable()
@@ -11,6 +12,7 @@ export class EnvelopeInterceptor implements NestInterceptor {
     const req = context.switchToHttp().getRequest<Request>();
     return next.handle().pipe(
       map((result: unknown) => {
+        if (result instanceof Unwrapped) return result.body;
         if (result instanceof Page) {
           return { success: true, data: result.items, pagination: result.pagination, metadata: metadataFor(req, result.metadata) };
         }

@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import { ERROR_CODES, ErrorCode } from '../errors/error-codes';
 import type { ErrorDetails } from '../errors/app.exception';
+import { challengeFor } from './www-authenticate';
 
 export interface Pagination {
   total: number;
@@ -40,8 +41,12 @@ export function sendError(
   message?: string,
   details?: ErrorDetails,
   headers?: Record<string, string>,
+  /** Only where one code answers with two statuses (KEY_NOT_ACTIVE: 409 on the key, 403 on the acting key). */
+  status: number = ERROR_CODES[code].status,
 ): void {
   if (res.headersSent) return;
   for (const [name, value] of Object.entries(headers ?? {})) res.setHeader(name, value);
-  res.status(ERROR_CODES[code].status).json(errorBody(req, code, message, details));
+  // Every 401 names its scheme; a guard whose code is ambiguous (UNAUTHORIZED) passes its own.
+  if (status === 401 && !res.hasHeader('WWW-Authenticate')) res.setHeader('WWW-Authenticate', challengeFor(code));
+  res.status(status).json(errorBody(req, code, message, details));
 }

@@ -18,7 +18,8 @@ export function fastGetRoute(path: string, logger: JsonLogger, answer: (req: Req
     answer(req, res)
       .then((data) => res.status(200).json({ success: true, data, metadata: metadataFor(req) }))
       .catch((e: unknown) => {
-        if (e instanceof AppException) return sendError(req, res, e.code, e.message, e.details, e.headers);
+        if (e instanceof AppException && e.limiter) res.locals.limiter = e.limiter;
+        if (e instanceof AppException) return sendError(req, res, e.code, e.message, e.details, e.headers, e.status);
         logger.event('error', 'request failed', { requestId: (req as { requestId?: string }).requestId, route: path, err: e });
         sendError(req, res, 'INTERNAL_ERROR');
       });

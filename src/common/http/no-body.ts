@@ -10,7 +10,7 @@ class NoBodyInterceptor implements NestInterceptor {
     const empty = body === undefined || body === null || (typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0);
     if (!empty) {
       const fields = typeof body === 'object' && !Array.isArray(body) ? Object.keys(body as object) : ['body'];
-      throw new AppException('VALIDATION_ERROR', 'This operation takes no request body.', Object.fromEntries(fields.map((f) => [f, ['is not allowed']])));
+      throw new AppException('VALIDATION_ERROR', 'This operation takes no request body.', Object.fromEntries(fields.map((f) => [f, [`${f} is not allowed`]])));
     }
     return next.handle();
   }

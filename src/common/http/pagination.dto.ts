@@ -10,7 +10,7 @@ export const MAX_OFFSET = 1_000_000;
 
 /** `offset` alone, for lists whose `limit` has its own bounds (search). */
 export class OffsetQueryDto {
-  @ApiPropertyOptional({ minimum: 0, maximum: MAX_OFFSET, default: 0 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: MAX_OFFSET, default: 0 })
   @IsOptional()
   @ToInt()
   @IsInt()
@@ -20,7 +20,7 @@ export class OffsetQueryDto {
 }
 
 export class PaginationQueryDto extends OffsetQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 500, default: 100 })
   @IsOptional()
   @ToInt()
   @IsInt()

@@ -6,6 +6,13 @@ type Sink = (line: string) => void;
 
 const RANK: Record<LogLevelName, number> = Object.fromEntries(LOG_LEVELS.map((l, i) => [l, i])) as Record<LogLevelName, number>;
 
+/**
+ * Nest's start-up narration (a line per module, controller and mapped route, about a hundred) is
+ * written at debug rather than info, so at the default level a new user's first screen is the
+ * generated admin token and the `listening` line, not a scroll of route mappings.
+ */
+const STARTUP_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory']);
+
 let sink: Sink = (line) => process.stdout.write(line + '\n');
 
 /** Tests capture every line (to prove no secret is ever printed); production writes to stdout. */
@@ -25,7 +32,8 @@ export class JsonLogger implements LoggerService {
   }
 
   log(message: unknown, ...rest: unknown[]): void {
-    this.write('info', message, rest);
+    const context = rest[rest.length - 1];
+    this.write(typeof context === 'string' && STARTUP_CONTEXTS.has(context) ? 'debug' : 'info', message, rest);
   }
   error(message: unknown, ...rest: unknown[]): void {
     this.write('error', message, rest);

@@ -1,5 +1,5 @@
 import { JsonLogger } from '../logging/json-logger';
-import { MemoryRateLimitStore, RateLimitStore } from './rate-limit.store';
+import { MemoryRateLimitStore, RateLimitStore, SharedRateLimitStore } from './rate-limit.store';
 import { RateLimiterService } from './rate-limiter.service';
 import { FallbackRateLimitStore } from './redis-rate-limit.store';
 
@@ -13,10 +13,35 @@ describe('MemoryRateLimitStore', () => {
     expect(await store.peek('missing')).toBe(0);
   });
 
-  it('stays within its maximum size', async () => {
+  it('stays within its maximum size under a flood of per-address counters', async () => {
     const store = new MemoryRateLimitStore(100);
-    for (let i = 0; i < 1000; i++) await store.increment(`k${i}`, 60_000);
-    expect((store as unknown as { counters: Map<string, unknown> }).counters.size).toBeLessThanOrEqual(100);
+    for (let i = 0; i < 1000; i++) await store.increment(`k${i}`, 60_000, { evictable: true });
+    expect(store.size).toBeLessThanOrEqual(100);
+  });
+
+  it('#11 item 13: never forgets a live quota counter when full, evicting per-address windows instead', async () => {
+    const store = new MemoryRateLimitStore(100);
+    for (let k = 0; k < 20; k++) for (let i = 0; i < 5; i++) await store.increment(`rl:mica-day:key${k}:1`, 86_400_000);
+    for (let i = 0; i < 5000; i++) await store.increment(`rl:auth-failures:10.0.${i >> 8}.${i & 255}:1`, 60_000, { evictable: true });
+    for (let k = 0; k < 20; k++) expect(await store.increment(`rl:mica-day:key${k}:1`, 86_400_000)).toBe(6);
+    expect(store.size).toBeLessThanOrEqual(100);
+  });
+
+  it('evicts the per-address windows that end soonest first', async () => {
+    const store = new MemoryRateLimitStore(10);
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(1_000_000);
+    try {
+      await store.increment('old', 60_000, { evictable: true });
+      await store.increment('old', 60_000, { evictable: true });
+      clock.mockReturnValue(1_030_000);
+      for (let i = 0; i < 8; i++) await store.increment(`new${i}`, 60_000, { evictable: true });
+      await store.increment('newest', 60_000, { evictable: true });
+      await store.increment('one-more', 60_000, { evictable: true });
+      expect(await store.peek('old')).toBe(0);
+      expect(await store.peek('newest')).toBe(1);
+    } finally {
+      clock.mockRestore();
+    }
   });
 });
 
@@ -40,8 +65,9 @@ describe('RateLimiterService', () => {
 });
 
 describe('FallbackRateLimitStore', () => {
-  const failing: RateLimitStore = {
+  const failing: SharedRateLimitStore = {
     increment: () => Promise.reject(new Error('redis down')),
+    incrementBy: () => Promise.reject(new Error('redis down')),
     peek: () => Promise.reject(new Error('redis down')),
   };
 
@@ -49,8 +75,9 @@ describe('FallbackRateLimitStore', () => {
     const fallback = new MemoryRateLimitStore();
     let down = true;
     const shared = new MemoryRateLimitStore();
-    const flaky: RateLimitStore = {
+    const flaky: SharedRateLimitStore = {
       increment: (k, w) => (down ? failing.increment(k, w) : shared.increment(k, w)),
+      incrementBy: (k, n, w) => (down ? failing.incrementBy(k, n, w) : shared.incrementBy(k, n, w)),
       peek: (k) => (down ? failing.peek(k) : shared.peek(k)),
     };
     const store = new FallbackRateLimitStore(flaky, fallback, new JsonLogger('silent'));

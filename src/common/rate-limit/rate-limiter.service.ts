@@ -7,6 +7,14 @@ export interface LimitRule {
   /** 0 turns the limiter off. */
   limit: number;
   windowMs: number;
+  /** Counted per client address: a store that must make room may forget these first (never the others). */
+  perAddress?: boolean;
+  /**
+   * Counts may be settled with a shared store (Redis) in batches of up to this many per replica
+   * (BatchedCounters): at most limit + (replicas − 1) × (batch − 1) pass per window. Never more
+   * than a twentieth of the limit, so a small limit stays (nearly) exact. Absent or 1: exact.
+   */
+  batch?: number;
 }
 
 export interface LimitState {
@@ -15,6 +23,8 @@ export interface LimitState {
   /** Seconds until the window resets. */
   resetSeconds: number;
   exceeded: boolean;
+  /** The rule's name: which limiter this is. */
+  rule: string;
 }
 
 export const MINUTE_MS = 60_000;
@@ -32,8 +42,12 @@ export class RateLimiterService {
   async consume(rule: LimitRule, id: string): Promise<LimitState | undefined> {
     if (rule.limit <= 0) return undefined;
     const { key, resetSeconds } = this.window(rule, id);
-    const count = await this.store.increment(key, rule.windowMs);
-    return { limit: rule.limit, remaining: Math.max(0, rule.limit - count), resetSeconds, exceeded: count > rule.limit };
+    const batch = rule.batch ? Math.max(1, Math.min(rule.batch, Math.floor(rule.limit / 20))) : 1;
+    const count =
+      batch > 1 && this.store.incrementBatched
+        ? await this.store.incrementBatched(key, rule.windowMs, batch)
+        : await this.store.increment(key, rule.windowMs, rule.perAddress ? { evictable: true } : undefined);
+    return { limit: rule.limit, remaining: Math.max(0, rule.limit - count), resetSeconds, exceeded: count > rule.limit, rule: rule.name };
   }
 
   /** Reports whether the rule is already exhausted, without counting this request. */
@@ -41,7 +55,7 @@ export class RateLimiterService {
     if (rule.limit <= 0) return undefined;
     const { key, resetSeconds } = this.window(rule, id);
     const count = await this.store.peek(key);
-    return { limit: rule.limit, remaining: Math.max(0, rule.limit - count), resetSeconds, exceeded: count >= rule.limit };
+    return { limit: rule.limit, remaining: Math.max(0, rule.limit - count), resetSeconds, exceeded: count >= rule.limit, rule: rule.name };
   }
 
   private window(rule: LimitRule, id: string): { key: string; resetSeconds: number } {
@@ -61,5 +75,7 @@ export function rateLimitHeaders(state: LimitState, suffix = ''): Record<string,
 }
 
 export function rateLimitExceeded(state: LimitState, headers: Record<string, string> = rateLimitHeaders(state)): AppException {
-  return new AppException('RATE_LIMIT_EXCEEDED', undefined, undefined, { ...headers, 'Retry-After': String(state.resetSeconds) });
+  const refusal = new AppException('RATE_LIMIT_EXCEEDED', undefined, undefined, { ...headers, 'Retry-After': String(state.resetSeconds) });
+  refusal.limiter = state.rule;
+  return refusal;
 }

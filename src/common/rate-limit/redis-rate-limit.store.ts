@@ -1,12 +1,15 @@
 import Redis from 'ioredis';
 import type { JsonLogger } from '../logging/json-logger';
-import { MemoryRateLimitStore, RateLimitStore } from './rate-limit.store';
+import { BatchedCounters } from './batched-counters';
+import { MemoryRateLimitStore, RateLimitStore, SharedRateLimitStore } from './rate-limit.store';
 
 // INCR and the first PEXPIRE in one step, so a crash between them cannot leave a counter without expiry.
 const INCREMENT = `local c = redis.call('INCR', KEYS[1]) if c == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return c`;
+// The batched form: INCRBY n, and the expiry when this call created the counter.
+const INCREMENT_BY = `local c = redis.call('INCRBY', KEYS[1], ARGV[1]) if c == tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return c`;
 
 /** Counters shared by every replica through Redis. */
-export class RedisRateLimitStore implements RateLimitStore {
+export class RedisRateLimitStore implements SharedRateLimitStore {
   private readonly redis: Redis;
 
   constructor(url: string, commandTimeoutMs = 200) {
@@ -27,12 +30,21 @@ export class RedisRateLimitStore implements RateLimitStore {
     return Number(await this.redis.eval(INCREMENT, 1, key, String(windowMs)));
   }
 
+  async incrementBy(key: string, n: number, windowMs: number): Promise<number> {
+    return Number(await this.redis.eval(INCREMENT_BY, 1, key, String(n), String(windowMs)));
+  }
+
   async peek(key: string): Promise<number> {
     return Number((await this.redis.get(key)) ?? 0);
   }
 
   async close(): Promise<void> {
     this.redis.disconnect();
+  }
+
+  /** Connected and ready for commands (for the trusset_redis_up metric). */
+  get ready(): boolean {
+    return this.redis.status === 'ready';
   }
 }
 
@@ -44,17 +56,28 @@ export class RedisRateLimitStore implements RateLimitStore {
 export class FallbackRateLimitStore implements RateLimitStore {
   private lastWarning = 0;
   degraded = false;
+  private readonly batched: BatchedCounters;
 
   constructor(
-    private readonly primary: RateLimitStore,
+    readonly primary: SharedRateLimitStore,
     private readonly fallback: RateLimitStore,
     private readonly logger: JsonLogger,
-  ) {}
+  ) {
+    this.batched = new BatchedCounters(
+      (key, n, windowMs) => this.primary.incrementBy(key, n, windowMs),
+      (e) => this.failed(e),
+    );
+  }
 
-  increment(key: string, windowMs: number): Promise<number> {
+  /** Counted here, settled with Redis in batches (BatchedCounters); its own fallback is built in. */
+  incrementBatched(key: string, windowMs: number, batch: number): Promise<number> {
+    return this.batched.increment(key, windowMs, batch);
+  }
+
+  increment(key: string, windowMs: number, options?: { evictable?: boolean }): Promise<number> {
     return this.attempt(
-      () => this.primary.increment(key, windowMs),
-      () => this.fallback.increment(key, windowMs),
+      () => this.primary.increment(key, windowMs, options),
+      () => this.fallback.increment(key, windowMs, options),
     );
   }
 
@@ -78,13 +101,17 @@ export class FallbackRateLimitStore implements RateLimitStore {
       }
       return value;
     } catch (e) {
-      this.degraded = true;
-      const now = Date.now();
-      if (now - this.lastWarning > 10_000) {
-        this.lastWarning = now;
-        this.logger.event('warn', 'rate-limit store unavailable: counting in this process', { err: (e as Error).message });
-      }
+      this.failed(e);
       return fallback();
+    }
+  }
+
+  private failed(e: unknown): void {
+    this.degraded = true;
+    const now = Date.now();
+    if (now - this.lastWarning > 10_000) {
+      this.lastWarning = now;
+      this.logger.event('warn', 'rate-limit store unavailable: counting in this process', { err: (e as Error).message });
     }
   }
 }

@@ -1,31 +1,53 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsOptional, IsString, Length, MaxLength } from 'class-validator';
-import { NoControlChars, Trim } from '../../common/http/text';
+import { isEmail, IsOptional, IsString, ValidateBy } from 'class-validator';
+import { CodePointLength, NoControlChars, Trim } from '../../common/http/text';
+import { INVISIBLE_IN_ADDRESS } from './email-canonical';
 import type { MicaDeveloper } from './mica-developer.entity';
 import type { MicaKey } from './mica-key.entity';
+
+/**
+ * An email address without invisible, format or control characters (SPEC §7). Checked before the
+ * address syntax, which validator.js reads through encodeURI: a lone surrogate makes that throw.
+ */
+const SafeEmail = () =>
+  ValidateBy({
+    name: 'safeEmail',
+    validator: {
+      validate: (value: unknown) =>
+        typeof value === 'string' &&
+        !INVISIBLE_IN_ADDRESS.test(value) &&
+        isEmail(value, { allow_display_name: false, allow_ip_domain: false, require_tld: true }),
+      defaultMessage: () => 'email must be an email address without invisible, format, control or space characters',
+    },
+  });
 
 export class RegisterDeveloperDto {
   @ApiProperty({ minLength: 2, maxLength: 100, example: 'Ada Lovelace' })
   @Trim()
   @IsString()
-  @Length(2, 100)
+  @CodePointLength(2, 100)
   @NoControlChars()
   name: string;
 
-  @ApiProperty({ maxLength: 254, example: 'ada@example.com', description: 'One account per address, compared case-insensitively.' })
+  @ApiProperty({
+    maxLength: 254,
+    example: 'ada@example.com',
+    description: 'One account per mailbox: compared after NFKC, case folding and dropping a `+tag`; invisible, format and control characters are refused.',
+  })
   @Trim()
   @IsString()
-  @MaxLength(254)
-  @IsEmail({ allow_display_name: false, allow_ip_domain: false, require_tld: true })
+  @CodePointLength(3, 254)
+  @SafeEmail()
   email: string;
 }
 
 export class CreateMicaKeyDto {
-  @ApiPropertyOptional({ minLength: 1, maxLength: 50, default: 'key' })
+  // The default is described, not declared: generators make a field with a `default` required in the body type.
+  @ApiPropertyOptional({ minLength: 1, maxLength: 50, description: 'Omitted: `key`.' })
   @IsOptional()
   @Trim()
   @IsString()
-  @Length(1, 50)
+  @CodePointLength(1, 50)
   @NoControlChars()
   name?: string;
 }
@@ -46,13 +68,13 @@ export class MicaDeveloperDto {
 }
 
 export class MicaLimitsDto {
-  @ApiProperty({ example: 60, description: 'Data requests per key per minute (0: unlimited).' })
+  @ApiProperty({ type: 'integer', example: 60, description: 'Data requests per key per minute (0: unlimited).' })
   perMinute: number;
 
-  @ApiProperty({ example: 5000, description: 'Data requests per key per UTC day (0: unlimited).' })
+  @ApiProperty({ type: 'integer', example: 5000, description: 'Data requests per key per UTC day (0: unlimited).' })
   perDay: number;
 
-  @ApiProperty({ example: 3, description: 'Most active (not revoked) keys per account.' })
+  @ApiProperty({ type: 'integer', example: 3, description: 'Most active (not revoked) keys per account.' })
   maxKeys: number;
 }
 
@@ -69,16 +91,16 @@ export class MicaKeyDto {
   @ApiProperty({ example: 'key' })
   name: string;
 
-  @ApiProperty()
+  @ApiProperty({ format: 'date-time' })
   createdAt: string;
 
-  @ApiPropertyOptional({ nullable: true, description: 'Lags real use by up to USAGE_FLUSH_INTERVAL_MS.' })
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Lags real use by up to USAGE_FLUSH_INTERVAL_MS.' })
   lastUsedAt: string | null;
 
-  @ApiPropertyOptional({ nullable: true })
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
   revokedAt: string | null;
 
-  @ApiProperty({ description: 'Admitted data requests; lags real use by up to USAGE_FLUSH_INTERVAL_MS.' })
+  @ApiProperty({ type: 'integer', description: 'Admitted data requests; lags real use by up to USAGE_FLUSH_INTERVAL_MS.' })
   requestCount: number;
 
   @ApiProperty()
@@ -103,7 +125,7 @@ export class MicaKeyCreatedDto extends MicaKeyDto {
   @ApiProperty({ example: 'trusset_mica_3f9a0c1b2…', description: 'The key itself: shown here once, never again.' })
   apiKey: string;
 
-  @ApiPropertyOptional({ format: 'uuid', nullable: true, description: 'On rotation: the key this one replaces (now revoked).' })
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'On rotation: the key this one replaces (now revoked).' })
   replacesKeyId: string | null;
 }
 
@@ -136,6 +158,6 @@ export class ManagementTokenRotatedDto {
   @ApiProperty({ example: '64 lowercase hex', description: 'Shown once; the previous token stopped working.' })
   managementToken: string;
 
-  @ApiProperty()
+  @ApiProperty({ format: 'date-time' })
   rotatedAt: string;
 }

@@ -6,7 +6,8 @@ import { Actor, CurrentActor } from '../../auth/principal';
 import { ApiEnvelope, ApiErrors, ErrorResponseDto } from '../../common/http/api-responses';
 import { Page } from '../../common/http/page';
 import { PaginationQueryDto } from '../../common/http/pagination.dto';
-import { CurrentDeveloperId } from './current-developer.decorator';
+import { CurrentDeveloperId, CurrentTokenDigest } from './current-developer.decorator';
+import { Brake } from '../../auth/brake.decorator';
 import {
   CreateMicaKeyDto,
   ManagementTokenRotatedDto,
@@ -20,6 +21,7 @@ import { MicaAccountsService } from './mica-accounts.service';
 import { KeyIdPipe } from '../../common/http/key-id.pipe';
 import { RegistrationLimitGuard } from './registration-limit.guard';
 import { NoBody } from '../../common/http/no-body';
+import { Idempotent } from '../../idempotency/idempotent.decorator';
 
 const KeyIdParam = () => ApiParam({ name: 'keyId', format: 'uuid' });
 
@@ -30,6 +32,7 @@ export class MicaRegistrationController {
 
   @Post('register')
   @UseGuards(RegistrationLimitGuard)
+  @Idempotent()
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Sign up for free: returns a MiCA API key and a management token, each shown only here' })
   @ApiEnvelope(RegistrationDto, { status: 201 })
@@ -54,42 +57,66 @@ export class MicaDeveloperController {
   }
 
   @Post('keys')
+  @Idempotent()
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Create a key (at most 3 active); its plaintext is shown only here' })
   @ApiEnvelope(MicaKeyCreatedDto, { status: 201 })
   @ApiErrors('VALIDATION_ERROR', 'KEY_LIMIT_REACHED', 'UNSUPPORTED_MEDIA_TYPE')
-  createKey(@CurrentDeveloperId() developerId: string, @Body() dto: CreateMicaKeyDto, @CurrentActor() actor: Actor): Promise<MicaKeyCreatedDto> {
-    return this.accounts.createKey(developerId, dto, actor);
+  createKey(
+    @CurrentDeveloperId() developerId: string,
+    @CurrentTokenDigest() tokenDigest: Buffer,
+    @Body() dto: CreateMicaKeyDto,
+    @CurrentActor() actor: Actor,
+  ): Promise<MicaKeyCreatedDto> {
+    return this.accounts.createKey(developerId, dto, actor, tokenDigest);
   }
 
   @Post('keys/:keyId/rotate')
   @NoBody()
+  @Idempotent()
   @Header('Cache-Control', 'no-store')
   @KeyIdParam()
   @ApiOperation({ summary: 'Replace a key with a new one; the old key is revoked at once' })
   @ApiEnvelope(MicaKeyCreatedDto, { status: 201 })
   @ApiErrors('NOT_FOUND', 'KEY_NOT_ACTIVE')
-  rotateKey(@CurrentDeveloperId() developerId: string, @Param('keyId', KeyIdPipe) keyId: string, @CurrentActor() actor: Actor): Promise<MicaKeyCreatedDto> {
-    return this.accounts.rotateKey(developerId, keyId, actor);
+  rotateKey(
+    @CurrentDeveloperId() developerId: string,
+    @CurrentTokenDigest() tokenDigest: Buffer,
+    @Param('keyId', KeyIdPipe) keyId: string,
+    @CurrentActor() actor: Actor,
+  ): Promise<MicaKeyCreatedDto> {
+    return this.accounts.rotateKey(developerId, keyId, actor, tokenDigest);
   }
 
   @Delete('keys/:keyId')
+  @Brake()
   @NoBody()
   @KeyIdParam()
   @ApiOperation({ summary: 'Revoke a key at once (the record stays, listed as inactive)' })
   @ApiEnvelope(MicaKeyDto)
   @ApiErrors('NOT_FOUND', 'ALREADY_REVOKED')
-  revokeKey(@CurrentDeveloperId() developerId: string, @Param('keyId', KeyIdPipe) keyId: string, @CurrentActor() actor: Actor): Promise<MicaKeyDto> {
-    return this.accounts.revokeKey(developerId, keyId, actor);
+  revokeKey(
+    @CurrentDeveloperId() developerId: string,
+    @CurrentTokenDigest() tokenDigest: Buffer,
+    @Param('keyId', KeyIdPipe) keyId: string,
+    @CurrentActor() actor: Actor,
+  ): Promise<MicaKeyDto> {
+    return this.accounts.revokeKey(developerId, keyId, actor, tokenDigest);
   }
 
   @Post('management-token/rotate')
+  @Brake()
   @NoBody()
+  @Idempotent()
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Replace the management token; the one used for this request stops working at once' })
   @ApiEnvelope(ManagementTokenRotatedDto, { status: 201 })
-  rotateManagementToken(@CurrentDeveloperId() developerId: string, @CurrentActor() actor: Actor): Promise<ManagementTokenRotatedDto> {
-    return this.accounts.rotateManagementToken(developerId, actor);
+  rotateManagementToken(
+    @CurrentDeveloperId() developerId: string,
+    @CurrentTokenDigest() tokenDigest: Buffer,
+    @CurrentActor() actor: Actor,
+  ): Promise<ManagementTokenRotatedDto> {
+    return this.accounts.rotateManagementToken(developerId, actor, tokenDigest);
   }
 
   @Get('events')

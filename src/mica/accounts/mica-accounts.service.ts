@@ -10,6 +10,10 @@ import { Page } from '../../common/http/page';
 import { sqlStateOf, UNIQUE_VIOLATION } from '../../database/database-errors';
 import { KeyInvalidationService, keyTag } from '../../key-cache/key-invalidation.service';
 import { newManagementToken, newMicaKey } from './mica-credentials';
+import { canonicalEmail } from './email-canonical';
+import { WebhookOutbox } from '../../webhooks/webhook.outbox';
+import type { DeveloperEventType } from '../../webhooks/webhook-events';
+import { actorFacts, micaKeyFacts } from '../../webhooks/webhook-payloads';
 import { MicaDeveloper } from './mica-developer.entity';
 import { MicaKey } from './mica-key.entity';
 import {
@@ -28,6 +32,8 @@ export const MICA_MAX_ACTIVE_KEYS = 3;
 const DEFAULT_KEY_NAME = 'key';
 /** Revoked keys shown in the list; active ones (at most 3) are always shown. */
 const LISTED_REVOKED_KEYS = 50;
+
+const EMAIL_INDEXES = new Set(['mica_developers_email_key', 'mica_developers_email_canonical_key']);
 
 const KEY_NOT_FOUND = () => new AppException('NOT_FOUND', 'Key not found.');
 
@@ -49,11 +55,11 @@ export class MicaAccountsService {
     const token = newManagementToken();
     try {
       return await this.dataSource.transaction(async (manager) => {
-        const [row] = await manager.query(`INSERT INTO mica_developers (email, name, management_token_digest) VALUES ($1, $2, $3) RETURNING id`, [
-          dto.email,
-          dto.name,
-          token.digest,
-        ]);
+        // email_canonical is what is unique: one account per mailbox, however the address is spelt.
+        const [row] = await manager.query(
+          `INSERT INTO mica_developers (email, email_canonical, name, management_token_digest) VALUES ($1, $2, $3, $4) RETURNING id`,
+          [dto.email, canonicalEmail(dto.email), dto.name, token.digest],
+        );
         const developer = await manager.findOneByOrFail(MicaDeveloper, { id: row.id });
         const self: Actor = { ...actor, type: 'developer', id: developer.id };
         await this.audit.record(
@@ -65,7 +71,7 @@ export class MicaAccountsService {
         return { developer: MicaDeveloperDto.from(developer), apiKey: key.apiKey, managementToken: token.plaintext, limits: this.limits };
       });
     } catch (e) {
-      if (sqlStateOf(e) === UNIQUE_VIOLATION && constraintOf(e) === 'mica_developers_email_key') throw new AppException('EMAIL_EXISTS');
+      if (sqlStateOf(e) === UNIQUE_VIOLATION && EMAIL_INDEXES.has(constraintOf(e) ?? '')) throw new AppException('EMAIL_EXISTS');
       throw e;
     }
   }
@@ -82,8 +88,8 @@ export class MicaAccountsService {
     return { developer: MicaDeveloperDto.from(developer), keys: keys.map(MicaKeyDto.from), limits: this.limits };
   }
 
-  createKey(developerId: string, dto: CreateMicaKeyDto, actor: Actor): Promise<MicaKeyCreatedDto> {
-    return this.changeAccount(developerId, async (manager) => {
+  createKey(developerId: string, dto: CreateMicaKeyDto, actor: Actor, tokenDigest?: Buffer): Promise<MicaKeyCreatedDto> {
+    return this.changeAccount(developerId, tokenDigest, async (manager) => {
       const [{ active }] = await manager.query(`SELECT count(*)::int AS active FROM mica_keys WHERE developer_id = $1 AND revoked_at IS NULL`, [developerId]);
       if (active >= MICA_MAX_ACTIVE_KEYS) throw new AppException('KEY_LIMIT_REACHED', `An account has at most ${MICA_MAX_ACTIVE_KEYS} active keys.`);
       return this.insertKey(manager, developerId, dto.name ?? DEFAULT_KEY_NAME, actor, 'mica.key.created');
@@ -91,8 +97,8 @@ export class MicaAccountsService {
   }
 
   /** A new key under the same name; the old one is revoked in the same transaction, so rotating works at the cap. */
-  rotateKey(developerId: string, keyId: string, actor: Actor): Promise<MicaKeyCreatedDto> {
-    return this.changeAccount(developerId, async (manager, invalidate) => {
+  rotateKey(developerId: string, keyId: string, actor: Actor, tokenDigest?: Buffer): Promise<MicaKeyCreatedDto> {
+    return this.changeAccount(developerId, tokenDigest, async (manager, invalidate) => {
       const old = await manager.findOneBy(MicaKey, { id: keyId, developerId });
       if (!old) throw KEY_NOT_FOUND();
       if (old.revokedAt) throw new AppException('KEY_NOT_ACTIVE', 'A revoked key cannot be rotated.');
@@ -104,12 +110,14 @@ export class MicaAccountsService {
         actor,
         manager,
       );
+      const oldKey = MicaKeyDto.from(await manager.findOneByOrFail(MicaKey, { id: old.id }));
+      await this.notify(manager, developerId, 'mica.key.rotated', actor, { key: micaKeyFacts(oldKey), newKey: micaKeyFacts(created) });
       return created;
     });
   }
 
-  revokeKey(developerId: string, keyId: string, actor: Actor): Promise<MicaKeyDto> {
-    return this.changeAccount(developerId, async (manager, invalidate) => {
+  revokeKey(developerId: string, keyId: string, actor: Actor, tokenDigest?: Buffer): Promise<MicaKeyDto> {
+    return this.changeAccount(developerId, tokenDigest, async (manager, invalidate) => {
       const [rows] = await manager.query(`UPDATE mica_keys SET revoked_at = now() WHERE id = $1 AND developer_id = $2 AND revoked_at IS NULL RETURNING id`, [keyId, developerId]);
       if (rows.length === 0) {
         const exists = await manager.existsBy(MicaKey, { id: keyId, developerId });
@@ -118,20 +126,31 @@ export class MicaAccountsService {
       invalidate(keyTag(keyId));
       const key = await manager.findOneByOrFail(MicaKey, { id: keyId });
       await this.audit.record({ action: 'mica.key.revoked', target: { type: 'mica_key', id: key.id }, developerId, details: { keyHint: key.keyHint } }, actor, manager);
-      return MicaKeyDto.from(key);
+      const revoked = MicaKeyDto.from(key);
+      await this.notify(manager, developerId, 'mica.key.revoked', actor, { key: micaKeyFacts(revoked) });
+      return revoked;
     });
   }
 
-  /** The presented token stops working when this commits: the guard looks tokens up by their digest. */
-  rotateManagementToken(developerId: string, actor: Actor): Promise<ManagementTokenRotatedDto> {
+  /**
+   * The presented token stops working when this commits: the guard looks tokens up by their digest.
+   * A compare-and-set on that digest, behind the row lock, so of parallel rotations with one token
+   * exactly one succeeds and every token handed out works (the others answer INVALID_TOKEN).
+   */
+  rotateManagementToken(developerId: string, actor: Actor, tokenDigest?: Buffer): Promise<ManagementTokenRotatedDto> {
     const token = newManagementToken();
-    return this.changeAccount(developerId, async (manager) => {
-      const [[row]] = await manager.query(
-        `UPDATE mica_developers SET management_token_digest = $2, token_rotated_at = now() WHERE id = $1 RETURNING token_rotated_at`,
-        [developerId, token.digest],
+    return this.changeAccount(developerId, tokenDigest, async (manager) => {
+      const [rows] = await manager.query(
+        `UPDATE mica_developers SET management_token_digest = $2, token_rotated_at = now()
+          WHERE id = $1 AND ($3::bytea IS NULL OR management_token_digest = $3) RETURNING token_rotated_at`,
+        [developerId, token.digest, tokenDigest ?? null],
       );
+      const row = rows[0];
+      if (!row) throw new AppException('INVALID_TOKEN');
       await this.audit.record({ action: 'mica.management_token.rotated', target: { type: 'mica_developer', id: developerId }, developerId }, actor, manager);
-      return { managementToken: token.plaintext, rotatedAt: new Date(row.token_rotated_at).toISOString() };
+      const rotatedAt = new Date(row.token_rotated_at).toISOString();
+      await this.notify(manager, developerId, 'mica.management_token.rotated', actor, { rotatedAt });
+      return { managementToken: token.plaintext, rotatedAt };
     });
   }
 
@@ -145,9 +164,19 @@ export class MicaAccountsService {
    * stops being valid is reported to `invalidate`, which drops it from every replica's key-check
    * cache once the transaction commits.
    */
-  private changeAccount<T>(developerId: string, work: (manager: EntityManager, invalidate: (...tags: string[]) => void) => Promise<T>): Promise<T> {
+  private changeAccount<T>(
+    developerId: string,
+    tokenDigest: Buffer | undefined,
+    work: (manager: EntityManager, invalidate: (...tags: string[]) => void) => Promise<T>,
+  ): Promise<T> {
     return this.invalidation.change(async (manager, invalidate) => {
-      const locked = await manager.query(`SELECT id FROM mica_developers WHERE id = $1 FOR UPDATE`, [developerId]);
+      // With the presented token's digest, the lock is taken only while it is still the account's
+      // token: a change in flight when the token was rotated away answers INVALID_TOKEN, and so does one in flight when an operator suspends the account (under READ
+      // COMMITTED, FOR UPDATE re-reads a row another transaction changed and re-applies the WHERE).
+      const locked = await manager.query(
+        `SELECT id FROM mica_developers WHERE id = $1 AND status = 'ACTIVE' AND ($2::bytea IS NULL OR management_token_digest = $2) FOR UPDATE`,
+        [developerId, tokenDigest ?? null],
+      );
       if (locked.length === 0) throw new AppException('INVALID_TOKEN');
       return work(manager, invalidate);
     });
@@ -172,7 +201,14 @@ export class MicaAccountsService {
       actor,
       manager,
     );
-    return { ...MicaKeyDto.from(stored), apiKey: key.plaintext, replacesKeyId };
+    const created = MicaKeyDto.from(stored);
+    await this.notify(manager, developerId, 'mica.key.created', actor, { key: micaKeyFacts(created), replacesKeyId });
+    return { ...created, apiKey: key.plaintext, replacesKeyId };
+  }
+
+  /** The account's webhook event, in the change's own transaction (the outbox). */
+  private async notify(manager: EntityManager, developerId: string, type: DeveloperEventType, actor: Actor, data: Record<string, unknown>): Promise<void> {
+    await WebhookOutbox.enqueue(manager, { owner: { developerId }, type, data: { developer: { id: developerId }, ...data, actor: actorFacts(actor) } });
   }
 }
 

@@ -1,6 +1,7 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { APP_CONFIG, AppConfig } from '../../config/app.config';
+import { addressLimitKey } from '../../common/net/client-address';
 import { LimitRule, MINUTE_MS, RateLimiterService, rateLimitExceeded, rateLimitHeaders } from '../../common/rate-limit/rate-limiter.service';
 
 /**
@@ -13,15 +14,15 @@ export class RegistrationLimitGuard implements CanActivate {
   private readonly rule: LimitRule;
 
   constructor(
-    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly limiter: RateLimiterService,
   ) {
-    this.rule = { name: 'mica-registration', limit: config.rateLimits.strictPerMinute, windowMs: MINUTE_MS };
+    this.rule = { name: 'mica-registration', limit: config.rateLimits.strictPerMinute, windowMs: MINUTE_MS, perAddress: true };
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<Request>();
-    const state = await this.limiter.consume(this.rule, req.ip ?? 'unknown');
+    const state = await this.limiter.consume(this.rule, addressLimitKey(req.ip, this.config.rateLimits.ipv6Prefix));
     if (!state) return true;
     const headers = rateLimitHeaders(state);
     const res = context.switchToHttp().getResponse<Response>();

@@ -6,7 +6,7 @@ import { MicaHealthDto } from './mica-health.dto';
 import { MicaHealthService } from './mica-health.service';
 
 /** Declares the route; this service answers it ahead of Nest's router (mica-health.handler.ts). */
-@ApiTags('MiCA Register data')
+@ApiTags('MiCA register data')
 @MicaKeyAuth()
 @Controller('mica/v1')
 export class MicaHealthController {

@@ -1,13 +1,13 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 
 export class MicaHealthDto {
   @ApiProperty({ example: 'ok' })
   status: string;
 
-  @ApiProperty({ example: 0 })
+  @ApiProperty({ type: 'integer', example: 0 })
   totalIssuers: number;
 
-  @ApiPropertyOptional({ nullable: true, description: 'When the register data was last imported.' })
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When the register data was last imported.' })
   lastSync: string | null;
 
   @ApiProperty({ example: 'v1' })

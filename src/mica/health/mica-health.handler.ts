@@ -3,7 +3,10 @@ import type { MicaKeyGuard } from '../../auth/mica-key.guard';
 import type { AuthenticatedRequest } from '../../auth/principal';
 import { fastGetRoute } from '../../common/http/fast-route';
 import type { JsonLogger } from '../../common/logging/json-logger';
+import { refuseUnknownQuery } from '../../common/http/strict-query';
 import type { MicaHealthService } from './mica-health.service';
+
+const NO_QUERY: ReadonlySet<string> = new Set();
 
 export const MICA_HEALTH_PATH = '/api/mica/v1/health';
 
@@ -11,6 +14,7 @@ export const MICA_HEALTH_PATH = '/api/mica/v1/health';
 export function micaHealthHandler(guard: MicaKeyGuard, health: MicaHealthService, logger: JsonLogger): RequestHandler {
   return fastGetRoute(MICA_HEALTH_PATH, logger, async (req: Request, res: Response) => {
     await guard.authenticate(req as AuthenticatedRequest, res);
+    refuseUnknownQuery(req.query as Record<string, unknown>, NO_QUERY);
     return health.report();
   });
 }

@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../../config/app.config';
 import { JsonLogger } from '../../common/logging/json-logger';
+import { MetricsService } from '../../metrics/metrics.service';
 import { RegisterFile, RegisterImportService, RegisterOutcome, SUCCESSFUL_OUTCOMES } from './register-import.service';
 import { REGISTERS, RegisterName } from './registers';
 import { RegisterSummaryService } from './register-summary';
@@ -40,6 +41,8 @@ export class RegisterSyncService {
     private readonly importer: RegisterImportService,
     private readonly logger: JsonLogger,
     private readonly summary: RegisterSummaryService,
+    // Absent in the import CLI, which builds this service without the app's module graph.
+    @Optional() private readonly metrics?: MetricsService,
   ) {}
 
   async run(source: SyncSource, trigger: SyncTrigger): Promise<SyncReport> {
@@ -54,6 +57,7 @@ export class RegisterSyncService {
         registers.push({ register, outcome: 'failed', message: `${register} could not be imported (internal error; see the logs).` });
       }
     }
+    for (const r of registers) this.metrics?.registerImports.inc({ register: r.register, outcome: r.outcome, trigger });
     const ok = registers.every((r) => SUCCESSFUL_OUTCOMES.includes(r.outcome));
     const label = 'folder' in source ? path.resolve(source.folder) : source.url;
     const [row] = (await this.dataSource.query(

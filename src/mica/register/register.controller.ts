@@ -1,5 +1,6 @@
 import { Controller, Get, Header, Param, Query, UseInterceptors } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiExtension, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { RESPONSE_HEADERS_EXTENSION } from '../../common/openapi/openapi-conventions';
 import { MicaKeyAuth } from '../../auth/auth.decorators';
 import { ApiEnvelope, ApiErrors } from '../../common/http/api-responses';
 import { Page } from '../../common/http/page';
@@ -10,6 +11,7 @@ import {
   ChangesQueryDto,
   CountryDto,
   IssuerDto,
+  IssuerFieldsDto,
   IssuerParamsDto,
   LicenseTypeDto,
   ListIssuersQueryDto,
@@ -24,6 +26,7 @@ const SEARCH_CACHE = 'private, max-age=120';
 @ApiTags('MiCA register data')
 @MicaKeyAuth()
 @UseInterceptors(RegisterHeadersInterceptor)
+@ApiExtension(RESPONSE_HEADERS_EXTENSION, ['X-Total-Count', 'X-Data-Source'])
 @Controller('mica/v1')
 export class RegisterController {
   constructor(private readonly register: RegisterQueryService) {}
@@ -31,7 +34,7 @@ export class RegisterController {
   @Get('issuers')
   @Header('Cache-Control', LIST_CACHE)
   @ApiOperation({ summary: 'List register records (providers, token issuers, white papers, non-compliant entities) with filters' })
-  @ApiEnvelope(IssuerDto, { list: true, description: 'Headers: X-Total-Count, X-Data-Source, Cache-Control (300 s).' })
+  @ApiEnvelope(IssuerFieldsDto, { list: true, description: 'Every field of each record, or only those `fields` names. Headers: X-Total-Count, X-Data-Source, Cache-Control (300 s).' })
   @ApiErrors('VALIDATION_ERROR')
   list(@Query() query: ListIssuersQueryDto): Promise<Page<Partial<IssuerDto>>> {
     return this.register.list(query);

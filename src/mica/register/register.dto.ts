@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsISO8601, IsInt, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
 import { OffsetQueryDto, PaginationQueryDto, ToInt } from '../../common/http/pagination.dto';
@@ -38,7 +38,7 @@ export class SourceFileDto {
   @ApiProperty({ description: 'SHA-256 of that file version.' })
   sha256: string;
 
-  @ApiProperty({ description: 'When that file version was fetched or read.' })
+  @ApiProperty({ format: 'date-time', description: 'When that file version was fetched or read.' })
   fetchedAt: string;
 }
 
@@ -49,7 +49,7 @@ export class IssuerDto {
   @ApiProperty({ example: 'Bitpanda GmbH' })
   entityName: string;
 
-  @ApiPropertyOptional({ nullable: true, example: '5493007WZ7IFULIL8G21', description: 'LEI; null when ESMA lists none or free text (see details.leiText).' })
+  @ApiProperty({ type: String, nullable: true, example: '5493007WZ7IFULIL8G21', description: 'LEI; null when ESMA lists none or free text (see details.leiText).' })
   entityIdentifier: string | null;
 
   @ApiProperty({ enum: LICENSE_TYPES })
@@ -58,34 +58,34 @@ export class IssuerDto {
   @ApiProperty({ enum: ENTITY_TYPES })
   entityType: EntityType;
 
-  @ApiPropertyOptional({ nullable: true, example: 'Austria' })
+  @ApiProperty({ type: String, nullable: true, example: 'Austria' })
   country: string | null;
 
-  @ApiPropertyOptional({ nullable: true, example: 'AT', description: 'ISO 3166 code of the home member state; Greece is GR (ESMA also writes EL).' })
+  @ApiProperty({ type: String, nullable: true, example: 'AT', description: 'ISO 3166 code of the home member state; Greece is GR (ESMA also writes EL).' })
   countryCode: string | null;
 
-  @ApiPropertyOptional({ nullable: true })
+  @ApiProperty({ type: String, nullable: true })
   nationalAuthority: string | null;
 
-  @ApiPropertyOptional({ nullable: true })
+  @ApiProperty({ type: String, nullable: true })
   commercialName: string | null;
 
-  @ApiPropertyOptional({ nullable: true })
+  @ApiProperty({ type: String, nullable: true })
   address: string | null;
 
-  @ApiPropertyOptional({ nullable: true, description: 'The first website listed.' })
+  @ApiProperty({ type: String, nullable: true, description: 'The first website listed.' })
   website: string | null;
 
   @ApiProperty({ type: [String], description: 'Every website listed (non-compliant entities often have several).' })
   websites: string[];
 
-  @ApiPropertyOptional({ nullable: true })
+  @ApiProperty({ type: String, nullable: true })
   websitePlatform: string | null;
 
-  @ApiPropertyOptional({ nullable: true, example: '2025-04-09', description: 'yyyy-mm-dd' })
+  @ApiProperty({ type: String, format: 'date', nullable: true, example: '2025-04-09', description: 'yyyy-mm-dd' })
   authorizationDate: string | null;
 
-  @ApiPropertyOptional({ nullable: true, example: null, description: 'yyyy-mm-dd' })
+  @ApiProperty({ type: String, format: 'date', nullable: true, example: null, description: 'yyyy-mm-dd' })
   authorizationEndDate: string | null;
 
   @ApiProperty({ type: [ServiceDto], description: 'CASP services, normalised from ESMA\'s hand-typed codes.' })
@@ -97,7 +97,7 @@ export class IssuerDto {
   @ApiProperty({ enum: STATUSES })
   status: IssuerStatus;
 
-  @ApiPropertyOptional({ nullable: true })
+  @ApiProperty({ type: String, nullable: true })
   comments: string | null;
 
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string', nullable: true }, description: 'Register-specific columns: whitepaperUrl, dti, infringement, reason, decisionDate, lastUpdate, leiText…' })
@@ -209,7 +209,7 @@ export class SearchQueryDto extends OffsetQueryDto {
   @NoControlChars()
   q: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
   @IsOptional()
   @ToInt()
   @IsInt()
@@ -229,7 +229,7 @@ export class ChangeDto {
   @ApiProperty({ example: '42' })
   id: string;
 
-  @ApiProperty()
+  @ApiProperty({ format: 'date-time' })
   at: string;
 
   @ApiProperty({ enum: ['added', 'changed', 'removed'] })
@@ -244,7 +244,7 @@ export class ChangeDto {
   @ApiProperty({ enum: LICENSE_TYPES })
   licenseType: LicenseType;
 
-  @ApiPropertyOptional({ nullable: true })
+  @ApiProperty({ type: String, nullable: true })
   countryCode: string | null;
 
   @ApiProperty({ type: [String], description: 'For `changed`: the issuer fields that differ.' })
@@ -257,7 +257,7 @@ export class ChangeDto {
 export class CountryDto {
   @ApiProperty({ example: 'DE' }) countryCode: string;
   @ApiProperty({ example: 'Germany' }) country: string;
-  @ApiProperty({ example: 73 }) count: number;
+  @ApiProperty({ type: 'integer', example: 73 }) count: number;
 }
 
 export class LicenseTypeDto {
@@ -266,29 +266,29 @@ export class LicenseTypeDto {
   @ApiProperty() description: string;
   @ApiProperty({ enum: ENTITY_TYPES }) entityType: EntityType;
   @ApiProperty({ enum: REGISTERS }) register: RegisterName;
-  @ApiProperty({ example: 329 }) count: number;
+  @ApiProperty({ type: 'integer', example: 329 }) count: number;
 }
 
 export class RegisterFileDto {
   @ApiProperty({ enum: REGISTERS }) register: RegisterName;
   @ApiProperty({ enum: LICENSE_TYPES }) licenseType: LicenseType;
-  @ApiProperty() rows: number;
+  @ApiProperty({ type: 'integer' }) rows: number;
   @ApiProperty() sha256: string;
-  @ApiProperty() fetchedAt: string;
-  @ApiProperty() importedAt: string;
-  @ApiProperty({ description: 'Last time the source was checked (a 304 or the same file moves it).' }) checkedAt: string;
+  @ApiProperty({ format: 'date-time' }) fetchedAt: string;
+  @ApiProperty({ format: 'date-time' }) importedAt: string;
+  @ApiProperty({ format: 'date-time', description: 'Last time the source was checked (a 304 or the same file moves it).' }) checkedAt: string;
 }
 
 export class StatisticsDto {
-  @ApiProperty({ example: 1270 }) totalIssuers: number;
+  @ApiProperty({ type: 'integer', example: 1270 }) totalIssuers: number;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' }, example: { CASP: 329, ART: 0, EMT: 42, OTHER: 732, NON_COMPLIANT: 167 } })
   byLicenseType: Record<string, number>;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' } }) byStatus: Record<string, number>;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' } }) byEntityType: Record<string, number>;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' }, description: 'CASPs per service letter.' }) byService: Record<string, number>;
-  @ApiProperty() countries: number;
+  @ApiProperty({ type: 'integer' }) countries: number;
   @ApiProperty({ type: [RegisterFileDto] }) registers: RegisterFileDto[];
-  @ApiPropertyOptional({ nullable: true, description: 'End of the last sync run in which every register succeeded.' }) lastSync: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'End of the last sync run in which every register succeeded.' }) lastSync: string | null;
 }
 
 export class SyncRequestDto {
@@ -304,10 +304,10 @@ export class RegisterOutcomeDto {
   @ApiProperty({ enum: REGISTERS }) register: RegisterName;
   @ApiProperty({ enum: ['imported', 'unchanged', 'not_modified', 'rejected', 'failed'] }) outcome: string;
   @ApiPropertyOptional() sha256?: string;
-  @ApiPropertyOptional() rows?: number;
-  @ApiPropertyOptional() added?: number;
-  @ApiPropertyOptional() changed?: number;
-  @ApiPropertyOptional() removed?: number;
+  @ApiPropertyOptional({ type: 'integer' }) rows?: number;
+  @ApiPropertyOptional({ type: 'integer' }) added?: number;
+  @ApiPropertyOptional({ type: 'integer' }) changed?: number;
+  @ApiPropertyOptional({ type: 'integer' }) removed?: number;
   @ApiPropertyOptional() message?: string;
 }
 
@@ -315,8 +315,11 @@ export class SyncReportDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ enum: ['cli', 'admin', 'schedule'] }) trigger: string;
   @ApiProperty() source: string;
-  @ApiProperty() startedAt: string;
-  @ApiProperty() finishedAt: string;
+  @ApiProperty({ format: 'date-time' }) startedAt: string;
+  @ApiProperty({ format: 'date-time' }) finishedAt: string;
   @ApiProperty({ description: 'True when every register holds its source\'s latest version.' }) ok: boolean;
   @ApiProperty({ type: [RegisterOutcomeDto] }) registers: RegisterOutcomeDto[];
 }
+
+/** A record of the issuers list: every field of IssuerDto, or only those `fields` asked for. */
+export class IssuerFieldsDto extends PartialType(IssuerDto) {}
