@@ -44,7 +44,16 @@ export class AuditEventDto {
   @ApiProperty({ example: 'key.rotated' })
   action: string;
 
-  @ApiProperty({ type: AuditTargetDto, nullable: true })
+  // Inline rather than a $ref: an OpenAPI 3.0 $ref cannot be nullable, and failed attempts have no target.
+  @ApiProperty({
+    type: 'object',
+    nullable: true,
+    required: ['type', 'id'],
+    properties: {
+      type: { type: 'string', example: 'key', description: 'What was acted on: `instance`, `key`, `developer`, `mica_key`…' },
+      id: { type: 'string', example: '3f1c2b7e-4d5a-4e8f-9a0b-1c2d3e4f5a6b' },
+    },
+  })
   target: AuditTargetDto | null;
 
   @ApiProperty({ type: String, example: '203.0.113.7', nullable: true })

@@ -15,7 +15,7 @@ export class OperatorReportedTokenDto {
 
 export class TokenLabelDto {
   @ApiProperty({ description: 'SHA-256 of the reported token, lowercase hex.' }) token_hash: string;
-  @ApiProperty({ nullable: true, description: 'The reported `type`, echoed.' }) token_type: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'The reported `type`, echoed.' }) token_type: string | null;
   @ApiProperty({ enum: ['true_positive', 'false_positive'], description: '`true_positive`: a key of this service (contained now, or already final).' })
   label: 'true_positive' | 'false_positive';
 }

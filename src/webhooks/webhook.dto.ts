@@ -65,11 +65,11 @@ export class UpdateWebhookDto {
 export class WebhookEndpointDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty() url: string;
-  @ApiPropertyOptional({ nullable: true }) description: string | null;
+  @ApiProperty({ type: String, nullable: true }) description: string | null;
   @ApiPropertyOptional({ type: [String], nullable: true, description: 'null: every event of this door.' }) events: string[] | null;
   @ApiProperty() enabled: boolean;
-  @ApiPropertyOptional({ nullable: true, description: 'Why the service disabled it (e.g. the receiver answered 410).' }) disabledReason: string | null;
-  @ApiPropertyOptional({ nullable: true, description: 'Until then the previous secret signs too (after a rotation).' }) previousSecretExpiresAt: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Why the service disabled it (e.g. the receiver answered 410).' }) disabledReason: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Until then the previous secret signs too (after a rotation).' }) previousSecretExpiresAt: string | null;
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;
 }
@@ -87,11 +87,11 @@ export class DeletedWebhookDto {
 export class WebhookAttemptDto {
   @ApiProperty() attempt: number;
   @ApiProperty({ enum: ['DELIVERED', 'FAILED', 'REFUSED'] }) status: string;
-  @ApiPropertyOptional({ nullable: true }) responseStatus: number | null;
-  @ApiPropertyOptional({ nullable: true }) error: string | null;
+  @ApiProperty({ type: 'integer', nullable: true }) responseStatus: number | null;
+  @ApiProperty({ type: String, nullable: true }) error: string | null;
   @ApiProperty() at: string;
   @ApiProperty() durationMs: number;
-  @ApiPropertyOptional({ nullable: true }) nextAttemptAt: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) nextAttemptAt: string | null;
 }
 
 export class WebhookDeliveryDto {
@@ -100,11 +100,11 @@ export class WebhookDeliveryDto {
   @ApiProperty({ example: 'msg_2b5a0c3e9f1d4c6a8b7e0d1f2a3b4c5d', description: 'The `webhook-id` header of every attempt.' }) webhookId: string;
   @ApiProperty({ example: 'key.rotated' }) type: string;
   @ApiProperty({ enum: ['PENDING', 'DELIVERED', 'FAILED', 'CANCELLED'] }) status: string;
-  @ApiProperty({ description: 'Attempts made so far.' }) attempt: number;
-  @ApiPropertyOptional({ nullable: true, description: 'Of the last attempt.' }) responseStatus: number | null;
-  @ApiPropertyOptional({ nullable: true, description: 'Of the last attempt.' }) error: string | null;
-  @ApiProperty({ description: 'When the last attempt was made, or the event was created.' }) at: string;
-  @ApiPropertyOptional({ nullable: true }) nextAttemptAt: string | null;
+  @ApiProperty({ type: 'integer', description: 'Attempts made so far.' }) attempt: number;
+  @ApiProperty({ type: 'integer', nullable: true, description: 'Of the last attempt.' }) responseStatus: number | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Of the last attempt.' }) error: string | null;
+  @ApiProperty({ format: 'date-time', description: 'When the last attempt was made, or the event was created.' }) at: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) nextAttemptAt: string | null;
   @ApiProperty() createdAt: string;
   @ApiProperty({ type: [WebhookAttemptDto], description: 'Every attempt, oldest first.' }) attempts: WebhookAttemptDto[];
 }

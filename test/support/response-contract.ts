@@ -134,7 +134,18 @@ export class ResponseContract {
     server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
       // Read now: Express rewrites req.url below a mount point (the routes answered ahead of Nest).
       const path = (req.url ?? '/').split('?')[0];
+      // The document describes the API; the MiCA pages and their assets (SPEC §18) are HTML outside it.
+      if (!path.startsWith('/api/')) return;
       const method = req.method ?? 'GET';
+      // The raw lane (src/hot-path) writes its headers through writeHead's argument, which getHeaders() does not see.
+      const written: Record<string, unknown> = {};
+      const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
+      res.writeHead = ((status: number, ...rest: unknown[]) => {
+        const given = rest.find((r) => Array.isArray(r) || (r !== null && typeof r === 'object'));
+        if (Array.isArray(given)) for (let i = 0; i + 1 < given.length; i += 2) written[String(given[i]).toLowerCase()] = given[i + 1];
+        else if (given) for (const [k, v] of Object.entries(given as Record<string, unknown>)) written[k.toLowerCase()] = v;
+        return writeHead(status, ...rest);
+      }) as typeof res.writeHead;
       const chunks: Buffer[] = [];
       const write = res.write.bind(res) as (...args: unknown[]) => boolean;
       const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
@@ -151,8 +162,8 @@ export class ResponseContract {
         return end(chunk, ...rest);
       }) as typeof res.end;
       res.on('finish', () => {
-        const type = res.getHeader('content-type');
-        const headers = res.getHeaders() as Record<string, unknown>;
+        const headers = { ...written, ...(res.getHeaders() as Record<string, unknown>) };
+        const type = headers['content-type'];
         for (const problem of this.check(method, path, res.statusCode, typeof type === 'string' ? type : undefined, Buffer.concat(chunks), headers)) {
           const violation = { method, path, status: res.statusCode, problem };
           contractViolations.push(violation);
