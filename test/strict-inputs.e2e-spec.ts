@@ -77,7 +77,7 @@ describe('Strict inputs and readable refusals', () => {
     expect(del.body.error.code).toBe('METHOD_NOT_ALLOWED');
     expect(del.headers.allow).toBe('GET, HEAD, POST');
     const put = await t.http().put(`/api/keys/${inst.keyId}`).set('X-API-Key', inst.key).expect(405);
-    expect(put.headers.allow).toBe('DELETE, GET, HEAD');
+    expect(put.headers.allow).toBe('DELETE, GET, HEAD, PATCH');
     const post = await t.http().post('/api/auth/verify').expect(405);
     expect(post.headers.allow).toBe('GET, HEAD');
     await t.http().get('/api/no-such-route').expect(404);

@@ -17,10 +17,18 @@ type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 class RouteMetrics {
   private readonly byStatus = new Map<number, { count: { inc(): void }; duration: { observe(v: number): void } }>();
 
+  private readonly refusals: { inc(): void };
+
   constructor(
     private readonly metrics: MetricsService,
     private readonly route: string,
-  ) {}
+  ) {
+    this.refusals = metrics.rateLimitRefusals.labels('instance-key');
+  }
+
+  refusedByLimit(): void {
+    this.refusals.inc();
+  }
 
   observe(method: string, status: number, seconds: number): void {
     // HEAD answers are few (a gateway's subrequest), GET answers many: one number keys both.
@@ -47,7 +55,7 @@ class RouteMetrics {
  */
 export function installHotPath(server: Server, routes: Record<string, LaneRoute>, metrics: MetricsService, logger: JsonLogger): void {
   const fallback = server.listeners('request') as Listener[];
-  const table = new Map(Object.entries(routes).map(([path, route]) => [path, { route, metrics: new RouteMetrics(metrics, path) }]));
+  const table = new Map(Object.entries(routes).map(([path, route]) => [path, { path, route, metrics: new RouteMetrics(metrics, path) }]));
   const express = (req: IncomingMessage, res: ServerResponse) => {
     for (const listener of fallback) listener.call(server, req, res);
   };
@@ -69,8 +77,10 @@ export function installHotPath(server: Server, routes: Record<string, LaneRoute>
     void answered.then((status) => {
       const ms = performance.now() - startedAt;
       entry.metrics.observe(method, status, ms / 1000);
+      // As the access log counts Express's 429s; only the per-key limit refuses on this lane.
+      if (status === 429) entry.metrics.refusedByLimit();
       if (logger.enabled('debug')) {
-        logger.event('debug', 'request', { requestId, method, route: url.slice(0, q < 0 ? undefined : q), status, ms: Math.round(ms * 100) / 100, ip: req.socket.remoteAddress, lane: 'raw' });
+        logger.event('debug', 'request', { requestId, method, route: entry.path, path: url.slice(0, q < 0 ? undefined : q), status, ms: Math.round(ms * 100) / 100, ip: req.socket.remoteAddress, lane: 'raw' });
       }
     });
   });
