@@ -40,7 +40,7 @@ export class KeyRestrictionsDto {
   @MaxLength(49, { each: true })
   allowedCidrs?: string[] | null;
 
-  @ApiPropertyOptional({ minimum: 1, nullable: true, description: "This key's own requests per minute, at most the deployment's RATE_LIMIT_PER_KEY_PER_MINUTE. `null`: the deployment's." })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, nullable: true, description: "This key's own requests per minute, at most the deployment's RATE_LIMIT_PER_KEY_PER_MINUTE. `null`: the deployment's." })
   @IsOptional()
   @IsInt()
   @Min(1)

@@ -58,8 +58,8 @@ export class ListOperatorTokensQueryDto extends PaginationQueryDto {
 
 export class TokenCreatorDto {
   @ApiProperty({ enum: ['admin', 'operator'] }) type: 'admin' | 'operator';
-  @ApiPropertyOptional({ nullable: true, format: 'uuid', description: 'The creating operator token; null for ADMIN_TOKEN.' }) id: string | null;
-  @ApiPropertyOptional({ nullable: true }) name: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'uuid', description: 'The creating operator token; null for ADMIN_TOKEN.' }) id: string | null;
+  @ApiProperty({ type: String, nullable: true }) name: string | null;
 }
 
 export class OperatorTokenDto {
@@ -70,12 +70,11 @@ export class OperatorTokenDto {
   @ApiProperty({ enum: OPERATOR_SCOPES, isArray: true }) scopes: OperatorScope[];
   @ApiPropertyOptional({ type: [String], nullable: true, description: 'null: every instance.' }) instanceRefs: string[] | null;
   @ApiProperty({ enum: OPERATOR_TOKEN_STATUSES }) status: OperatorTokenStatus;
-  @ApiPropertyOptional({ nullable: true }) expiresAt: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) expiresAt: string | null;
   @ApiProperty() createdAt: string;
   @ApiProperty({ type: TokenCreatorDto }) createdBy: TokenCreatorDto;
-  @ApiPropertyOptional({ nullable: true }) revokedAt: string | null;
-  @ApiPropertyOptional({ nullable: true, description: 'Updated in batches, not on every request: during a rotation, shows when the old token stopped being used.' })
-  lastUsedAt: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) revokedAt: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Updated in batches, not on every request: during a rotation, shows when the old token stopped being used.' }) lastUsedAt: string | null;
   @ApiProperty({ description: 'Requests admitted with this token (updated in batches).' }) requestCount: number;
 }
 

@@ -32,17 +32,17 @@ export class SuspendDeveloperDto {
 
 export class OperatorDeveloperDto {
   @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty({ nullable: true, example: 'ada@example.com', description: 'null once erased.' }) email: string | null;
-  @ApiProperty({ nullable: true, example: 'Ada Lovelace', description: 'null once erased.' }) name: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'ada@example.com', description: 'null once erased.' }) email: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'Ada Lovelace', description: 'null once erased.' }) name: string | null;
   @ApiProperty({ enum: ACCOUNT_STATUSES }) status: AccountStatus;
   @ApiProperty() createdAt: string;
-  @ApiPropertyOptional({ nullable: true }) tokenRotatedAt: string | null;
-  @ApiPropertyOptional({ nullable: true }) suspendedAt: string | null;
-  @ApiPropertyOptional({ nullable: true }) suspensionReason: string | null;
-  @ApiPropertyOptional({ nullable: true }) erasedAt: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) tokenRotatedAt: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) suspendedAt: string | null;
+  @ApiProperty({ type: String, nullable: true }) suspensionReason: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) erasedAt: string | null;
   @ApiProperty({ description: 'Keys not revoked.' }) activeKeys: number;
   @ApiProperty({ description: 'Admitted data requests over all keys (lags by up to USAGE_FLUSH_INTERVAL_MS).' }) requestCount: number;
-  @ApiPropertyOptional({ nullable: true }) lastUsedAt: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) lastUsedAt: string | null;
 }
 
 export class OperatorDeveloperDetailDto {
