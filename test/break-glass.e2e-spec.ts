@@ -93,9 +93,10 @@ describe('break glass: POST /api/admin/instances/{ref}/keys/revoke-all (SPEC §1
     await verify(inst.key).expect(200);
   });
 
-  it('has no self-service door: POST /api/keys/revoke-all with the instance key is 404 and changes nothing', async () => {
+  it('has no self-service door: POST /api/keys/revoke-all with the instance key is 405 (only the key routes live there) and changes nothing', async () => {
     const inst = await createInstance(t);
-    await t.http().post('/api/keys/revoke-all').set('X-API-Key', inst.key).send({ reason: 'r' }).expect(404);
+    const res = await t.http().post('/api/keys/revoke-all').set('X-API-Key', inst.key).send({ reason: 'r' }).expect(405);
+    expect(res.headers.allow.split(', ')).not.toContain('POST');
     await verify(inst.key).expect(200);
   });
 

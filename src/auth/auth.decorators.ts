@@ -95,6 +95,7 @@ export function InstanceKeyAuth(): MethodDecorator & ClassDecorator {
     UseGuards(InstanceAuthGuard),
     ApiSecurity(INSTANCE_KEY_SECURITY),
     ApiResponse({ status: 401, type: ErrorResponseDto, description: '`AUTH_REQUIRED` (no key) or `AUTH_FAILED` (malformed, unknown, revoked, expired, paused, or instance archived).' }),
+    ApiResponse({ status: 403, type: ErrorResponseDto, description: '`IP_NOT_ALLOWED`: the client address is outside the key\'s allowedCidrs (SPEC §12).' }),
     ApiResponse({ status: 429, type: ErrorResponseDto, description: '`RATE_LIMIT_EXCEEDED`: the key\'s per-minute allowance is spent; see Retry-After.' }),
     ApiResponse({ status: 500, type: ErrorResponseDto, description: '`AUTH_ERROR`: the key could not be checked in time.' }),
   );

@@ -197,7 +197,8 @@ export class OperatorTokensService {
       if (target.revoked_at) throw new AppException('ALREADY_REVOKED', 'The token is already revoked.');
       // Recorded before the update: a token revoking itself is still the valid actor of its own revocation.
       await this.audit.record({ action: 'operator_token.revoked', target: { type: 'operator_token', id } }, actor, manager);
-      const [row]: TokenRow[] = await manager.query(`UPDATE operator_tokens AS t SET revoked_at = now() WHERE t.id = $1 RETURNING ${COLUMNS}`, [id]);
+      // An UPDATE answers [rows, affected count] through TypeORM's query().
+      const [[row]]: [TokenRow[], number] = await manager.query(`UPDATE operator_tokens AS t SET revoked_at = now() WHERE t.id = $1 RETURNING ${COLUMNS}`, [id]);
       invalidate(operatorTokenTag(id));
       return toDto(row);
     });
