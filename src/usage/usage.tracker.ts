@@ -10,6 +10,7 @@ import { JsonLogger } from '../common/logging/json-logger';
 const TABLES = { instance_key: 'instance_keys', mica_key: 'mica_keys', operator_token: 'operator_tokens' } as const;
 
 export type UsageKind = keyof typeof TABLES;
+const HISTORY_KINDS: ReadonlySet<UsageKind> = new Set(['instance_key', 'mica_key']);
 
 /** Why a found key's request was refused; each has its own column in key_usage_hourly. */
 export const REFUSAL_REASONS = ['IP_NOT_ALLOWED', 'SERVICE_NOT_ENABLED', 'RATE_LIMIT_EXCEEDED'] as const;
@@ -137,6 +138,8 @@ export class UsageTracker implements OnModuleInit, OnModuleDestroy, BeforeApplic
               [used, used.map((id) => tallies.get(id)!.count), used.map((id) => new Date(tallies.get(id)!.lastUsedAt).toISOString())],
             );
           }
+          // Hourly history is kept for keys (SPEC §17); an operator token has its counter and last use only.
+          if (!HISTORY_KINDS.has(kind)) return;
           // Only keys that still exist get history (a key deleted meanwhile has nothing to report it).
           await manager.query(
             `INSERT INTO key_usage_hourly AS h (key_kind, key_id, hour, requests, refused_ip_not_allowed, refused_service_not_enabled, refused_rate_limited)
