@@ -275,7 +275,7 @@ async function keysByStatus(db: Client, keys: Issued[], status: string): Promise
       const { rows } = await db.query(
         // Only the creates: another backend of the service (its webhook worker, say) must not be counted as one.
         `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> $1
-            AND query LIKE 'SELECT id, ref, status FROM instances WHERE % FOR UPDATE'`,
+            AND query LIKE 'SELECT id, ref, status% FROM instances WHERE % FOR UPDATE'`,
         [(locker as unknown as { processID: number }).processID],
       );
       if (rows[0].n >= creates.length) break;
