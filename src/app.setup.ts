@@ -17,6 +17,7 @@ import { createValidationPipe } from './common/http/validation';
 import { applyApiConventions, operationId } from './common/openapi/openapi-conventions';
 import { routeHeaders } from './common/openapi/route-headers';
 import { StrictQueryInterceptor } from './common/http/strict-query';
+import { RefusePrototypeFieldsInterceptor } from './common/http/prototype-fields.interceptor';
 import { JsonLogger } from './common/logging/json-logger';
 import { registerConfiguredSecrets, urlPassword } from './common/logging/redact';
 import { openDatabase } from './database/database';
@@ -128,7 +129,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): Ne
   app.setGlobalPrefix(API_PREFIX);
   app.useGlobalFilters(new AllExceptionsFilter(logger));
   app.useGlobalPipes(createValidationPipe());
-  app.useGlobalInterceptors(new StrictQueryInterceptor(), new EnvelopeInterceptor());
+  app.useGlobalInterceptors(new RefusePrototypeFieldsInterceptor(), new StrictQueryInterceptor(), new EnvelopeInterceptor());
   SwaggerModule.setup(`${API_PREFIX}/docs`, app, () => buildOpenApiDocument(app), { jsonDocumentUrl: `${API_PREFIX}/docs-json` });
   answerClientErrors(app.getHttpServer());
   // Last: it wraps the request listener Express registered, taking the plain key checks first.

@@ -11,11 +11,10 @@ export const MAX_JSON_DEPTH = 32;
 /** Names that reach object prototypes; JSON.parse makes them own fields the validator cannot see. */
 const FORBIDDEN_FIELDS = new Set(['__proto__', 'constructor', 'prototype']);
 
-/**
- * Walks a parsed body without recursion: the first field deeper than MAX_JSON_DEPTH, or named like a
- * prototype, is reported with its path.
- */
-export function unsafeJson(body: unknown): { path: string; problem: string } | undefined {
+type Problem = { path: string; problem: string };
+
+/** Walks a parsed body without recursion, calling `visit` on every field until it reports a problem. */
+function walk(body: unknown, visit: (name: string, path: string, depth: number, inArray: boolean) => Problem | undefined): Problem | undefined {
   const stack: Array<{ value: unknown; depth: number; path: string }> = [{ value: body, depth: 0, path: '' }];
   while (stack.length > 0) {
     const { value, depth, path } = stack.pop()!;
@@ -23,11 +22,25 @@ export function unsafeJson(body: unknown): { path: string; problem: string } | u
     if (depth >= MAX_JSON_DEPTH) return { path: path || 'body', problem: `must not be nested more than ${MAX_JSON_DEPTH} levels deep` };
     for (const [name, child] of Object.entries(value as Record<string, unknown>)) {
       const childPath = path ? `${path}.${name}` : name;
-      if (!Array.isArray(value) && FORBIDDEN_FIELDS.has(name)) return { path: childPath, problem: 'is not allowed' };
+      const problem = visit(name, childPath, depth, Array.isArray(value));
+      if (problem) return problem;
       stack.push({ value: child, depth: depth + 1, path: childPath });
     }
   }
   return undefined;
+}
+
+/** The first field deeper than MAX_JSON_DEPTH, with its path: refused before anything recurses over the body. */
+export function tooDeepJson(body: unknown): Problem | undefined {
+  return walk(body, () => undefined);
+}
+
+/**
+ * The first field named like a prototype, with its path. Refused like any unknown field, but after
+ * authentication (RefusePrototypeFieldsInterceptor): a bad credential is 401 whatever its body.
+ */
+export function prototypeField(body: unknown): Problem | undefined {
+  return walk(body, (name, path, _depth, inArray) => (!inArray && FORBIDDEN_FIELDS.has(name) ? { path, problem: 'is not allowed' } : undefined));
 }
 
 function carriesBody(req: Request): boolean {
@@ -54,7 +67,7 @@ export function jsonBody(limitBytes: number, options: { keepRawBody?: boolean } 
     if (!type || !JSON_TYPE.test(type)) return sendError(req, res, 'UNSUPPORTED_MEDIA_TYPE');
     parse(req, res, (err?: { type?: string; status?: number }) => {
       if (!err) {
-        const unsafe = unsafeJson(req.body);
+        const unsafe = tooDeepJson(req.body);
         if (unsafe) return sendError(req, res, 'VALIDATION_ERROR', undefined, { [unsafe.path]: [unsafe.problem] });
         return next();
       }
