@@ -65,6 +65,8 @@ describeInBrowser('MiCA developer pages in a real browser (chromium)', () => {
   const focusedId = () => page.evaluate(() => document.activeElement?.id || document.activeElement?.textContent?.trim() || '');
   const statusSays = (selector: string, text: string | RegExp) => page.locator(selector).filter({ hasText: text }).waitFor();
   const clipboard = () => page.evaluate(() => navigator.clipboard.readText());
+  /** A value drawn from a field the answer does not have would read "undefined", "null" or "NaN". */
+  const noMissingValues = async () => expect(await page.locator('#console').innerText()).not.toMatch(/\b(?:undefined|null|NaN)\b/);
 
   async function registerByApi(tag: string): Promise<{ apiKey: string; managementToken: string; email: string }> {
     const email = uniqueEmail(tag);
@@ -381,6 +383,7 @@ describeInBrowser('MiCA developer pages in a real browser (chromium)', () => {
     expect(await quota.locator('caption').textContent()).toMatch(/^Today's quota \(UTC day\), resets \d{4}-\d{2}-\d{2} 00:00 UTC$/);
     await usage.getByText('Show as a table').click();
     await usage.locator('#usage-table').getByRole('row', { name: `${today} 5 0` }).waitFor();
+    await noMissingValues();
     await shots.take(page, 'console-usage-all-keys');
     expect(await seriousAxeViolations(page)).toEqual([]);
 
@@ -402,6 +405,7 @@ describeInBrowser('MiCA developer pages in a real browser (chromium)', () => {
     await statusSays('#console-status', 'Usage refreshed.');
     expect(await focusedId()).toBe('usage-refresh');
     await quota.getByRole('row', { name: `key (…${first.keyHint}) 4 999,996 1,000,000` }).waitFor();
+    await noMissingValues();
     await shots.take(page, 'console-usage-one-key');
     expect(await seriousAxeViolations(page)).toEqual([]);
 
@@ -484,6 +488,7 @@ describeInBrowser('MiCA developer pages in a real browser (chromium)', () => {
       await card.getByRole('button', { name: `Deliveries webhook ${url}` }).click();
       await card.getByRole('row', { name: /webhook\.test 1 DELIVERED · HTTP 204$/ }).waitFor();
       expect(await card.getByRole('button', { name: `Deliveries webhook ${url}` }).getAttribute('aria-expanded')).toBe('true');
+      await noMissingValues();
       await shots.take(page, 'console-webhook-delivered');
       expect(await seriousAxeViolations(page)).toEqual([]);
 
@@ -494,6 +499,7 @@ describeInBrowser('MiCA developer pages in a real browser (chromium)', () => {
       expect(await focusedId()).toBe(`Enable webhook ${url}`);
       expect(await card.getByRole('button', { name: `Send test webhook ${url}` }).isDisabled()).toBe(true);
       expect((await hooksWith(account.managementToken).expect(200)).body.data[0].enabled).toBe(false);
+      await noMissingValues();
       await shots.take(page, 'console-webhook-disabled');
       expect(await seriousAxeViolations(page)).toEqual([]);
 

@@ -452,7 +452,7 @@
     box.replaceChildren(
       el('p', { class: 'hint', text: 'Get a signed POST (Standard Webhooks) when something happens to your keys or token.' }),
       el('ul', { class: 'cards', id: 'webhook-list' }, ...(hooks.length ? hooks.map(webhookCard) : [el('li', { class: 'empty', text: 'No webhook yet.' })])),
-      page.hasMore ? el('p', { class: 'hint', text: 'The newest ' + page.returned + ' of ' + page.total + ' webhooks are shown.' }) : null,
+      ...(page.hasMore ? [el('p', { class: 'hint', text: 'The newest ' + page.returned + ' of ' + page.total + ' webhooks are shown.' })] : []),
       webhookForm());
   }
 
