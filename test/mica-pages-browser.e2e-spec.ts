@@ -496,6 +496,7 @@ describeInBrowser('MiCA developer pages in a real browser (chromium)', () => {
       await card.getByRole('button', { name: `Disable webhook ${url}` }).click();
       await statusSays('#console-status', /disabled: nothing is sent to it until it is enabled again\.$/);
       await card.getByText('Disabled', { exact: true }).waitFor();
+      await card.getByText('disabled by its owner').waitFor();
       expect(await focusedId()).toBe(`Enable webhook ${url}`);
       expect(await card.getByRole('button', { name: `Send test webhook ${url}` }).isDisabled()).toBe(true);
       expect((await hooksWith(account.managementToken).expect(200)).body.data[0].enabled).toBe(false);

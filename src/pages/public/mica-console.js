@@ -467,7 +467,7 @@
     const facts = el('dl', { class: 'facts' });
     if (hook.description) facts.append(el('dt', { text: 'Description' }), el('dd', { text: hook.description }));
     facts.append(el('dt', { text: 'Events' }), el('dd', { text: events }), el('dt', { text: 'Created' }), el('dd', {}, M.timeEl(hook.createdAt)));
-    if (hook.disabledReason) facts.append(el('dt', { text: 'Disabled by the service' }), el('dd', { text: hook.disabledReason }));
+    if (hook.disabledReason) facts.append(el('dt', { text: 'Why disabled' }), el('dd', { text: hook.disabledReason }));
     if (hook.previousSecretExpiresAt) facts.append(el('dt', { text: 'Previous secret signs until' }), el('dd', {}, M.timeEl(hook.previousSecretExpiresAt)));
     const card = el('li', { class: 'key-card' + (hook.enabled ? '' : ' is-revoked'), 'data-webhook-id': hook.id },
       el('div', { class: 'card-head' }, el('h3', { class: 'url', text: hook.url }), el('span', { class: 'badge' + (hook.enabled ? ' ok' : ''), text: hook.enabled ? 'Enabled' : 'Disabled' })),
