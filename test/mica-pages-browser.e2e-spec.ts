@@ -1,12 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
+import { Webhook } from 'standardwebhooks';
 import { PAGE_CSP } from '../src/pages/pages.handler';
+import { UsageTracker } from '../src/usage/usage.tracker';
 import { CHROMIUM_PATH, launchChromium, listenOnLoopback, PageWatch, persistedState, Screenshots, seriousAxeViolations, watchPage } from './support/browser';
 import { LIMITS_OUT_OF_REACH, startTestApp, TestApp } from './support/test-app';
+import { WebhookReceiver } from './support/webhook-receiver';
 
 const MICA_KEY = /^trusset_mica_[0-9a-f]{48}$/;
 const TOKEN = /^[0-9a-f]{64}$/;
+/** A delivery worker that may post to a receiver on http://127.0.0.1, polling often. */
+const WEBHOOK_DELIVERY_ENV: Record<string, string> = {
+  WEBHOOK_DELIVERY_ENABLED: 'true',
+  WEBHOOK_ALLOW_HTTP: 'true',
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
+  WEBHOOK_POLL_INTERVAL_MS: '50',
+};
 const uniqueEmail = (tag: string) => `${tag}.${randomUUID()}@example.com`;
 
 if (!CHROMIUM_PATH) {
@@ -55,6 +65,8 @@ describeInBrowser('MiCA developer pages in a real browser (chromium)', () => {
   const focusedId = () => page.evaluate(() => document.activeElement?.id || document.activeElement?.textContent?.trim() || '');
   const statusSays = (selector: string, text: string | RegExp) => page.locator(selector).filter({ hasText: text }).waitFor();
   const clipboard = () => page.evaluate(() => navigator.clipboard.readText());
+  /** A value drawn from a field the answer does not have would read "undefined", "null" or "NaN". */
+  const noMissingValues = async () => expect(await page.locator('#console').innerText()).not.toMatch(/\b(?:undefined|null|NaN)\b/);
 
   async function registerByApi(tag: string): Promise<{ apiKey: string; managementToken: string; email: string }> {
     const email = uniqueEmail(tag);
@@ -346,6 +358,161 @@ describeInBrowser('MiCA developer pages in a real browser (chromium)', () => {
     await openConsole(account.managementToken);
     expect(await page.locator('#secrets .secret-panel').count()).toBe(0);
     expect(await page.content()).not.toContain(late.slice(13));
+  });
+
+  it("shows a key's real usage: requests in the summary, a bar for today, the table and today's quota, per key and refreshed", async () => {
+    const account = await registerByApi('usage');
+    const second = await t.http().post('/api/mica/developer/keys').set('Authorization', `Bearer ${account.managementToken}`).send({ name: 'batch job' }).expect(201);
+    for (let i = 0; i < 3; i++) await health(account.apiKey).expect(200);
+    for (let i = 0; i < 2; i++) await health(second.body.data.apiKey).expect(200);
+    await t.app.get(UsageTracker).flush();
+    const keys = (await keysWith(account.managementToken).expect(200)).body.data.keys as Array<{ id: string; name: string; keyHint: string }>;
+    const first = keys.find((k) => k.name === 'key')!;
+    const today = new Date().toISOString().slice(0, 10);
+
+    await openConsole(account.managementToken);
+    const usage = page.locator('#usage');
+    await usage.locator('#usage-summary').filter({ hasText: new RegExp(`^5 requests and 0 refused from \\d{4}-\\d{2}-\\d{2} to ${today}; busiest day ${today} with 5\\.$`) }).waitFor();
+    expect(await usage.locator('#usage-facts').textContent()).toBe('Requests, all time5');
+    expect(await usage.locator(`svg.chart rect.bar[data-day="${today}"]`).count()).toBe(1);
+    expect(await usage.getByRole('img').getAttribute('aria-labelledby')).toBe('usage-summary');
+    // Both keys have today's quota: the health calls spent it.
+    const quota = usage.locator('#usage-quota');
+    await quota.getByRole('row', { name: `key (…${first.keyHint}) 3 999,997 1,000,000` }).waitFor();
+    await quota.getByRole('row', { name: /^batch job \(…[0-9a-f]{4}\) 2 999,998 1,000,000$/ }).waitFor();
+    expect(await quota.locator('caption').textContent()).toMatch(/^Today's quota \(UTC day\), resets \d{4}-\d{2}-\d{2} 00:00 UTC$/);
+    await usage.getByText('Show as a table').click();
+    await usage.locator('#usage-table').getByRole('row', { name: `${today} 5 0` }).waitFor();
+    await noMissingValues();
+    await shots.take(page, 'console-usage-all-keys');
+    expect(await seriousAxeViolations(page)).toEqual([]);
+
+    // One key, picked by keyboard: its own count, bar and quota only.
+    await usage.getByLabel('Show').focus();
+    await usage.getByLabel('Show').selectOption(first.id);
+    await usage.locator('#usage-summary').filter({ hasText: new RegExp(`^3 requests and 0 refused .*; busiest day ${today} with 3\\.$`) }).waitFor();
+    expect(await focusedId()).toBe('usage-key');
+    expect(await usage.locator('#usage-facts').textContent()).toBe('Requests, all time3');
+    expect(await quota.getByRole('row').count()).toBe(2);
+    await quota.getByRole('row', { name: `key (…${first.keyHint}) 3 999,997 1,000,000` }).waitFor();
+    await page.locator(`#keys [data-key-id="${first.id}"]`).getByText('3', { exact: true }).waitFor();
+
+    // More traffic, flushed, then "Refresh usage": the page asks the API again and keeps the chosen key.
+    await health(account.apiKey).expect(200);
+    await t.app.get(UsageTracker).flush();
+    await usage.getByRole('button', { name: 'Refresh usage' }).click();
+    await usage.locator('#usage-summary').filter({ hasText: /^4 requests and 0 refused / }).waitFor();
+    await statusSays('#console-status', 'Usage refreshed.');
+    expect(await focusedId()).toBe('usage-refresh');
+    await quota.getByRole('row', { name: `key (…${first.keyHint}) 4 999,996 1,000,000` }).waitFor();
+    await noMissingValues();
+    await shots.take(page, 'console-usage-one-key');
+    expect(await seriousAxeViolations(page)).toEqual([]);
+
+    // A revoked key keeps its history and has no quota.
+    await page.locator(`#keys [data-key-id="${first.id}"]`).getByRole('button', { name: /^Revoke key/ }).click();
+    await confirmDialog('Revoke key');
+    await usage.getByRole('option', { name: `key (…${first.keyHint}), revoked` }).waitFor({ state: 'attached' });
+    await usage.locator('#usage-summary').filter({ hasText: /^4 requests / }).waitFor();
+    await usage.locator('#usage-quota').filter({ hasText: 'A revoked key has no daily quota.' }).waitFor();
+  });
+
+  describe('webhooks, delivered to a real receiver', () => {
+    // An app of its own with a delivery worker allowed to post to http://127.0.0.1 (the other suites
+    // share the database; their apps send nothing), used by the helpers above while these tests run.
+    let outer: { t: TestApp; base: string };
+    let receiver: WebhookReceiver;
+    beforeAll(async () => {
+      outer = { t, base };
+      [t, receiver] = await Promise.all([startTestApp({ ...LIMITS_OUT_OF_REACH, ...WEBHOOK_DELIVERY_ENV }), WebhookReceiver.start()]);
+      base = await listenOnLoopback(t);
+    }, 180_000);
+    afterAll(async () => {
+      await receiver?.close();
+      await t?.close();
+      ({ t, base } = outer);
+    });
+
+    const hooksWith = (token: string) => t.http().get('/api/mica/developer/webhooks').set('Authorization', `Bearer ${token}`);
+
+    it('creates a webhook from the console (its secret shown once), lists it, sends a signed webhook.test, shows the delivery, disables and deletes it', async () => {
+      const account = await registerByApi('webhook');
+      await openConsole(account.managementToken);
+      const section = page.locator('#webhooks');
+      await section.getByText('No webhook yet.').waitFor();
+      const url = receiver.url(`/hook/${randomUUID()}`);
+
+      // A wrong URL: the API's validation message under the field.
+      await section.getByLabel('URL (https)').fill('ftp://example.com/hook');
+      await section.getByRole('button', { name: 'Add webhook' }).click();
+      await section.locator('#hook-url-error').filter({ hasText: /^Url / }).waitFor();
+      expect(await focusedId()).toBe('hook-url');
+
+      await section.getByLabel('URL (https)').fill(url);
+      await section.getByLabel(/^Description/).fill('console test');
+      await section.getByLabel('mica.key.rotated').check();
+      await section.getByLabel('webhook.test').check();
+      await section.getByRole('button', { name: 'Add webhook' }).click();
+      const secret = await shownSecret(new RegExp(`^Signing secret for ${url.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`));
+      expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+      await statusSays('#console-status', 'Webhook added.');
+      const listed = (await hooksWith(account.managementToken).expect(200)).body.data;
+      expect(listed).toEqual([expect.objectContaining({ url, description: 'console test', events: ['mica.key.rotated', 'webhook.test'], enabled: true })]);
+      expect(JSON.stringify(listed)).not.toContain(secret);
+      const card = section.locator(`[data-webhook-id="${listed[0].id}"]`);
+      await card.getByRole('heading', { name: url }).waitFor();
+      await card.getByText('mica.key.rotated, webhook.test').waitFor();
+      await card.getByText('Enabled', { exact: true }).waitFor();
+      await shots.take(page, 'console-webhook-created');
+      expect(await seriousAxeViolations(page)).toEqual([]);
+      // Once: after "I have saved it" the secret is nowhere on the page.
+      await page.locator('#secrets .secret-panel').getByRole('button', { name: 'I have saved it' }).click();
+      expect(await page.content()).not.toContain(secret.slice(6));
+
+      // The test event, signed with the secret the console showed.
+      await card.getByRole('button', { name: `Send test webhook ${url}` }).click();
+      await statusSays('#console-status', /^Test event queued for /);
+      const [received] = await receiver.waitFor((r) => r.some((x) => x.json.type === 'webhook.test' && x.json.data.endpointId === listed[0].id));
+      const got = receiver.received.find((x) => x.json.type === 'webhook.test' && x.json.data.endpointId === listed[0].id)!;
+      expect(received).toBeDefined();
+      expect(new Webhook(secret).verify(got.body, {
+        'webhook-id': String(got.headers['webhook-id']),
+        'webhook-timestamp': String(got.headers['webhook-timestamp']),
+        'webhook-signature': String(got.headers['webhook-signature']),
+      })).toEqual(expect.objectContaining({ type: 'webhook.test' }));
+      expect(await page.locator('#console-status').textContent()).toContain(`(webhook-id ${String(got.headers['webhook-id'])})`);
+
+      // The delivery log, once the worker has recorded the receiver's 204.
+      const deliveries = () => t.http().get(`/api/mica/developer/webhooks/${listed[0].id}/deliveries`).set('Authorization', `Bearer ${account.managementToken}`).expect(200);
+      for (let i = 0; i < 100 && (await deliveries()).body.data[0]?.status !== 'DELIVERED'; i++) await new Promise((r) => setTimeout(r, 50));
+      await card.getByRole('button', { name: `Deliveries webhook ${url}` }).click();
+      await card.getByRole('row', { name: /webhook\.test 1 DELIVERED · HTTP 204$/ }).waitFor();
+      expect(await card.getByRole('button', { name: `Deliveries webhook ${url}` }).getAttribute('aria-expanded')).toBe('true');
+      await noMissingValues();
+      await shots.take(page, 'console-webhook-delivered');
+      expect(await seriousAxeViolations(page)).toEqual([]);
+
+      // Disable: the API says so, the card says so, the focus stays on the button, no test can be sent.
+      await card.getByRole('button', { name: `Disable webhook ${url}` }).click();
+      await statusSays('#console-status', /disabled: nothing is sent to it until it is enabled again\.$/);
+      await card.getByText('Disabled', { exact: true }).waitFor();
+      await card.getByText('disabled by its owner').waitFor();
+      expect(await focusedId()).toBe(`Enable webhook ${url}`);
+      expect(await card.getByRole('button', { name: `Send test webhook ${url}` }).isDisabled()).toBe(true);
+      expect((await hooksWith(account.managementToken).expect(200)).body.data[0].enabled).toBe(false);
+      await noMissingValues();
+      await shots.take(page, 'console-webhook-disabled');
+      expect(await seriousAxeViolations(page)).toEqual([]);
+
+      // Delete, after a confirmation.
+      await card.getByRole('button', { name: `Delete webhook ${url}` }).click();
+      await confirmDialog('Delete webhook');
+      await statusSays('#console-status', `Webhook ${url} deleted.`);
+      await section.getByText('No webhook yet.').waitFor();
+      expect(await focusedId()).toBe('webhooks-heading');
+      expect((await hooksWith(account.managementToken).expect(200)).body.data).toEqual([]);
+      await shots.take(page, 'console-webhook-deleted');
+    });
   });
 
   it('reads well on a phone: both pages at 390 px wide without horizontal scrolling or serious axe findings', async () => {

@@ -64,7 +64,21 @@ export class MicaKeyUsageDto extends KeyUsageDto {
   @ApiProperty() name: string;
   @ApiProperty() keyPrefix: string;
   @ApiProperty() isActive: boolean;
-  @ApiPropertyOptional({ type: MicaQuotaDto, nullable: true, description: "Today's daily quota of an active key; null for a revoked key or when the daily limit is off." })
+  // Inline rather than a $ref: `nullable` beside `allOf: [$ref]` (what a nullable class type generates)
+  // still sends null through the referenced object schema, which refuses it.
+  @ApiProperty({
+    type: 'object',
+    nullable: true,
+    selfRequired: true,
+    required: ['limit', 'used', 'remaining', 'resetsAt'],
+    properties: {
+      limit: { type: 'number', description: 'MICA_RATE_LIMIT_PER_DAY.' },
+      used: { type: 'number' },
+      remaining: { type: 'number' },
+      resetsAt: { type: 'string', example: '2026-12-01T00:00:00.000Z', description: 'Next UTC midnight.' },
+    },
+    description: "Today's daily quota of an active key; null for a revoked key or when the daily limit is off.",
+  })
   quota: MicaQuotaDto | null;
 }
 

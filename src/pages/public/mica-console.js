@@ -79,6 +79,8 @@
     session += 1;
     token = null;
     state = null;
+    usageData = null;
+    usageLoads += 1;
     usageKey = '';
     for (const id of ['account', 'keys', 'secrets', 'usage', 'webhooks', 'keys-summary', 'create-note', 'console-status']) $(id).replaceChildren();
     for (const dialog of document.querySelectorAll('dialog')) dialog.remove();
@@ -269,6 +271,19 @@
   });
 
   // ---- usage (SPEC §17) ----------------------------------------------------------------------
+  // GET /api/mica/developer/usage answers { from, to, granularity, keys }: every key of the account,
+  // newest first, as { keyId, name, keyPrefix, isActive, requestCount, totals: { requests, refused },
+  // buckets: [{ start, requests, refused }], quota }. Every `refused` counts by reason (the three of
+  // REFUSAL_REASONS); `quota` ({ limit, used, remaining, resetsAt }) is today's allowance of an active
+  // key, null for a revoked key or when the daily limit is off.
+
+  const REFUSAL_REASONS = [
+    ['IP_NOT_ALLOWED', 'address not allowed'],
+    ['SERVICE_NOT_ENABLED', 'service not enabled'],
+    ['RATE_LIMIT_EXCEEDED', 'rate limit spent'],
+  ];
+  const refusedSum = (refused) => REFUSAL_REASONS.reduce((sum, [reason]) => sum + refused[reason], 0);
+  const count = (v) => Number(v).toLocaleString('en');
 
   function isoDay(date) {
     return date.toISOString().slice(0, 10);
@@ -281,72 +296,109 @@
   }
 
   let usageData = null;
+  // Bumped by each load: only the answer of the newest one is shown.
+  let usageLoads = 0;
 
   async function loadUsage() {
     const range = usageRange();
+    const mine = ++usageLoads;
     const answer = await call('GET', '/api/mica/developer/usage?from=' + range.from + '&to=' + range.to + '&granularity=day');
-    if (!answer) return;
-    const box = $('usage');
+    if (!answer || mine !== usageLoads) return;
     if (!answer.ok) {
       usageData = null;
-      box.replaceChildren(el('p', { class: 'hint', text: answer.status === 404 ? 'Usage history is not available on this server yet.' : 'Usage could not be loaded: ' + M.describeError(answer) }));
+      $('usage').replaceChildren(el('p', { class: 'hint', text: 'Usage could not be loaded: ' + M.describeError(answer) }), usageRefreshButton());
       return;
     }
-    usageData = { range, data: answer.data };
+    usageData = answer.data;
     renderUsage();
   }
 
-  /** Buckets per key, whichever of the §17 shapes the server answers with. */
-  function usageKeys(data) {
-    const list = Array.isArray(data) ? data : Array.isArray(data.keys) ? data.keys : Array.isArray(data.usage) ? data.usage : [];
-    return list.map((k) => ({ id: k.keyId || k.id, buckets: Array.isArray(k.buckets) ? k.buckets : [], quota: k.quota }));
+  function usageRefreshButton() {
+    const button = el('button', { type: 'button', id: 'usage-refresh', text: 'Refresh usage' });
+    button.addEventListener('click', () => busy(button, async () => {
+      await loadUsage();
+      if (usageData) {
+        $('usage-refresh').focus();
+        M.announce(status, 'Usage refreshed.', 'ok');
+      }
+    }));
+    return button;
   }
 
+  /** After keys change, the usage section follows (new keys, revoked ones, their quotas). */
   function renderUsageKeyChoice() {
-    if (usageData) renderUsage();
+    if (usageData) void loadUsage();
+  }
+
+  /** "name (…hint)" as the key list shows it; the usage answer itself carries the prefix. */
+  function usageKeyLabel(key) {
+    const known = state ? state.keys.find((k) => k.id === key.keyId) : undefined;
+    return key.name + ' (' + (known ? '…' + known.keyHint : key.keyPrefix + '…') + ')' + (key.isActive ? '' : ', revoked');
   }
 
   function renderUsage() {
-    const box = $('usage');
-    const { range, data } = usageData;
-    const keys = usageKeys(data);
-    const names = new Map((state ? state.keys : []).map((k) => [k.id, k.name + ' (…' + k.keyHint + ')']));
+    const data = usageData;
+    if (usageKey && !data.keys.some((k) => k.keyId === usageKey)) usageKey = '';
+    const shown = usageKey ? data.keys.filter((k) => k.keyId === usageKey) : data.keys;
     const days = [];
-    for (let d = new Date(range.from + 'T00:00:00Z'); isoDay(d) <= range.to; d = new Date(d.getTime() + 86400000)) days.push({ day: isoDay(d), requests: 0, refused: 0 });
+    for (let d = new Date(data.from + 'T00:00:00Z'); isoDay(d) <= data.to; d = new Date(d.getTime() + 86400000)) days.push({ day: isoDay(d), requests: 0, refused: 0 });
     const byDay = new Map(days.map((d) => [d.day, d]));
-    for (const key of keys) {
-      if (usageKey && key.id !== usageKey) continue;
+    let requests = 0;
+    let requestCount = 0;
+    const refusedBy = new Map(REFUSAL_REASONS.map(([reason]) => [reason, 0]));
+    for (const key of shown) {
+      requestCount += key.requestCount;
+      requests += key.totals.requests;
+      for (const [reason] of REFUSAL_REASONS) refusedBy.set(reason, refusedBy.get(reason) + key.totals.refused[reason]);
       for (const bucket of key.buckets) {
-        const day = byDay.get(String(bucket.start).slice(0, 10));
+        const day = byDay.get(bucket.start.slice(0, 10));
         if (!day) continue;
-        day.requests += Number(bucket.requests) || 0;
-        day.refused += Number(bucket.refused) || 0;
+        day.requests += bucket.requests;
+        day.refused += refusedSum(bucket.refused);
       }
     }
-    const total = days.reduce((sum, d) => sum + d.requests, 0);
-    const refused = days.reduce((sum, d) => sum + d.refused, 0);
+    const refused = [...refusedBy.values()].reduce((a, b) => a + b, 0);
     const busiest = days.reduce((best, d) => (d.requests + d.refused > best.requests + best.refused ? d : best), days[0]);
 
     const choice = el('select', { id: 'usage-key' }, el('option', { value: '', text: 'All keys' }),
-      ...keys.map((k) => el('option', { value: k.id, text: names.get(k.id) || k.id, selected: k.id === usageKey })));
+      ...data.keys.map((k) => el('option', { value: k.keyId, text: usageKeyLabel(k), selected: k.keyId === usageKey })));
     choice.addEventListener('change', () => {
       usageKey = choice.value;
       renderUsage();
       $('usage-key').focus();
     });
-    const n = (v) => Number(v).toLocaleString('en');
-    const summaryText = n(total) + ' requests and ' + n(refused) + ' refused from ' + range.from + ' to ' + range.to + (total + refused > 0 ? '; busiest day ' + busiest.day + ' with ' + n(busiest.requests + busiest.refused) + '.' : '.');
-    const children = [
-      el('div', { class: 'field inline' }, el('label', { for: 'usage-key', text: 'Show' }), choice),
+    const summaryText = count(requests) + ' requests and ' + count(refused) + ' refused from ' + data.from + ' to ' + data.to +
+      (requests + refused > 0 ? '; busiest day ' + busiest.day + ' with ' + count(busiest.requests + busiest.refused) + '.' : '.');
+    const facts = el('dl', { class: 'facts', id: 'usage-facts' },
+      el('dt', { text: 'Requests, all time' }), el('dd', { text: count(requestCount) }));
+    if (refused > 0) {
+      facts.append(el('dt', { text: 'Refused, by reason' }),
+        el('dd', { text: REFUSAL_REASONS.filter(([reason]) => refusedBy.get(reason) > 0).map(([reason, label]) => count(refusedBy.get(reason)) + ' ' + label).join(', ') }));
+    }
+    $('usage').replaceChildren(
+      el('div', { class: 'usage-tools' }, el('div', { class: 'field inline' }, el('label', { for: 'usage-key', text: 'Show' }), choice), usageRefreshButton()),
       el('p', { id: 'usage-summary', text: summaryText }),
+      facts,
       chart(days, 'usage-summary'),
       el('details', {}, el('summary', { text: 'Show as a table' }), usageTable(days)),
-    ];
-    const quota = data.quota || (keys.find((k) => k.id === usageKey) || {}).quota;
-    if (quota) {
-      children.push(el('p', { class: 'hint', text: 'Today: ' + n(quota.used) + ' of ' + M.formatLimit(quota.limit) + ' requests used, ' + n(quota.remaining) + ' left; resets ' + M.formatTime(quota.resetsAt) + '.' }));
+      quotaTable(shown));
+  }
+
+  /** Today's allowance of each key shown that has one (active keys, while the daily limit is on). */
+  function quotaTable(keys) {
+    const withQuota = keys.filter((k) => k.quota);
+    if (withQuota.length === 0) {
+      const revokedOnly = keys.length > 0 && keys.every((k) => !k.isActive);
+      return el('p', { class: 'hint', id: 'usage-quota', text: revokedOnly ? 'A revoked key has no daily quota.' : keys.length ? 'No daily quota applies to these keys.' : 'No key yet.' });
     }
-    box.replaceChildren(...children);
+    return el('table', { id: 'usage-quota' },
+      el('caption', { text: "Today's quota (UTC day), resets " + M.formatTime(withQuota[0].quota.resetsAt) }),
+      el('thead', {}, el('tr', {}, ...['Key', 'Used', 'Left', 'Per day'].map((h) => el('th', { scope: 'col', text: h })))),
+      el('tbody', {}, ...withQuota.map((k) => el('tr', {},
+        el('th', { scope: 'row', text: usageKeyLabel(k) }),
+        el('td', { text: count(k.quota.used) }),
+        el('td', { text: count(k.quota.remaining) }),
+        el('td', { text: M.formatLimit(k.quota.limit) })))));
   }
 
   /** A bar per day, refused requests stacked on top; the numbers are in the table beside it. */
@@ -362,8 +414,8 @@
       const bad = (d.refused / peak) * height;
       const x = i * slot + slot * 0.15;
       const w = slot * 0.7;
-      if (ok > 0) svg.append(el('svg:rect', { x, y: height - ok, width: w, height: ok, class: 'bar' }));
-      if (bad > 0) svg.append(el('svg:rect', { x, y: height - ok - bad, width: w, height: bad, class: 'bar refused' }));
+      if (ok > 0) svg.append(el('svg:rect', { x, y: height - ok, width: w, height: ok, class: 'bar', 'data-day': d.day }));
+      if (bad > 0) svg.append(el('svg:rect', { x, y: height - ok - bad, width: w, height: bad, class: 'bar refused', 'data-day': d.day }));
     });
     svg.append(el('svg:text', { x: 0, y: height + 16, class: 'tick', text: days[0].day }));
     svg.append(el('svg:text', { x: width, y: height + 16, class: 'tick end', text: days[days.length - 1].day }));
@@ -372,12 +424,17 @@
   }
 
   function usageTable(days) {
-    return el('table', {},
+    return el('table', { id: 'usage-table' },
       el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: 'Day (UTC)' }), el('th', { scope: 'col', text: 'Requests' }), el('th', { scope: 'col', text: 'Refused' }))),
       el('tbody', {}, ...days.slice().reverse().map((d) => el('tr', {}, el('th', { scope: 'row', text: d.day }), el('td', { text: d.requests }), el('td', { text: d.refused })))));
   }
 
   // ---- webhooks (SPEC §14) -------------------------------------------------------------------
+  // GET answers a page of endpoints { id, url, description, events, enabled, disabledReason,
+  // previousSecretExpiresAt, createdAt, updatedAt }, newest first, with `pagination`; POST (201) and
+  // …/rotate-secret answer the endpoint with its signing `secret`, shown once; PATCH answers the
+  // endpoint; DELETE { id, deleted }; POST …/test (202) { eventId, deliveryId, webhookId };
+  // GET …/deliveries a page of { type, status, attempt, responseStatus, error, at, nextAttemptAt, … }.
 
   const WEBHOOKS = '/api/mica/developer/webhooks';
   const webhookRetry = M.retrySafe();
@@ -387,42 +444,66 @@
     if (!answer) return;
     const box = $('webhooks');
     if (!answer.ok) {
-      box.replaceChildren(el('p', { class: 'hint', text: answer.status === 404 ? 'Webhooks are not available on this server yet.' : 'Webhooks could not be loaded: ' + M.describeError(answer) }));
+      box.replaceChildren(el('p', { class: 'hint', text: 'Webhooks could not be loaded: ' + M.describeError(answer) }));
       return;
     }
-    const hooks = Array.isArray(answer.data) ? answer.data : answer.data.webhooks || [];
+    const hooks = answer.data;
+    const page = answer.pagination;
     box.replaceChildren(
       el('p', { class: 'hint', text: 'Get a signed POST (Standard Webhooks) when something happens to your keys or token.' }),
       el('ul', { class: 'cards', id: 'webhook-list' }, ...(hooks.length ? hooks.map(webhookCard) : [el('li', { class: 'empty', text: 'No webhook yet.' })])),
+      ...(page.hasMore ? [el('p', { class: 'hint', text: 'The newest ' + page.returned + ' of ' + page.total + ' webhooks are shown.' })] : []),
       webhookForm());
   }
 
+  /** Focuses a button of a webhook's card after the list was drawn again. */
+  function focusWebhookAction(id, action) {
+    const button = $('webhooks').querySelector('[data-webhook-id="' + CSS.escape(id) + '"] button[data-action="' + action + '"]');
+    if (button) button.focus();
+  }
+
   function webhookCard(hook) {
-    const events = Array.isArray(hook.events) && hook.events.length ? hook.events.join(', ') : 'all events';
-    const card = el('li', { class: 'key-card', 'data-webhook-id': hook.id },
+    const events = hook.events === null ? 'all events' : hook.events.join(', ');
+    const facts = el('dl', { class: 'facts' });
+    if (hook.description) facts.append(el('dt', { text: 'Description' }), el('dd', { text: hook.description }));
+    facts.append(el('dt', { text: 'Events' }), el('dd', { text: events }), el('dt', { text: 'Created' }), el('dd', {}, M.timeEl(hook.createdAt)));
+    if (hook.disabledReason) facts.append(el('dt', { text: 'Why disabled' }), el('dd', { text: hook.disabledReason }));
+    if (hook.previousSecretExpiresAt) facts.append(el('dt', { text: 'Previous secret signs until' }), el('dd', {}, M.timeEl(hook.previousSecretExpiresAt)));
+    const card = el('li', { class: 'key-card' + (hook.enabled ? '' : ' is-revoked'), 'data-webhook-id': hook.id },
       el('div', { class: 'card-head' }, el('h3', { class: 'url', text: hook.url }), el('span', { class: 'badge' + (hook.enabled ? ' ok' : ''), text: hook.enabled ? 'Enabled' : 'Disabled' })),
-      el('dl', { class: 'facts' },
-        hook.description ? el('dt', { text: 'Description' }) : null, hook.description ? el('dd', { text: hook.description }) : null,
-        el('dt', { text: 'Events' }), el('dd', { text: events }),
-        el('dt', { text: 'Created' }), el('dd', {}, M.timeEl(hook.createdAt))));
-    const label = (verb) => el('span', {}, verb, el('span', { class: 'sr-only', text: ' webhook ' + hook.url }));
-    const test = el('button', { type: 'button' }, label('Send test'));
-    const toggle = el('button', { type: 'button' }, label(hook.enabled ? 'Disable' : 'Enable'));
-    const rotate = el('button', { type: 'button' }, label('Rotate secret'));
-    const deliveries = el('button', { type: 'button', 'aria-expanded': 'false' }, label('Deliveries'));
-    const remove = el('button', { type: 'button', class: 'danger' }, label('Delete'));
-    const out = el('div', { class: 'deliveries' });
+      facts);
+    const button = (verb, action, attrs) => el('button', { type: 'button', 'data-action': action, ...attrs }, verb, el('span', { class: 'sr-only', text: ' webhook ' + hook.url }));
+    const test = button('Send test', 'test', { disabled: !hook.enabled, title: hook.enabled ? undefined : 'Enable the webhook to send a test' });
+    if (!hook.enabled) test.dataset.blocked = 'true';
+    const toggle = button(hook.enabled ? 'Disable' : 'Enable', 'toggle');
+    const rotate = button('Rotate secret', 'rotate');
+    const deliveries = button('Deliveries', 'deliveries', { 'aria-expanded': 'false', 'aria-controls': 'deliveries-' + hook.id });
+    const remove = button('Delete', 'delete', { class: 'danger' });
+    const out = el('div', { class: 'deliveries', id: 'deliveries-' + hook.id });
     const path = WEBHOOKS + '/' + encodeURIComponent(hook.id);
+
+    async function showDeliveries() {
+      const answer = await call('GET', path + '/deliveries?limit=20');
+      if (!answer) return;
+      if (!answer.ok) return M.announce(status, M.describeError(answer), 'error');
+      out.replaceChildren(deliveryTable(answer.data, answer.pagination));
+      deliveries.setAttribute('aria-expanded', 'true');
+    }
+
     test.addEventListener('click', () => busy(test, async () => {
       const answer = await call('POST', path + '/test');
-      if (answer) M.announce(status, answer.ok ? 'Test event sent to ' + hook.url + '.' : M.describeError(answer), answer.ok ? 'ok' : 'error');
+      if (!answer) return;
+      if (!answer.ok) return M.announce(status, M.describeError(answer), 'error');
+      M.announce(status, 'Test event queued for ' + hook.url + ' (webhook-id ' + answer.data.webhookId + '). Deliveries shows how it went.', 'ok');
+      if (deliveries.getAttribute('aria-expanded') === 'true') await showDeliveries();
     }));
     toggle.addEventListener('click', () => busy(toggle, async () => {
       const answer = await call('PATCH', path, { enabled: !hook.enabled });
       if (!answer) return;
       if (!answer.ok) return M.announce(status, M.describeError(answer), 'error');
       await loadWebhooks();
-      M.announce(status, 'Webhook ' + (hook.enabled ? 'disabled' : 'enabled') + '.', 'ok');
+      focusWebhookAction(hook.id, 'toggle');
+      M.announce(status, 'Webhook ' + answer.data.url + (answer.data.enabled ? ' enabled.' : ' disabled: nothing is sent to it until it is enabled again.'), 'ok');
     }));
     rotate.addEventListener('click', async () => {
       const sure = await M.confirmAction('Rotate the signing secret?', 'You get a new secret, shown once. The old one keeps signing alongside it for 24 hours.', 'Rotate secret');
@@ -431,7 +512,8 @@
         const answer = await call('POST', path + '/rotate-secret');
         if (!answer) return;
         if (!answer.ok) return M.announce(status, M.describeError(answer), 'error');
-        showSecret('New signing secret for ' + hook.url, 'secret', answer.data.secret, 'TRUSSET_WEBHOOK_SECRET');
+        await loadWebhooks();
+        showSecret('New signing secret for ' + answer.data.url, 'secret', answer.data.secret, 'TRUSSET_WEBHOOK_SECRET');
       });
     });
     deliveries.addEventListener('click', () => busy(deliveries, async () => {
@@ -440,14 +522,10 @@
         deliveries.setAttribute('aria-expanded', 'false');
         return;
       }
-      const answer = await call('GET', path + '/deliveries?limit=20');
-      if (!answer) return;
-      if (!answer.ok) return M.announce(status, M.describeError(answer), 'error');
-      out.replaceChildren(deliveryTable(answer.data));
-      deliveries.setAttribute('aria-expanded', 'true');
+      await showDeliveries();
     }));
     remove.addEventListener('click', async () => {
-      const sure = await M.confirmAction('Delete this webhook?', 'Nothing more is sent to ' + hook.url + '.', 'Delete webhook');
+      const sure = await M.confirmAction('Delete this webhook?', 'Nothing more is sent to ' + hook.url + ', and its delivery log is deleted with it.', 'Delete webhook');
       if (!sure) return;
       await busy(remove, async () => {
         const answer = await call('DELETE', path);
@@ -456,23 +534,31 @@
         await loadWebhooks();
         $('webhooks-heading').setAttribute('tabindex', '-1');
         $('webhooks-heading').focus();
-        M.announce(status, 'Webhook deleted.', 'ok');
+        M.announce(status, 'Webhook ' + hook.url + ' deleted.', 'ok');
       });
     });
     card.append(el('div', { class: 'actions' }, test, toggle, rotate, deliveries, remove), out);
     return card;
   }
 
-  function deliveryTable(list) {
-    const rows = Array.isArray(list) ? list : [];
+  function deliveryResult(d) {
+    const parts = [d.status];
+    if (d.responseStatus !== null) parts.push('HTTP ' + d.responseStatus);
+    if (d.error) parts.push(d.error);
+    if (d.status === 'PENDING' && d.nextAttemptAt) parts.push('next attempt ' + M.formatTime(d.nextAttemptAt));
+    return parts.join(' · ');
+  }
+
+  function deliveryTable(rows, page) {
     if (rows.length === 0) return el('p', { class: 'hint', text: 'No delivery yet.' });
     return el('table', {},
-      el('thead', {}, el('tr', {}, ...['When', 'Event', 'Attempt', 'Result'].map((h) => el('th', { scope: 'col', text: h })))),
+      el('caption', { text: page.hasMore ? 'The newest ' + page.returned + ' of ' + page.total + ' deliveries' : 'Deliveries, newest first' }),
+      el('thead', {}, el('tr', {}, ...['When', 'Event', 'Attempts', 'Result'].map((h) => el('th', { scope: 'col', text: h })))),
       el('tbody', {}, ...rows.map((d) => el('tr', {},
-        el('td', {}, M.timeEl(d.at || d.attemptedAt || d.createdAt)),
-        el('td', { text: d.type || d.eventType || '' }),
-        el('td', { text: d.attempt === undefined ? '' : d.attempt }),
-        el('td', { text: [d.status, d.responseStatus ? 'HTTP ' + d.responseStatus : '', d.error || ''].filter(Boolean).join(' · ') })))));
+        el('td', {}, M.timeEl(d.at)),
+        el('td', { text: d.type }),
+        el('td', { text: d.attempt }),
+        el('td', { text: deliveryResult(d) })))));
   }
 
   function webhookForm() {
@@ -485,7 +571,7 @@
         el('p', { class: 'field-error', id: 'hook-url-error', 'data-error-for': 'url', hidden: true })),
       el('div', { class: 'field' },
         el('label', { for: 'hook-description' }, 'Description ', el('span', { class: 'optional', text: '(optional)' })),
-        el('input', { id: 'hook-description', name: 'description', type: 'text', maxlength: '200', autocomplete: 'off', 'aria-describedby': 'hook-description-error' }),
+        el('input', { id: 'hook-description', name: 'description', type: 'text', maxlength: '500', autocomplete: 'off', 'aria-describedby': 'hook-description-error' }),
         el('p', { class: 'field-error', id: 'hook-description-error', 'data-error-for': 'description', hidden: true })),
       el('fieldset', { class: 'events' }, el('legend', { text: 'Events (none ticked: all)' }), ...checks,
         el('p', { class: 'field-error', id: 'hook-events-error', 'data-error-for': 'events', hidden: true })),
