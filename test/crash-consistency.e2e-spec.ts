@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { Client } from 'pg';
 import { effectiveStatusSql } from '../src/instance-keys/instance-key.state';
 import { onPostgresServer } from './support/test-app';
+import { buildService } from './support/build-service';
 
 /**
  * The built service as a real process (dist/src/main.js, NODE_ENV=production) on its own database:
@@ -198,7 +199,7 @@ async function keysByStatus(db: Client, keys: Issued[], status: string): Promise
   let db: Client;
 
   beforeAll(async () => {
-    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
+    buildService();
     server = new Client({ connectionString: process.env.TEST_DATABASE_URL });
     await server.connect();
     // Its own database, so connection counts and invariants see this file's service alone.

@@ -5,7 +5,7 @@ import { Webhook } from 'standardwebhooks';
 import { PAGE_CSP } from '../src/pages/pages.handler';
 import { UsageTracker } from '../src/usage/usage.tracker';
 import { CHROMIUM_PATH, launchChromium, listenOnLoopback, PageWatch, persistedState, Screenshots, seriousAxeViolations, watchPage } from './support/browser';
-import { LIMITS_OUT_OF_REACH, startTestApp, TestApp } from './support/test-app';
+import { LIMITS_OUT_OF_REACH, ownServerDatabase, startTestApp, TestApp } from './support/test-app';
 import { WebhookReceiver } from './support/webhook-receiver';
 
 const MICA_KEY = /^trusset_mica_[0-9a-f]{48}$/;
@@ -418,18 +418,22 @@ describeInBrowser('MiCA developer pages in a real browser (chromium)', () => {
   });
 
   describe('webhooks, delivered to a real receiver', () => {
-    // An app of its own with a delivery worker allowed to post to http://127.0.0.1 (the other suites
-    // share the database; their apps send nothing), used by the helpers above while these tests run.
+    // An app of its own with a delivery worker allowed to post to http://127.0.0.1, used by the
+    // helpers above while these tests run, on a database of its own: a delivery worker claims every
+    // due delivery of its database, and the webhook suites run workers with other target policies.
     let outer: { t: TestApp; base: string };
     let receiver: WebhookReceiver;
+    let own: Awaited<ReturnType<typeof ownServerDatabase>>;
     beforeAll(async () => {
       outer = { t, base };
-      [t, receiver] = await Promise.all([startTestApp({ ...LIMITS_OUT_OF_REACH, ...WEBHOOK_DELIVERY_ENV }), WebhookReceiver.start()]);
+      own = await ownServerDatabase('pageshooks');
+      [t, receiver] = await Promise.all([startTestApp({ ...LIMITS_OUT_OF_REACH, ...WEBHOOK_DELIVERY_ENV, ...own.env }), WebhookReceiver.start()]);
       base = await listenOnLoopback(t);
     }, 180_000);
     afterAll(async () => {
       await receiver?.close();
       await t?.close();
+      await own?.drop();
       ({ t, base } = outer);
     });
 

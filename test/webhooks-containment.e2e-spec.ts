@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { adminKeys, createInstance } from './support/instance-fixtures';
-import { LIMITS_OUT_OF_REACH, startTestApp, TestApp } from './support/test-app';
+import { LIMITS_OUT_OF_REACH, ownServerDatabase, startTestApp, TestApp } from './support/test-app';
 import { ReceivedWebhook, WebhookReceiver } from './support/webhook-receiver';
 
 /**
@@ -33,12 +33,16 @@ function verified(r: ReceivedWebhook, secret: string): { type: string; data: Rec
 describe('webhooks from containment, break glass and erasure', () => {
   let t: TestApp;
   let receiver: WebhookReceiver;
+  // Its delivery worker must attempt only this suite's deliveries: a database of its own.
+  let own: Awaited<ReturnType<typeof ownServerDatabase>>;
   beforeAll(async () => {
-    [t, receiver] = await Promise.all([startTestApp(ENV), WebhookReceiver.start()]);
+    own = await ownServerDatabase('hookscontain');
+    [t, receiver] = await Promise.all([startTestApp({ ...ENV, ...own.env }), WebhookReceiver.start()]);
   });
   afterAll(async () => {
     await t.close();
     await receiver.close();
+    await own.drop();
   });
 
   const subscribe = async (path: string, headers: Record<string, string>, events: string[]) => {

@@ -6,6 +6,7 @@ import { Webhook } from 'standardwebhooks';
 import { freshDatabase, startBuiltService } from '../bench/support';
 import { onPostgresServer } from './support/test-app';
 import { WebhookReceiver } from './support/webhook-receiver';
+import { buildService } from './support/build-service';
 
 /**
  * At least once across a crash: the built service, SIGKILLed right after key changes were answered
@@ -34,7 +35,7 @@ async function kill(proc: ChildProcess): Promise<void> {
   let rx: WebhookReceiver;
 
   beforeAll(async () => {
-    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
+    buildService();
     db = await freshDatabase(process.env.TEST_DATABASE_URL!, `trusset_whcrash_${process.pid}`);
     rx = await WebhookReceiver.start();
   }, 180_000);

@@ -5,7 +5,7 @@ import { Webhook } from 'standardwebhooks';
 import { WebhookDeliveryWorker } from '../src/webhooks/webhook-delivery.worker';
 import { WebhookNoticeScheduler } from '../src/webhooks/webhook-notice.scheduler';
 import { adminKeys, createInstance, TestInstance } from './support/instance-fixtures';
-import { LIMITS_OUT_OF_REACH, onPostgresServer, startTestApp, TestApp } from './support/test-app';
+import { LIMITS_OUT_OF_REACH, onPostgresServer, ownServerDatabase, startTestApp, TestApp } from './support/test-app';
 import { ReceivedWebhook, WebhookReceiver } from './support/webhook-receiver';
 
 /**
@@ -70,10 +70,17 @@ async function waitUntil<T>(what: string, read: () => Promise<T>, done: (v: T) =
   }
 }
 
+// Every app of this file delivers; its database is its own, so no other suite's worker attempts these deliveries (nor these its).
+let own: Awaited<ReturnType<typeof ownServerDatabase>>;
+beforeAll(async () => {
+  own = await ownServerDatabase('webhooks');
+});
+afterAll(() => own.drop());
+
 describe('webhook endpoints: the three doors', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp(DELIVERY_ENV);
+    t = await startTestApp({ ...DELIVERY_ENV, ...own.env });
   });
   afterAll(() => t.close());
 
@@ -207,7 +214,7 @@ describe('webhook endpoints: the three doors', () => {
 
   (onPostgresServer ? it : it.skip)('changes nothing when the acting key is revoked while its request waits for the instance lock (server only)', async () => {
     const inst = await createInstance(t);
-    const locker = new Client({ connectionString: process.env.TEST_DATABASE_URL });
+    const locker = new Client({ connectionString: own.url ?? process.env.TEST_DATABASE_URL });
     await locker.connect();
     try {
       await locker.query('BEGIN');
@@ -239,7 +246,7 @@ describe('webhook delivery: events, signatures, retries', () => {
   let t: TestApp;
   let rx: WebhookReceiver;
   beforeAll(async () => {
-    t = await startTestApp(DELIVERY_ENV);
+    t = await startTestApp({ ...DELIVERY_ENV, ...own.env });
     rx = await WebhookReceiver.start();
   });
   afterAll(async () => {
@@ -597,7 +604,7 @@ describe('webhook targets: SSRF refusals (private targets and http not allowed)'
   let t: TestApp;
   let rx: WebhookReceiver;
   beforeAll(async () => {
-    t = await startTestApp({ ...DELIVERY_ENV, WEBHOOK_ALLOW_HTTP: 'false', WEBHOOK_ALLOW_PRIVATE_TARGETS: 'false' });
+    t = await startTestApp({ ...DELIVERY_ENV, ...own.env, WEBHOOK_ALLOW_HTTP: 'false', WEBHOOK_ALLOW_PRIVATE_TARGETS: 'false' });
     rx = await WebhookReceiver.start();
   });
   afterAll(async () => {
@@ -698,8 +705,8 @@ describe('webhook targets: SSRF refusals (private targets and http not allowed)'
   let b: TestApp;
   let rx: WebhookReceiver;
   beforeAll(async () => {
-    a = await startTestApp(DELIVERY_ENV);
-    b = await startTestApp(DELIVERY_ENV);
+    a = await startTestApp({ ...DELIVERY_ENV, ...own.env });
+    b = await startTestApp({ ...DELIVERY_ENV, ...own.env });
     rx = await WebhookReceiver.start();
   });
   afterAll(async () => {

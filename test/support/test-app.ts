@@ -1,4 +1,6 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
 import { getDataSourceToken } from '@nestjs/typeorm';
@@ -70,5 +72,33 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       return result;
     },
     close: () => app.close(),
+  };
+}
+
+/**
+ * A database of its own on the PostgreSQL server, migrated by the first app started on it, for
+ * suites that run a webhook delivery worker: a worker claims every due delivery of its database, so
+ * one suite's worker (with its own target policy) would otherwise attempt another suite's
+ * deliveries. `env` goes into startTestApp; on the embedded database every app has its own already.
+ */
+export async function ownServerDatabase(tag: string): Promise<{ env: Record<string, string>; url?: string; drop(): Promise<void> }> {
+  const server = process.env.TEST_DATABASE_URL;
+  if (!server) return { env: {}, drop: async () => undefined };
+  const name = `trusset_${tag}_${process.pid}_${randomBytes(3).toString('hex')}`;
+  const admin = new Client({ connectionString: server });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return {
+    env: { DATABASE_URL: url.toString() },
+    url: url.toString(),
+    drop: async () => {
+      const c = new Client({ connectionString: server });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
   };
 }
