@@ -32,8 +32,12 @@ export type InstanceAuthDecision =
 
 /** What a request brings to the decision besides its key. */
 export interface InstanceAuthRequest {
-  /** The client's address: the socket's, or under TRUST_PROXY the one the trusted proxy forwarded. */
-  clientIp: string | undefined;
+  /**
+   * The client's address: the socket's, or under TRUST_PROXY the one the trusted proxy forwarded.
+   * Asked only for a key with allowedCidrs: reading the forwarded chain costs more than the rest of
+   * a cached check.
+   */
+  clientIp: () => string | undefined;
   requestId?: string;
   /** The request's own input fault (verify's query): 400 once the key is known good, spending nothing. */
   inputProblem?: ErrorDetails;
@@ -89,7 +93,7 @@ export class InstanceAuthGuard implements CanActivate {
    * is not use).
    */
   async authenticate(req: AuthenticatedRequest, res: Response, service: unknown, inputProblem?: ErrorDetails): Promise<void> {
-    const decision = await this.decide(req.headers['x-api-key'], service, { clientIp: req.ip, requestId: req.requestId, inputProblem });
+    const decision = await this.decide(req.headers['x-api-key'], service, { clientIp: () => req.ip, requestId: req.requestId, inputProblem });
     const headers = decision.limit ? rateLimitHeaders(decision.limit) : undefined;
     if (headers) for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
     if (decision.ok) {
@@ -130,7 +134,7 @@ export class InstanceAuthGuard implements CanActivate {
       this.outcomes.invalid_input.inc();
       return { ok: false, code: 'VALIDATION_ERROR', details: request.inputProblem };
     }
-    if (identity.allowedCidrs !== null && !allowedBy(identity.allowedCidrs, request.clientIp)) {
+    if (identity.allowedCidrs !== null && !allowedBy(identity.allowedCidrs, request.clientIp())) {
       this.refuse(identity.keyId, 'IP_NOT_ALLOWED', this.outcomes.ip_not_allowed);
       return IP_NOT_ALLOWED_DECISION;
     }

@@ -56,7 +56,7 @@ export class VerifyAnswer {
       // A query fault or a client-sent X-Trusset-* header is 400, once the key is known good, spending nothing.
       const spoofed = clientTrussetHeaders(req);
       const inputProblem = queryProblem || spoofed ? { ...queryProblem, ...spoofed } : undefined;
-      const decision = await this.guard.decide(req.headers['x-api-key'], service, { clientIp: this.clientIp(req), requestId, inputProblem });
+      const decision = await this.guard.decide(req.headers['x-api-key'], service, { clientIp: () => this.clientIp(req), requestId, inputProblem });
       const headers: string[] = [];
       limitHeaders(decision.limit, headers);
       if (!decision.ok) {
