@@ -114,7 +114,8 @@ describe('#11 item 12: unauthenticated audit growth is bounded', () => {
     await t.dataSource.query(`UPDATE audit_events SET at = now() - interval '31 days' WHERE request_id = $1`, [old]);
     await t.dataSource.query(`UPDATE audit_events SET at = now() - interval '29 days' WHERE request_id = $1`, [young]);
     await t.dataSource.query(`UPDATE audit_events SET at = now() - interval '400 days' WHERE instance_id = $1`, [inst.id]);
-    expect(await t.app.get(FailedAttemptsService).prune()).toBeGreaterThanOrEqual(1);
+    // Not the count it returns: another suite's app on the same server database prunes at its start too.
+    await t.app.get(FailedAttemptsService).prune();
     const left = await t.dataSource.query(`SELECT request_id FROM audit_events WHERE request_id = ANY($1::text[])`, [[old, young]]);
     expect(left).toEqual([{ request_id: young }]);
     const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE instance_id = $1`, [inst.id]);
