@@ -4,7 +4,7 @@ import { pinClockInsideOneMinute, pollUntil } from './support/scale-helpers';
 import { TcpProxy } from './support/tcp-proxy';
 import { onPostgresServer, startTestApp, TestApp } from './support/test-app';
 import { RATE_LIMIT_STORE } from '../src/common/rate-limit/rate-limit.store';
-import { FallbackRateLimitStore } from '../src/common/rate-limit/redis-rate-limit.store';
+import { FallbackRateLimitStore, RedisRateLimitStore } from '../src/common/rate-limit/redis-rate-limit.store';
 
 const REDIS_URL = process.env.TEST_REDIS_URL;
 
@@ -67,6 +67,12 @@ const verify = (t: TestApp, key: string) => t.http().get('/api/auth/verify').set
       const env = { REDIS_URL: `redis://127.0.0.1:${port}`, TRUST_PROXY: 'true', RATE_LIMIT_STRICT_PER_MINUTE: '2', RATE_LIMIT_PER_KEY_PER_MINUTE: '2' };
       c = await startTestApp(env);
       d = await startTestApp(env);
+      // Both replicas connected through the proxy before the first count: a command sent while one
+      // is still connecting is counted in that process (the fallback), which is not what is tested.
+      for (const t of [c, d]) {
+        const primary = t.app.get<FallbackRateLimitStore>(RATE_LIMIT_STORE).primary as RedisRateLimitStore;
+        await pollUntil(async () => primary.ready, (ready) => ready, 10_000);
+      }
     });
     afterAll(async () => {
       await c?.close();
