@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -202,5 +203,5 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
 
 /** ±10 %, so receivers that failed together are not retried in lockstep. */
 function jitter(seconds: number): number {
-  return seconds * (0.9 + Math.random() * 0.2);
+  return seconds * (0.9 + randomInt(0, 20_001) / 100_000);
 }
