@@ -15,6 +15,17 @@ const freshClientAddress = () => `2001:db8:${randomBytes(2).toString('hex')}:${r
 const register = (t: TestApp, address: string) => t.http().post('/api/mica/developer/register').set('X-Forwarded-For', address).send({});
 const verify = (t: TestApp, key: string) => t.http().get('/api/auth/verify').set('X-API-Key', key);
 
+/**
+ * Every replica connected to Redis before the first count: a command sent while one is still
+ * connecting is counted in that process (the fallback), which is not what these tests are about.
+ */
+async function redisConnected(...apps: TestApp[]): Promise<void> {
+  for (const t of apps) {
+    const primary = t.app.get<FallbackRateLimitStore>(RATE_LIMIT_STORE).primary as RedisRateLimitStore;
+    await pollUntil(async () => primary.ready, (ready) => ready, 10_000);
+  }
+}
+
 (REDIS_URL ? describe : describe.skip)('rate limits shared by two replicas through Redis (needs TEST_REDIS_URL)', () => {
   let a: TestApp;
   let b: TestApp;
@@ -23,6 +34,7 @@ const verify = (t: TestApp, key: string) => t.http().get('/api/auth/verify').set
     const env = { REDIS_URL: REDIS_URL!, TRUST_PROXY: 'true', RATE_LIMIT_STRICT_PER_MINUTE: '3', RATE_LIMIT_PER_KEY_PER_MINUTE: '4' };
     a = await startTestApp(env);
     b = await startTestApp(env);
+    await redisConnected(a, b);
   });
   afterAll(async () => {
     await a?.close();
@@ -67,12 +79,7 @@ const verify = (t: TestApp, key: string) => t.http().get('/api/auth/verify').set
       const env = { REDIS_URL: `redis://127.0.0.1:${port}`, TRUST_PROXY: 'true', RATE_LIMIT_STRICT_PER_MINUTE: '2', RATE_LIMIT_PER_KEY_PER_MINUTE: '2' };
       c = await startTestApp(env);
       d = await startTestApp(env);
-      // Both replicas connected through the proxy before the first count: a command sent while one
-      // is still connecting is counted in that process (the fallback), which is not what is tested.
-      for (const t of [c, d]) {
-        const primary = t.app.get<FallbackRateLimitStore>(RATE_LIMIT_STORE).primary as RedisRateLimitStore;
-        await pollUntil(async () => primary.ready, (ready) => ready, 10_000);
-      }
+      await redisConnected(c, d);
     });
     afterAll(async () => {
       await c?.close();
