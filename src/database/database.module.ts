@@ -1,6 +1,7 @@
 import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { OpenDatabase } from './database';
+import { Transactions } from './transactions';
 
 export const OPEN_DATABASE = Symbol('OPEN_DATABASE');
 
@@ -12,7 +13,7 @@ class DatabaseLifecycle implements OnApplicationShutdown {
   }
 }
 
-/** Hands the already opened and migrated DataSource to TypeORM's Nest integration. */
+/** Hands the already opened and migrated DataSource to TypeORM's Nest integration, and the one owner of transactions. */
 @Global()
 @Module({})
 export class DatabaseModule {
@@ -25,8 +26,8 @@ export class DatabaseModule {
           dataSourceFactory: async () => database.dataSource,
         }),
       ],
-      providers: [{ provide: OPEN_DATABASE, useValue: database }, DatabaseLifecycle],
-      exports: [OPEN_DATABASE],
+      providers: [{ provide: OPEN_DATABASE, useValue: database }, DatabaseLifecycle, Transactions],
+      exports: [OPEN_DATABASE, Transactions],
     };
   }
 }
