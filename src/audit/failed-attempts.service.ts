@@ -1,8 +1,7 @@
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { JsonLogger } from '../common/logging/json-logger';
+import { AuditRepository } from './audit.repository';
 
 /** Failed attempts that belong to no tenant: stored one by one up to the strict limit, then tallied. */
 export const FAILED_AUTH_ACTIONS = ['admin.auth_failed', 'mica.management_auth_failed', 'secret_scanning.auth_failed'] as const;
@@ -38,7 +37,7 @@ export class FailedAttemptsService implements OnModuleInit, OnModuleDestroy {
   private pruning?: Promise<unknown>;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly events: AuditRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly logger: JsonLogger,
   ) {}
@@ -79,11 +78,7 @@ export class FailedAttemptsService implements OnModuleInit, OnModuleDestroy {
       return JSON.stringify({ count: t.count, byAction: t.byAction, from: t.first, to: t.last });
     });
     try {
-      await this.dataSource.query(
-        `INSERT INTO audit_events (actor_type, action, ip, details)
-         SELECT 'anonymous', $1, left(a, 64), d::jsonb FROM unnest($2::text[], $3::text[]) AS v(a, d)`,
-        [SUPPRESSED_ACTION, addresses, details],
-      );
+      await this.events.insertSuppressed(SUPPRESSED_ACTION, addresses, details);
     } catch (e) {
       // Kept for the next flush rather than lost.
       for (const [address, t] of batch) {
@@ -103,11 +98,7 @@ export class FailedAttemptsService implements OnModuleInit, OnModuleDestroy {
   async prune(): Promise<number> {
     const days = this.config.audit.failedAuthRetentionDays;
     if (days <= 0) return 0;
-    const [, deleted] = await this.dataSource.query(
-      `DELETE FROM audit_events WHERE action = ANY($1::text[]) AND instance_id IS NULL AND developer_id IS NULL AND at < now() - $2::int * interval '1 day'`,
-      [PRUNED_ACTIONS, days],
-    );
-    return Number(deleted ?? 0);
+    return this.events.pruneUnowned(PRUNED_ACTIONS, days);
   }
 
   private warn(msg: string, e: Error): void {
