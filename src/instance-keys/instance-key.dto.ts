@@ -4,7 +4,8 @@ import { SERVICE_NAMES, ServiceName } from '../instances/services';
 import { MAX_ALLOWED_CIDRS } from '../least-privilege/key-restrictions';
 import { PaginationQueryDto } from '../common/http/pagination.dto';
 import { CodePointLength, NoControlChars, Trim, WithUtcOffset } from '../common/http/text';
-import type { InstanceKey } from './instance-key.entity';
+import { isoOrNull } from '../common/http/iso-date';
+import type { InstanceKeyRecord } from './instance-key.repository';
 import { effectiveStatus, KEY_STATUSES, KeyStatus } from './instance-key.state';
 
 export const MAX_OVERLAP_SECONDS = 2_592_000;
@@ -132,7 +133,7 @@ export class InstanceKeyDto {
   @ApiProperty({ type: 'integer', nullable: true, description: "The key's own per-minute limit; null: the deployment's." }) rateLimitPerMinute: number | null;
 
   /** `now` is the database clock read with the row. */
-  static from(k: Omit<InstanceKey, 'keyDigest'>, now: Date): InstanceKeyDto {
+  static from(k: InstanceKeyRecord, now: Date): InstanceKeyDto {
     const status = effectiveStatus(k, now);
     return {
       id: k.id,
@@ -141,14 +142,14 @@ export class InstanceKeyDto {
       keyHint: k.keyHint,
       status,
       createdAt: k.createdAt.toISOString(),
-      expiresAt: iso(k.expiresAt),
-      lastUsedAt: iso(k.lastUsedAt),
+      expiresAt: isoOrNull(k.expiresAt),
+      lastUsedAt: isoOrNull(k.lastUsedAt),
       requestCount: Number(k.requestCount),
-      rotatedAt: iso(k.rotatedAt),
+      rotatedAt: isoOrNull(k.rotatedAt),
       replacedByKeyId: k.replacedByKeyId,
       replacesKeyId: k.replacesKeyId,
-      revokedAt: iso(k.revokedAt),
-      pausedUntil: status === 'PAUSED' ? iso(k.pausedUntil) : null,
+      revokedAt: isoOrNull(k.revokedAt),
+      pausedUntil: status === 'PAUSED' ? isoOrNull(k.pausedUntil) : null,
       services: k.services,
       allowedCidrs: k.allowedCidrs,
       rateLimitPerMinute: k.rateLimitPerMinute,
@@ -164,8 +165,4 @@ export class IssuedKeyDto extends InstanceKeyDto {
 export class DeletedKeyDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ example: true }) deleted: true;
-}
-
-function iso(d: Date | null): string | null {
-  return d ? d.toISOString() : null;
 }

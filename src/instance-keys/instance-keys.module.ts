@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { AdminInstanceKeysController } from './admin-instance-keys.controller';
+import { InstanceKeyRepository } from './instance-key.repository';
 import { InstanceKeysService } from './instance-keys.service';
 import { KeyManagementLimitGuard } from './key-management.limit.guard';
 import { SelfServiceKeysController } from './self-service-keys.controller';
 
 @Module({
   controllers: [AdminInstanceKeysController, SelfServiceKeysController],
-  providers: [InstanceKeysService, KeyManagementLimitGuard],
+  providers: [InstanceKeyRepository, InstanceKeysService, KeyManagementLimitGuard],
   exports: [InstanceKeysService],
 })
 export class InstanceKeysModule {}

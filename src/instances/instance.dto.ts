@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayUnique, IsArray, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { PaginationQueryDto } from '../common/http/pagination.dto';
 import { IssuedKeyDto } from '../instance-keys/instance-key.dto';
+import { isoOrNull } from '../common/http/iso-date';
 import { CodePointLength, NoControlChars, Trim } from '../common/http/text';
 import type { Instance, InstanceStatus } from './instance.entity';
 import { SERVICE_NAMES, ServiceName } from './services';
@@ -88,7 +89,7 @@ export class InstanceDto {
       status: i.status,
       createdAt: i.createdAt.toISOString(),
       updatedAt: i.updatedAt.toISOString(),
-      archivedAt: i.archivedAt ? i.archivedAt.toISOString() : null,
+      archivedAt: isoOrNull(i.archivedAt),
     };
   }
 }

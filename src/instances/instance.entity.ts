@@ -3,6 +3,7 @@ import type { ServiceName } from './services';
 
 export type InstanceStatus = 'ACTIVE' | 'ARCHIVED';
 
+/** Kept for one ORM read: InstanceRepository.page (the filtered, counted list). */
 @Entity({ name: 'instances' })
 export class Instance {
   @PrimaryGeneratedColumn('uuid')

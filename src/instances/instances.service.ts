@@ -1,6 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
 import { AuditEventDto } from '../audit/audit-event.dto';
 import { AuditService } from '../audit/audit.service';
 import type { Actor } from '../auth/principal';
@@ -8,13 +6,14 @@ import { AppException } from '../common/errors/app.exception';
 import { randomAlphanumeric } from '../common/crypto/secrets';
 import { Page } from '../common/http/page';
 import { PaginationQueryDto } from '../common/http/pagination.dto';
+import { isUniqueViolation } from '../database/sql';
+import { Transactions } from '../database/transactions';
 import { IssuedKeyDto } from '../instance-keys/instance-key.dto';
 import { InstanceKeysService } from '../instance-keys/instance-keys.service';
-import { escapeLike } from '../common/http/text';
 import { instanceTag, KeyInvalidationService } from '../key-cache/key-invalidation.service';
-import { sqlStateOf, UNIQUE_VIOLATION } from '../database/database-errors';
-import { Instance } from './instance.entity';
+import type { Instance } from './instance.entity';
 import { CreateInstanceDto, InstanceDto, ListInstancesQueryDto, UpdateInstanceDto } from './instance.dto';
+import { InstanceChange, InstanceRepository } from './instance.repository';
 import { WebhookOutbox } from '../webhooks/webhook.outbox';
 import { actorFacts } from '../webhooks/webhook-payloads';
 
@@ -23,58 +22,38 @@ const REF_ATTEMPTS = 5;
 @Injectable()
 export class InstancesService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly instances: InstanceRepository,
+    private readonly tx: Transactions,
     private readonly audit: AuditService,
     private readonly keys: InstanceKeysService,
     private readonly invalidation: KeyInvalidationService,
   ) {}
 
-  /** A new instance and its first key, `Default`, both or neither. */
-  async createWithFirstKey(dto: CreateInstanceDto, actor: Actor): Promise<{ instance: InstanceDto; key: IssuedKeyDto }> {
-    const { instance, extra } = await this.create(dto, actor, (manager, created) => this.keys.issueFirstKey(manager, created, actor));
-    return { instance, key: extra! };
-  }
-
   /**
-   * Creates an instance under a fresh random ref. `withinTransaction` runs in the same transaction,
-   * so whatever it adds (the first key) exists if and only if the instance does. A ref collision
-   * (62^8 space, so rare) rolls back and retries with a new ref.
+   * A new instance under a fresh random ref and its first key, `Default`, in one transaction: both
+   * or neither. A ref collision (62^8 space, so rare) rolls back and retries with a new ref.
    */
-  async create<T>(
-    dto: CreateInstanceDto,
-    actor: Actor,
-    withinTransaction?: (manager: EntityManager, instance: Instance) => Promise<T>,
-  ): Promise<{ instance: InstanceDto; extra: T | undefined }> {
+  async createWithFirstKey(dto: CreateInstanceDto, actor: Actor): Promise<{ instance: InstanceDto; key: IssuedKeyDto }> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.dataSource.transaction(async (manager) => {
-          const [row] = await manager.query(
-            `INSERT INTO instances (ref, name, services) VALUES ($1, $2, $3) RETURNING id`,
-            [randomAlphanumeric(8), dto.name, dto.services ?? []],
-          );
-          const instance = await manager.findOneByOrFail(Instance, { id: row.id });
+        return await this.tx.run(async () => {
+          const instance = await this.instances.insert(randomAlphanumeric(8), dto.name, dto.services ?? []);
           await this.audit.record(
             { action: 'instance.created', target: { type: 'instance', id: instance.ref }, instanceId: instance.id, details: { name: instance.name, services: instance.services } },
             actor,
-            manager,
           );
-          const extra = withinTransaction ? await withinTransaction(manager, instance) : undefined;
-          return { instance: InstanceDto.from(instance), extra };
+          const key = await this.keys.issueFirstKey(instance, actor);
+          return { instance: InstanceDto.from(instance), key };
         });
       } catch (e) {
-        const refCollision = sqlStateOf(e) === UNIQUE_VIOLATION && String((e as { driverError?: { constraint?: string } }).driverError?.constraint) === 'instances_ref_key';
-        if (!refCollision || attempt >= REF_ATTEMPTS) throw e;
+        if (!isUniqueViolation(e, 'instances_ref_key') || attempt >= REF_ATTEMPTS) throw e;
       }
     }
   }
 
   /** `visibleRefs`: the only instances the caller may see (an operator token restricted to instances); null for all. */
   async list(query: ListInstancesQueryDto, visibleRefs: string[] | null = null): Promise<Page<InstanceDto>> {
-    const qb = this.dataSource.getRepository(Instance).createQueryBuilder('i');
-    if (visibleRefs) qb.andWhere('i.ref = ANY(:visibleRefs)', { visibleRefs });
-    if (query.status) qb.andWhere('i.status = :status', { status: query.status });
-    if (query.search) qb.andWhere(`lower(i.name) LIKE :pattern ESCAPE '\\'`, { pattern: `%${escapeLike(query.search.toLowerCase())}%` });
-    const [rows, total] = await qb.orderBy('i.created_at', 'DESC').addOrderBy('i.id', 'DESC').take(query.limit).skip(query.offset).getManyAndCount();
+    const [rows, total] = await this.instances.page({ refs: visibleRefs, status: query.status, search: query.search }, query.limit, query.offset);
     return new Page(rows.map(InstanceDto.from), total, query.limit, query.offset);
   }
 
@@ -88,9 +67,9 @@ export class InstancesService {
     return this.audit.listForInstance(instance.id, query.limit, query.offset, 'operator');
   }
 
-  /** The instance row, or NOT_FOUND. Exported for the modules that hang off an instance. */
-  async findByRef(ref: string, manager: EntityManager = this.dataSource.manager): Promise<Instance> {
-    const instance = await manager.findOneBy(Instance, { ref });
+  /** The instance row, or NOT_FOUND. */
+  async findByRef(ref: string): Promise<Instance> {
+    const instance = await this.instances.byRef(ref);
     if (!instance) throw new AppException('NOT_FOUND', 'Instance not found.');
     return instance;
   }
@@ -124,33 +103,26 @@ export class InstancesService {
     ref: string,
     actor: Actor,
     action: string,
-    decide: (i: Instance) => { set: Partial<Record<'name' | 'services' | 'status' | 'archivedAt', unknown>>; details?: Record<string, unknown> } | null,
+    decide: (i: Instance) => { set: InstanceChange; details?: Record<string, unknown> } | null,
   ): Promise<InstanceDto> {
-    const updated = await this.invalidation.change(async (manager, invalidate) => {
-      const instance = await manager.findOne(Instance, { where: { ref }, lock: { mode: 'pessimistic_write' } });
+    const updated = await this.invalidation.change(async (_manager, invalidate) => {
+      const instance = await this.instances.lockByRef(ref);
       if (!instance) throw new AppException('NOT_FOUND', 'Instance not found.');
       const decision = decide(instance);
       if (!decision) return instance;
       // Status and services are part of every cached check of the instance's keys.
       invalidate(instanceTag(instance.id));
-      const set = decision.set;
-      await manager.query(
-        `UPDATE instances SET
-           name = COALESCE($2, name),
-           services = COALESCE($3::text[], services),
-           status = COALESCE($4, status),
-           archived_at = CASE WHEN $5::text = 'keep' THEN archived_at WHEN $5::text = 'now' THEN now() ELSE NULL END,
-           updated_at = now()
-         WHERE id = $1`,
-        [instance.id, set.name ?? null, set.services ?? null, set.status ?? null, 'archivedAt' in set ? (set.archivedAt === 'now' ? 'now' : 'null') : 'keep'],
-      );
-      await this.audit.record({ action, target: { type: 'instance', id: instance.ref }, instanceId: instance.id, details: decision.details }, actor, manager);
-      const updated = await manager.findOneByOrFail(Instance, { id: instance.id });
+      const updated = await this.instances.update(instance.id, decision.set);
+      await this.audit.record({ action, target: { type: 'instance', id: instance.ref }, instanceId: instance.id, details: decision.details }, actor);
       const event = webhookEventOf(action, instance, updated);
       if (event) {
         const facts = InstanceDto.from(updated);
         const data = { instance: { id: facts.id, instanceRef: facts.instanceRef, name: facts.name, status: facts.status, services: facts.services, archivedAt: facts.archivedAt } };
-        await WebhookOutbox.enqueue(manager, { owner: { instanceId: instance.id }, type: event, data: { ...data, ...(event === 'instance.services_changed' ? { previousServices: [...instance.services] } : {}), actor: actorFacts(actor) } });
+        await WebhookOutbox.enqueue(this.tx.manager, {
+          owner: { instanceId: instance.id },
+          type: event,
+          data: { ...data, ...(event === 'instance.services_changed' ? { previousServices: [...instance.services] } : {}), actor: actorFacts(actor) },
+        });
       }
       return updated;
     });
