@@ -1,13 +1,11 @@
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { AppException } from '../common/errors/app.exception';
 import { JsonLogger } from '../common/logging/json-logger';
 import { DAY_MS, RateLimiterService } from '../common/rate-limit/rate-limiter.service';
 import { micaDayRule } from '../auth/mica-key.guard';
 import { Granularity, KeyUsageDto, MAX_RANGE_DAYS, MicaUsageDto, NO_REFUSALS, UsageBucketDto, UsageQueryDto, UsageTotalsDto } from './usage-history.dto';
-import type { UsageKind } from './usage.tracker';
+import { HistoryKind, UsageRepository } from './usage.repository';
 
 const PRUNE_INTERVAL_MS = 3_600_000;
 
@@ -15,15 +13,6 @@ interface Range {
   from: string;
   to: string;
   granularity: Granularity;
-}
-
-interface BucketRow {
-  key_id: string;
-  start: Date;
-  requests: string;
-  ip: string;
-  service: string;
-  rate: string;
 }
 
 /** Which key, as the route's door sees it: the admin names the instance by ref, an instance key is bound to its instance. */
@@ -39,7 +28,7 @@ export class UsageHistoryService implements OnModuleInit, OnModuleDestroy {
   private timer?: NodeJS.Timeout;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly usage: UsageRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly limiter: RateLimiterService,
     private readonly logger: JsonLogger,
@@ -56,46 +45,36 @@ export class UsageHistoryService implements OnModuleInit, OnModuleDestroy {
 
   /** Removes buckets older than USAGE_RETENTION_DAYS; answers how many. */
   async prune(): Promise<number> {
-    const [, count] = await this.dataSource.query(`DELETE FROM key_usage_hourly WHERE hour < now() - $1::int * interval '1 day'`, [this.config.usage.retentionDays]);
-    return typeof count === 'number' ? count : 0;
+    return this.usage.prune(this.config.usage.retentionDays);
   }
 
   async instanceKey(scope: InstanceKeyUsageScope, keyId: string, query: UsageQueryDto): Promise<KeyUsageDto> {
     const range = resolveRange(query);
-    const [column, value] = 'instanceRef' in scope ? ['i.ref', scope.instanceRef] : ['i.id', scope.instanceId];
-    const [key] = await this.dataSource.query(
-      `SELECT k.id, k.request_count FROM instance_keys k JOIN instances i ON i.id = k.instance_id WHERE k.id = $1 AND ${column} = $2`,
-      [keyId, value],
-    );
+    const key = await this.usage.instanceKey(scope, keyId);
     if (!key) {
-      if ('instanceRef' in scope && (await this.dataSource.query(`SELECT 1 FROM instances WHERE ref = $1`, [scope.instanceRef])).length === 0) {
-        throw new AppException('NOT_FOUND', 'Instance not found.');
-      }
+      if ('instanceRef' in scope && !(await this.usage.instanceExists(scope.instanceRef))) throw new AppException('NOT_FOUND', 'Instance not found.');
       throw new AppException('NOT_FOUND', 'Key not found.');
     }
     const buckets = (await this.buckets('instance_key', [key.id], range)).get(key.id) ?? [];
-    return { keyId: key.id, ...range, requestCount: Number(key.request_count), totals: totalsOf(buckets), buckets };
+    return { keyId: key.id, ...range, requestCount: Number(key.requestCount), totals: totalsOf(buckets), buckets };
   }
 
   async micaDeveloper(developerId: string, query: UsageQueryDto): Promise<MicaUsageDto> {
     const range = resolveRange(query);
-    const keys: Array<{ id: string; name: string; key_prefix: string; revoked_at: Date | null; request_count: string }> = await this.dataSource.query(
-      `SELECT id, name, key_prefix, revoked_at, request_count FROM mica_keys WHERE developer_id = $1 ORDER BY created_at DESC, id DESC`,
-      [developerId],
-    );
+    const keys = await this.usage.micaKeys(developerId);
     const byKey = await this.buckets('mica_key', keys.map((k) => k.id), range);
     const rule = micaDayRule(this.config);
     const result = await Promise.all(
       keys.map(async (k) => {
         const buckets = byKey.get(k.id) ?? [];
-        const today = k.revoked_at === null ? await this.limiter.check(rule, k.id) : undefined;
+        const today = k.revokedAt === null ? await this.limiter.check(rule, k.id) : undefined;
         return {
           keyId: k.id,
           name: k.name,
-          keyPrefix: k.key_prefix,
-          isActive: k.revoked_at === null,
+          keyPrefix: k.keyPrefix,
+          isActive: k.revokedAt === null,
           ...range,
-          requestCount: Number(k.request_count),
+          requestCount: Number(k.requestCount),
           totals: totalsOf(buckets),
           buckets,
           quota: today
@@ -107,21 +86,13 @@ export class UsageHistoryService implements OnModuleInit, OnModuleDestroy {
     return { ...range, keys: result };
   }
 
-  private async buckets(kind: UsageKind, keyIds: string[], range: Range): Promise<Map<string, UsageBucketDto[]>> {
+  private async buckets(kind: HistoryKind, keyIds: string[], range: Range): Promise<Map<string, UsageBucketDto[]>> {
     const out = new Map<string, UsageBucketDto[]>();
     if (keyIds.length === 0) return out;
-    const rows: BucketRow[] = await this.dataSource.query(
-      `SELECT key_id, date_trunc($5, hour, 'UTC') AS start, sum(requests)::bigint AS requests, sum(refused_ip_not_allowed)::bigint AS ip,
-              sum(refused_service_not_enabled)::bigint AS service, sum(refused_rate_limited)::bigint AS rate
-         FROM key_usage_hourly
-        WHERE key_kind = $1 AND key_id = ANY($2::uuid[])
-          AND hour >= ($3::date)::timestamp AT TIME ZONE 'UTC' AND hour < ($4::date + 1)::timestamp AT TIME ZONE 'UTC'
-        GROUP BY key_id, 2 ORDER BY key_id, 2`,
-      [kind, keyIds, range.from, range.to, range.granularity],
-    );
+    const rows = await this.usage.buckets(kind, keyIds, range.from, range.to, range.granularity);
     for (const row of rows) {
-      let list = out.get(row.key_id);
-      if (!list) out.set(row.key_id, (list = []));
+      let list = out.get(row.keyId);
+      if (!list) out.set(row.keyId, (list = []));
       list.push({
         start: new Date(row.start).toISOString(),
         requests: Number(row.requests),

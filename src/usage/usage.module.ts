@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
+import { UsageRepository } from './usage.repository';
 import { UsageTracker } from './usage.tracker';
 
 @Global()
-@Module({ providers: [UsageTracker], exports: [UsageTracker] })
+@Module({ providers: [UsageRepository, UsageTracker], exports: [UsageTracker, UsageRepository] })
 export class UsageModule {}

@@ -1,16 +1,17 @@
 import { BeforeApplicationShutdown, Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Server } from 'node:http';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { JsonLogger } from '../common/logging/json-logger';
+import { Transactions } from '../database/transactions';
+import { CounterTable, HistoryKind, HourCounts, UsageRepository } from './usage.repository';
 
-/** Which table a usage counter lives in; each has `id uuid`, `last_used_at timestamptz`, `request_count bigint`. */
-const TABLES = { instance_key: 'instance_keys', mica_key: 'mica_keys', operator_token: 'operator_tokens' } as const;
+/** Which table a usage counter lives in. */
+const TABLES = { instance_key: 'instance_keys', mica_key: 'mica_keys', operator_token: 'operator_tokens' } as const satisfies Record<string, CounterTable>;
 
 export type UsageKind = keyof typeof TABLES;
-const HISTORY_KINDS: ReadonlySet<UsageKind> = new Set(['instance_key', 'mica_key']);
+const HISTORY_KINDS: ReadonlySet<UsageKind> = new Set<HistoryKind>(['instance_key', 'mica_key']);
+const hasHistory = (kind: UsageKind): kind is HistoryKind => HISTORY_KINDS.has(kind);
 
 /** Why a found key's request was refused; each has its own column in key_usage_hourly. */
 export const REFUSAL_REASONS = ['IP_NOT_ALLOWED', 'SERVICE_NOT_ENABLED', 'RATE_LIMIT_EXCEEDED'] as const;
@@ -41,7 +42,8 @@ export class UsageTracker implements OnModuleInit, OnModuleDestroy, BeforeApplic
   private flushing?: Promise<void>;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly usage: UsageRepository,
+    private readonly tx: Transactions,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly logger: JsonLogger,
     private readonly adapterHost?: HttpAdapterHost,
@@ -124,40 +126,22 @@ export class UsageTracker implements OnModuleInit, OnModuleDestroy, BeforeApplic
       // Sorted, so replicas flushing at once lock rows in one order (no deadlock between them).
       const ids = [...tallies.keys()].sort();
       const used = ids.filter((id) => tallies.get(id)!.count > 0);
-      const buckets: Array<[string, number, HourTally]> = [];
-      for (const id of ids) for (const [start, counts] of [...tallies.get(id)!.hours].sort((a, b) => a[0] - b[0])) buckets.push([id, start, counts]);
+      const hours: HourCounts[] = [];
+      for (const id of ids) {
+        for (const [start, [requests, ipNotAllowed, serviceNotEnabled, rateLimited]] of [...tallies.get(id)!.hours].sort((a, b) => a[0] - b[0])) {
+          hours.push({ keyId: id, hour: new Date(start), requests, ipNotAllowed, serviceNotEnabled, rateLimited });
+        }
+      }
       try {
-        await this.dataSource.transaction(async (manager) => {
+        await this.tx.run(async () => {
           if (used.length > 0) {
-            await manager.query(
-              `UPDATE ${TABLES[kind]} AS t
-                  SET request_count = t.request_count + u.n,
-                      last_used_at = GREATEST(COALESCE(t.last_used_at, u.at), u.at)
-                 FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[]) AS u(id, n, at)
-                WHERE t.id = u.id`,
-              [used, used.map((id) => tallies.get(id)!.count), used.map((id) => new Date(tallies.get(id)!.lastUsedAt).toISOString())],
+            await this.usage.addToCounters(
+              TABLES[kind],
+              used.map((id) => ({ id, count: tallies.get(id)!.count, lastUsedAt: new Date(tallies.get(id)!.lastUsedAt) })),
             );
           }
           // Hourly history is kept for keys (SPEC §17); an operator token has its counter and last use only.
-          if (!HISTORY_KINDS.has(kind)) return;
-          // Only keys that still exist get history (a key deleted meanwhile has nothing to report it).
-          await manager.query(
-            `INSERT INTO key_usage_hourly AS h (key_kind, key_id, hour, requests, refused_ip_not_allowed, refused_service_not_enabled, refused_rate_limited)
-             SELECT $1, u.id, u.hour, u.requests, u.ip, u.service, u.rate
-               FROM unnest($2::uuid[], $3::timestamptz[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[]) AS u(id, hour, requests, ip, service, rate)
-              WHERE EXISTS (SELECT 1 FROM ${TABLES[kind]} t WHERE t.id = u.id)
-             ON CONFLICT (key_kind, key_id, hour) DO UPDATE SET
-               requests = h.requests + EXCLUDED.requests,
-               refused_ip_not_allowed = h.refused_ip_not_allowed + EXCLUDED.refused_ip_not_allowed,
-               refused_service_not_enabled = h.refused_service_not_enabled + EXCLUDED.refused_service_not_enabled,
-               refused_rate_limited = h.refused_rate_limited + EXCLUDED.refused_rate_limited`,
-            [
-              kind,
-              buckets.map((b) => b[0]),
-              buckets.map((b) => new Date(b[1]).toISOString()),
-              ...[0, 1, 2, 3].map((i) => buckets.map((b) => b[2][i])),
-            ],
-          );
+          if (hasHistory(kind)) await this.usage.addToHours(kind, hours);
         });
       } catch (e) {
         this.merge(kind, tallies);
