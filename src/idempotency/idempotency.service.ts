@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { AppException } from '../common/errors/app.exception';
 import { JsonLogger } from '../common/logging/json-logger';
 import { IdempotencyCrypto } from './idempotency.crypto';
+import { IdempotencyRepository } from './idempotency.repository';
 
 /** SPEC §13: a stored answer is replayed for 24 h. */
 export const RETENTION_HOURS = 24;
@@ -46,7 +45,7 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
   private timer?: NodeJS.Timeout;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly records: IdempotencyRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly logger: JsonLogger,
   ) {
@@ -69,22 +68,11 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
     for (;;) {
       const token = randomUUID();
       // A new record, or taking over one that expired or whose owner died with the same request.
-      const claimed = await this.dataSource.query(
-        `INSERT INTO idempotency_records AS r (id, fingerprint, state, claim, expires_at)
-         VALUES ($1, $2, 'in_progress', $3, now() + $4::int * interval '1 hour')
-         ON CONFLICT (id) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, state = 'in_progress', claim = EXCLUDED.claim,
-                claimed_at = now(), status_code = NULL, sealed = NULL, created_at = now(), expires_at = EXCLUDED.expires_at
-          WHERE r.expires_at <= now()
-             OR (r.state = 'in_progress' AND r.fingerprint = EXCLUDED.fingerprint AND r.claimed_at <= now() - $5::int * interval '1 millisecond')
-         RETURNING claim`,
-        [id, fingerprint, token, RETENTION_HOURS, STALE_CLAIM_MS],
-      );
-      if (claimed[0]?.claim === token) return { kind: 'owner', claim: { id, token, scope: request.scope, idempotencyKey: request.idempotencyKey } };
+      if (await this.records.claim(id, fingerprint, token, RETENTION_HOURS, STALE_CLAIM_MS)) {
+        return { kind: 'owner', claim: { id, token, scope: request.scope, idempotencyKey: request.idempotencyKey } };
+      }
 
-      const [existing] = await this.dataSource.query(
-        `SELECT fingerprint, state, status_code, sealed FROM idempotency_records WHERE id = $1 AND expires_at > now()`,
-        [id],
-      );
+      const existing = await this.records.live(id);
       // Released (the first request failed) or expired between the two statements: claim again.
       if (!existing) continue;
       if (!fingerprint.equals(existing.fingerprint)) throw new AppException('IDEMPOTENCY_KEY_REUSED');
@@ -93,7 +81,7 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
         if (plaintext === null) {
           throw new AppException('CONFLICT', 'The answer stored for this Idempotency-Key cannot be opened (SECRETS_KEY changed); use a new Idempotency-Key.');
         }
-        return { kind: 'replay', status: existing.status_code, body: JSON.parse(plaintext) };
+        return { kind: 'replay', status: existing.statusCode, body: JSON.parse(plaintext) };
       }
       if (Date.now() >= deadline) throw new AppException('IDEMPOTENCY_IN_PROGRESS');
       await new Promise((r) => setTimeout(r, POLL_MS));
@@ -103,22 +91,16 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
   /** Stores the answer, sealed; from now on identical requests replay it. */
   async complete(claim: Claim, status: number, body: unknown): Promise<void> {
     const sealed = this.crypto.seal(claim.scope, claim.idempotencyKey, claim.id, JSON.stringify(body ?? null));
-    await this.dataSource.query(`UPDATE idempotency_records SET state = 'done', status_code = $3, sealed = $4 WHERE id = $1 AND claim = $2`, [
-      claim.id,
-      claim.token,
-      status,
-      sealed,
-    ]);
+    await this.records.complete(claim.id, claim.token, status, sealed);
   }
 
   /** The request failed and changed nothing: forget the claim so a retry does the work. */
   async release(claim: Claim): Promise<void> {
-    await this.dataSource.query(`DELETE FROM idempotency_records WHERE id = $1 AND claim = $2 AND state = 'in_progress'`, [claim.id, claim.token]);
+    await this.records.release(claim.id, claim.token);
   }
 
   /** Removes records past their 24 h; answers how many. */
   async prune(): Promise<number> {
-    const [, count] = await this.dataSource.query(`DELETE FROM idempotency_records WHERE expires_at <= now()`);
-    return typeof count === 'number' ? count : 0;
+    return this.records.prune();
   }
 }
