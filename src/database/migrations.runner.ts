@@ -6,7 +6,8 @@ const MIGRATION_LOCK_ID = 724_118_301;
 /**
  * Applies pending migrations. On a PostgreSQL server they run under a session advisory lock, so
  * replicas starting together run them once, one after another. The embedded database is one
- * process with one connection, so it needs (and can hold) no such lock.
+ * process with one connection, so it needs (and can hold) no such lock. Its two statements stay here,
+ * not in a repository: they run before Nest (and Transactions) exist, on the session that holds the lock.
  */
 export async function runMigrations(dataSource: DataSource, embedded: boolean): Promise<string[]> {
   if (embedded) return (await dataSource.runMigrations({ transaction: 'each' })).map((m) => m.name);

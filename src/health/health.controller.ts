@@ -1,11 +1,9 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { AppException } from '../common/errors/app.exception';
 import { ApiEnvelope, ApiErrors } from '../common/http/api-responses';
-import { withDeadline } from '../database/database-errors';
+import { DatabaseHealth } from '../database/database-health';
 
 export class HealthDto {
   @ApiProperty({ example: 'ok' })
@@ -19,7 +17,7 @@ export class HealthDto {
 @Controller('health')
 export class HealthController {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly database: DatabaseHealth,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -35,11 +33,7 @@ export class HealthController {
   @ApiEnvelope(HealthDto)
   @ApiErrors('SERVICE_UNAVAILABLE')
   async ready(): Promise<HealthDto> {
-    try {
-      await withDeadline(this.dataSource.query('SELECT 1'), this.config.database.acquireTimeoutMs + 500, 'readiness');
-    } catch {
-      throw new AppException('SERVICE_UNAVAILABLE', 'The database is not reachable.');
-    }
+    if (!(await this.database.answers())) throw new AppException('SERVICE_UNAVAILABLE', 'The database is not reachable.');
     return { status: 'ok', database: this.config.database.url ? 'postgres' : 'embedded' };
   }
 }
