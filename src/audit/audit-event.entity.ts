@@ -2,6 +2,7 @@ import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 export type ActorType = 'admin' | 'operator' | 'instance_key' | 'developer' | 'anonymous' | 'system';
 
+/** Kept for the ORM reads of AuditRepository: the trails (owned, unowned, ofOperatorToken) with their totals. */
 @Entity({ name: 'audit_events' })
 export class AuditEvent {
   @PrimaryGeneratedColumn('uuid')
