@@ -4,7 +4,7 @@ import { withDeadline } from './database-errors';
 import { execute } from './sql';
 import { Transactions } from './transactions';
 
-export const PING_SQL = 'SELECT 1';
+export const DATABASE_HEALTH_SQL = { ping: 'SELECT 1' } as const;
 
 /** Whether the database answers: one round trip through the pool, bounded by the pool's acquire timeout (plus slack). */
 @Injectable()
@@ -16,7 +16,7 @@ export class DatabaseHealth {
 
   async answers(): Promise<boolean> {
     try {
-      await withDeadline(execute(this.tx.manager, PING_SQL), this.config.database.acquireTimeoutMs + 500, 'readiness');
+      await withDeadline(execute(this.tx.manager, DATABASE_HEALTH_SQL.ping), this.config.database.acquireTimeoutMs + 500, 'readiness');
       return true;
     } catch {
       return false;
