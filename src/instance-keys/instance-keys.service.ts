@@ -160,10 +160,11 @@ export class InstanceKeysService {
   private async actingKey(instance: KeyInstance, actor: Actor): Promise<KeyRestrictions | null> {
     if (actor.type !== 'instance_key') return null;
     const acting = actor.id === null ? undefined : await this.keys.key(instance.id, actor.id, true);
+    // A deleted acting key fails like a revoked one.
     const status = acting ? effectiveStatus(acting, acting.now) : 'REVOKED';
-    if (!isUsable(status) || instance.status !== 'ACTIVE') throw new AppException('AUTH_FAILED');
+    if (!acting || !isUsable(status) || instance.status !== 'ACTIVE') throw new AppException('AUTH_FAILED');
     if (status !== 'ACTIVE') throw keyNotActiveForManagement();
-    return restrictionsOf(acting!);
+    return restrictionsOf(acting);
   }
 
   /**
