@@ -11,7 +11,7 @@ import { OperatorTokenVerifier } from '../operator-tokens/operator-token.verifie
 import { UsageTracker } from '../usage/usage.tracker';
 import { ADMIN_SCOPE_METADATA, AdminScopeDeclaration } from './admin-scope';
 import { parseBearer } from './bearer';
-import { CredentialGuard } from './credential-guard';
+import { GuardSkeleton } from './guard.skeleton';
 import { readablePath } from '../common/logging/redact';
 import { FailedAuthLimiter } from './failed-auth.limiter';
 import { actorOf, AuthenticatedRequest, Principal } from './principal';
@@ -32,7 +32,7 @@ type OperatorPrincipal = Extract<Principal, { kind: 'operator' }>;
  */
 @Injectable()
 export class AdminAuthGuard implements CanActivate {
-  private readonly steps: CredentialGuard<'insufficient_scope' | 'other_instance'>;
+  private readonly steps: GuardSkeleton<'insufficient_scope' | 'other_instance'>;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -44,7 +44,7 @@ export class AdminAuthGuard implements CanActivate {
     usage: UsageTracker,
     metrics: MetricsService,
   ) {
-    this.steps = new CredentialGuard(
+    this.steps = new GuardSkeleton(
       { guard: 'admin', what: 'operator token', outcomes: ['insufficient_scope', 'other_instance'], usage: { tracker: usage, kind: 'operator_token' } },
       metrics,
       logger,

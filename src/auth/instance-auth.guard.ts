@@ -9,7 +9,7 @@ import { allowedBy } from '../common/net/cidr';
 import { isServiceName, ServiceName } from '../instances/services';
 import { MetricsService } from '../metrics/metrics.service';
 import { UsageTracker } from '../usage/usage.tracker';
-import { CredentialGuard } from './credential-guard';
+import { GuardSkeleton } from './guard.skeleton';
 import { InstanceKeyCheck, InstanceKeyIdentity, InstanceKeyVerifier } from './instance-key.verifier';
 import { AuthenticatedRequest } from './principal';
 import { verifyQueryProblem } from './verify-query';
@@ -61,19 +61,19 @@ const SERVICE_NOT_ENABLED_DECISION: InstanceAuthDecision = Object.freeze({ ok: f
 @Injectable()
 export class InstanceAuthGuard implements CanActivate {
   private readonly rule: LimitRule;
-  private readonly steps: CredentialGuard<(typeof OUTCOMES)[number]>;
+  private readonly steps: GuardSkeleton<(typeof OUTCOMES)[number]>;
 
   constructor(
     @Inject(LIMIT_RULES) rules: LimitRules,
     private readonly reflector: Reflector,
     private readonly verifier: InstanceKeyVerifier,
     private readonly limiter: RateLimiterService,
-    private readonly usage: UsageTracker,
+    usage: UsageTracker,
     metrics: MetricsService,
     logger: JsonLogger,
   ) {
     this.rule = rules.perKey;
-    this.steps = new CredentialGuard({ guard: 'instance_key', what: 'instance key', outcomes: OUTCOMES, usage: { tracker: usage, kind: 'instance_key' } }, metrics, logger);
+    this.steps = new GuardSkeleton({ guard: 'instance_key', what: 'instance key', outcomes: OUTCOMES, usage: { tracker: usage, kind: 'instance_key' } }, metrics, logger);
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -148,6 +148,6 @@ export class InstanceAuthGuard implements CanActivate {
 
   /** Counts an admitted request of the key (lastUsedAt, requestCount, the hour's bucket), for a caller whose answer is final. */
   admitted(keyId: string): void {
-    this.usage.record('instance_key', keyId);
+    this.steps.recordAdmitted(keyId);
   }
 }

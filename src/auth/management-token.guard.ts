@@ -16,7 +16,7 @@ import { MANAGEMENT_TOKEN_FORMAT } from '../mica/accounts/mica-credentials';
 import { parseBearer } from './bearer';
 import { BRAKE } from './brake.decorator';
 import { readablePath } from '../common/logging/redact';
-import { CredentialGuard } from './credential-guard';
+import { GuardSkeleton } from './guard.skeleton';
 import { FailedAuthLimiter } from './failed-auth.limiter';
 import { actorOf, AuthenticatedRequest } from './principal';
 
@@ -28,7 +28,7 @@ import { actorOf, AuthenticatedRequest } from './principal';
  */
 @Injectable()
 export class ManagementTokenGuard implements CanActivate {
-  private readonly steps: CredentialGuard<never>;
+  private readonly steps: GuardSkeleton<never>;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -41,7 +41,7 @@ export class ManagementTokenGuard implements CanActivate {
     private readonly reflector: Reflector,
     metrics: MetricsService,
   ) {
-    this.steps = new CredentialGuard({ guard: 'management_token', what: 'management token', outcomes: [] }, metrics, logger);
+    this.steps = new GuardSkeleton({ guard: 'management_token', what: 'management token', outcomes: [] }, metrics, logger);
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {

@@ -7,7 +7,7 @@ import { LIMIT_RULES, LimitRules } from '../common/rate-limit/limit-rules';
 import { RateLimiterService } from '../common/rate-limit/rate-limiter.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { UsageTracker } from '../usage/usage.tracker';
-import { CredentialGuard } from './credential-guard';
+import { GuardSkeleton } from './guard.skeleton';
 import { MicaKeyVerifier } from './mica-key.verifier';
 import { AuthenticatedRequest } from './principal';
 
@@ -18,7 +18,7 @@ import { AuthenticatedRequest } from './principal';
  */
 @Injectable()
 export class MicaKeyGuard implements CanActivate {
-  private readonly steps: CredentialGuard<never>;
+  private readonly steps: GuardSkeleton<never>;
 
   constructor(
     @Inject(LIMIT_RULES) private readonly rules: LimitRules,
@@ -28,7 +28,7 @@ export class MicaKeyGuard implements CanActivate {
     metrics: MetricsService,
     logger: JsonLogger,
   ) {
-    this.steps = new CredentialGuard({ guard: 'mica_key', what: 'mica key', outcomes: [], usage: { tracker: usage, kind: 'mica_key' } }, metrics, logger);
+    this.steps = new GuardSkeleton({ guard: 'mica_key', what: 'mica key', outcomes: [], usage: { tracker: usage, kind: 'mica_key' } }, metrics, logger);
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {

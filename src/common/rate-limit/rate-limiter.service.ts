@@ -111,11 +111,11 @@ export interface HeaderSink {
  * with every header. A rule that is off (no state) says nothing.
  */
 export function enforceLimits(res: HeaderSink | undefined, ...limits: Array<readonly [LimitState | undefined, LimitWindowSuffix]>): void {
-  let headers: Record<string, string> = {};
+  const headers: Record<string, string> = {};
   let refusing: LimitState | undefined;
   for (const [state, suffix] of limits) {
     if (!state) continue;
-    headers = { ...headers, ...rateLimitHeaders(state, suffix) };
+    Object.assign(headers, rateLimitHeaders(state, suffix));
     if (state.exceeded && (!refusing || state.resetSeconds > refusing.resetSeconds)) refusing = state;
   }
   if (res) for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);

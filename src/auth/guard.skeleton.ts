@@ -24,7 +24,7 @@ interface Counted {
  * requests only, once the answer is known (a body the validation pipe refuses later is not use).
  * What a guard checks, and in which order, stays the guard's.
  */
-export class CredentialGuard<Outcome extends string> {
+export class GuardSkeleton<Outcome extends string> {
   // One labelled child per outcome, resolved once: a label lookup per request costs more than a cached check.
   private readonly outcomes: Record<Outcome | CommonOutcome, Counted>;
   private readonly undecidableMessage: string;
@@ -44,7 +44,7 @@ export class CredentialGuard<Outcome extends string> {
     private readonly logger: JsonLogger,
   ) {
     const all: ReadonlyArray<Outcome | CommonOutcome> = ['missing', 'failed', 'rate_limited', 'passed', 'error', ...options.outcomes];
-    this.outcomes = Object.fromEntries(all.map((o) => [o, metrics.authDecisions.labels(options.guard, o)])) as CredentialGuard<Outcome>['outcomes'];
+    this.outcomes = Object.fromEntries(all.map((o) => [o, metrics.authDecisions.labels(options.guard, o)])) as GuardSkeleton<Outcome>['outcomes'];
     this.undecidableMessage = `${options.what} check undecidable`;
     this.usage = options.usage;
   }
@@ -91,5 +91,10 @@ export class CredentialGuard<Outcome extends string> {
   /** Counts the key's use once the answer is known to be an admitted one (not 400, 401, 403 or 429). */
   countAdmitted(keyId: string, res: Response): void {
     if (this.usage) countWhenAdmitted(this.usage.tracker, this.usage.kind, keyId, res);
+  }
+
+  /** Counts the key's use now, for a caller that has written an admitted answer itself (the raw lane). */
+  recordAdmitted(keyId: string): void {
+    this.usage?.tracker.record(this.usage.kind, keyId);
   }
 }
