@@ -1,13 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { APP_CONFIG, AppConfig } from '../config/app.config';
+import { Injectable } from '@nestjs/common';
 import type { InstanceStatus } from '../instances/instance.entity';
 import type { ServiceName } from '../instances/services';
 import { parseInstanceKey } from '../instance-keys/instance-key.material';
 import { effectiveStatus, isUsable, KeyStatus, StoredKeyStatus } from '../instance-keys/instance-key.state';
-import { CachedDigestVerifier, cachedDigestOptions, DigestRow } from '../key-cache/cached-digest.verifier';
-import { KeyCheckCache } from '../key-cache/key-check.cache';
+import { CachedDigestVerifier, CachedDigestVerifiers, DigestCredential, DigestRow } from '../key-cache/cached-digest.verifier';
 import { instanceTag, keyTag } from '../key-cache/key-invalidation.service';
 import type { Cidr } from '../common/net/cidr';
 import { effectiveServices, parsedCidrs } from '../least-privilege/key-restrictions';
@@ -58,21 +54,8 @@ const FAILED: InstanceKeyCheck = Object.freeze({ outcome: 'failed' });
 export class InstanceKeyVerifier {
   private readonly keys: CachedDigestVerifier<KeyCheckRow, Cidr[] | null, string, InstanceKeyCheck>;
 
-  constructor(@InjectDataSource() dataSource: DataSource, @Inject(APP_CONFIG) config: AppConfig, cache: KeyCheckCache) {
-    this.keys = new CachedDigestVerifier(
-      cache,
-      {
-        namespace: 'instance',
-        what: 'instance key check',
-        lookup: (digests) => dataSource.query(INSTANCE_KEY_LOOKUP, [digests]),
-        tags: (row) => [keyTag(row.key_id), instanceTag(row.instance_id)],
-        // allowed_cidrs parsed once, not on every hit.
-        keep: (row) => parsedCidrs(row.allowed_cidrs),
-        decide: (row, cidrs, now, presentedRef) => decide(row, presentedRef, cidrs, now),
-        unknown: FAILED,
-      },
-      cachedDigestOptions(config),
-    );
+  constructor(verifiers: CachedDigestVerifiers) {
+    this.keys = verifiers.create(INSTANCE_KEYS, INSTANCE_KEY_LOOKUP);
   }
 
   async check(presented: unknown): Promise<InstanceKeyCheck> {
@@ -89,6 +72,17 @@ export const INSTANCE_KEY_LOOKUP = `SELECT k.key_digest AS digest, k.id AS key_i
         i.id AS instance_id, i.ref AS instance_ref, i.status AS instance_status, i.services, now() AS now
    FROM instance_keys k JOIN instances i ON i.id = k.instance_id
   WHERE k.key_digest = ANY($1::bytea[])`;
+
+/** Instance keys in the cache: evicted by a change to the key or to its instance; decided against the presented ref. */
+const INSTANCE_KEYS: DigestCredential<KeyCheckRow, Cidr[] | null, string, InstanceKeyCheck> = {
+  namespace: 'instance',
+  what: 'instance key check',
+  tags: (row) => [keyTag(row.key_id), instanceTag(row.instance_id)],
+  // allowed_cidrs parsed once, not on every hit.
+  keep: (row) => parsedCidrs(row.allowed_cidrs),
+  decide: (row, cidrs, now, presentedRef) => decide(row, presentedRef, cidrs, now),
+  unknown: FAILED,
+};
 
 /** The decision on a looked-up row at database time `now` (the row's own by default); pure, so a cached row can be decided again against a later clock. */
 export function decide(

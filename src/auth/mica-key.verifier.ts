@@ -1,11 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { APP_CONFIG, AppConfig } from '../config/app.config';
+import { Injectable } from '@nestjs/common';
 import { sha256 } from '../common/crypto/secrets';
 import { MICA_KEY_FORMAT, MICA_KEY_PREFIX } from '../mica/accounts/mica-credentials';
-import { CachedDigestVerifier, cachedDigestOptions, DigestRow } from '../key-cache/cached-digest.verifier';
-import { KeyCheckCache } from '../key-cache/key-check.cache';
+import { CachedDigestVerifier, CachedDigestVerifiers, DigestCredential, DigestRow } from '../key-cache/cached-digest.verifier';
 import { developerTag, keyTag } from '../key-cache/key-invalidation.service';
 
 interface MicaKeyRow extends DigestRow {
@@ -28,6 +24,21 @@ function decideMicaKey(row: MicaKeyRow): MicaKeyCheck {
   return row.account_active ? { outcome: 'valid', keyId: row.id, developerId: row.developer_id } : INVALID;
 }
 
+/** Not revoked, with whether the account is active: a revoked key is unknown to the lookup. */
+const MICA_KEY_LOOKUP = `SELECT k.key_digest AS digest, k.id, k.developer_id, d.status = 'ACTIVE' AS account_active, now() AS now
+   FROM mica_keys k JOIN mica_developers d ON d.id = k.developer_id
+  WHERE k.key_digest = ANY($1::bytea[]) AND k.revoked_at IS NULL`;
+
+/** MiCA keys in the cache: evicted by a change to the key or to its account (suspension, restore, erasure). */
+const MICA_KEYS: DigestCredential<MicaKeyRow, MicaKeyCheck, undefined, MicaKeyCheck> = {
+  namespace: 'mica',
+  what: 'mica key check',
+  tags: (row) => [keyTag(row.id), developerTag(row.developer_id)],
+  keep: decideMicaKey,
+  decide: (_row, decided) => decided,
+  unknown: INVALID,
+};
+
 /**
  * Decides whether a presented MiCA key is valid: format first (no database work for a string that
  * cannot be a key), then the cached digest check (revocation and rotation evict it on every
@@ -39,26 +50,8 @@ function decideMicaKey(row: MicaKeyRow): MicaKeyCheck {
 export class MicaKeyVerifier {
   private readonly keys: CachedDigestVerifier<MicaKeyRow, MicaKeyCheck, undefined, MicaKeyCheck>;
 
-  constructor(@InjectDataSource() dataSource: DataSource, @Inject(APP_CONFIG) config: AppConfig, cache: KeyCheckCache) {
-    this.keys = new CachedDigestVerifier(
-      cache,
-      {
-        namespace: 'mica',
-        what: 'mica key check',
-        lookup: (digests) =>
-          dataSource.query(
-            `SELECT k.key_digest AS digest, k.id, k.developer_id, d.status = 'ACTIVE' AS account_active, now() AS now
-               FROM mica_keys k JOIN mica_developers d ON d.id = k.developer_id
-              WHERE k.key_digest = ANY($1::bytea[]) AND k.revoked_at IS NULL`,
-            [digests],
-          ),
-        tags: (row) => [keyTag(row.id), developerTag(row.developer_id)],
-        keep: decideMicaKey,
-        decide: (_row, decided) => decided,
-        unknown: INVALID,
-      },
-      cachedDigestOptions(config),
-    );
+  constructor(verifiers: CachedDigestVerifiers) {
+    this.keys = verifiers.create(MICA_KEYS, MICA_KEY_LOOKUP);
   }
 
   async check(presented: unknown): Promise<MicaKeyCheck> {

@@ -20,26 +20,26 @@ function fixture(clockAheadMs = 0) {
   const cache = new KeyCheckCache({ maxEntries: 10, maxUnknownEntries: 10 });
   const table = new Map<string, Omit<Row, 'now'>>();
   const state = { lookups: 0, during: undefined as (() => void) | undefined };
+  const lookup = async (digests: Buffer[]): Promise<Row[]> => {
+    state.lookups++;
+    const found = digests.flatMap((d) => {
+      const row = table.get(digestId(d));
+      return row ? [{ ...row, now: new Date(Date.now() + clockAheadMs) }] : [];
+    });
+    await Promise.resolve();
+    state.during?.();
+    return found;
+  };
   const credential: DigestCredential<Row, string, string, Check> = {
     namespace: 'instance',
     what: 'test lookup',
-    lookup: async (digests) => {
-      state.lookups++;
-      const found = digests.flatMap((d) => {
-        const row = table.get(digestId(d));
-        return row ? [{ ...row, now: new Date(Date.now() + clockAheadMs) }] : [];
-      });
-      await Promise.resolve();
-      state.during?.();
-      return found;
-    },
     tags: (row) => [`key:${row.id}`],
     keep: (row) => row.id,
     decide: (_row, id, now, context) => ({ outcome: 'found', id, now, context }),
     unknown: UNKNOWN,
   };
   const add = (secret: string, id: string) => table.set(digestId(sha256(secret)), { digest: sha256(secret), id });
-  return { cache, state, add, verifier: new CachedDigestVerifier(cache, credential, options) };
+  return { cache, state, add, verifier: new CachedDigestVerifier(cache, credential, lookup, options) };
 }
 
 describe('CachedDigestVerifier', () => {

@@ -1,4 +1,7 @@
-import type { AppConfig } from '../config/app.config';
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { DigestLookupBatcher, DigestLookupBatcherOptions, digestId } from './digest-lookup.batcher';
 import { CacheNamespace, KeyCheckCache } from './key-check.cache';
 
@@ -9,24 +12,25 @@ export interface DigestRow {
 }
 
 /**
- * What one kind of credential brings to the shared verifier: its lookup (the SQL), the tags a change
+ * What one kind of credential brings to the shared verifier besides its lookup: the tags a change
  * evicts its rows by, and its pure decision. Everything about caching is the verifier's.
  */
 export interface DigestCredential<Row extends DigestRow, Kept, Context, Check> {
   namespace: CacheNamespace;
   /** Names the lookup in the timeout error. */
   what: string;
-  /** The rows of the digests that have one (one indexed `= ANY($1)` query); a digest without a row is simply absent. */
-  lookup(digests: Buffer[]): Promise<Row[]>;
   /** What can make the row stale: a change reporting one of these evicts it on every replica. */
   tags(row: Row): readonly string[];
-  /** What is worked out of a row once, when it is read, rather than again on every hit. */
-  keep(row: Row): Kept;
+  /** What is worked out of a row once, when it is read, rather than again on every hit; nothing when absent. */
+  keep?(row: Row): Kept;
   /** The decision on a row at database time `now`; pure, so a cached row is decided again on every hit. */
   decide(row: Row, kept: Kept, now: Date, context: Context): Check;
   /** The answer for a digest no row has. */
   unknown: Check;
 }
+
+/** The rows of the digests that have one, in any order; a digest without a row is simply absent. */
+export type DigestLookup<Row> = (digests: Buffer[]) => Promise<Row[]>;
 
 export interface CachedDigestOptions {
   positiveTtlMs: number;
@@ -71,9 +75,10 @@ export class CachedDigestVerifier<Row extends DigestRow, Kept, Context, Check> {
   constructor(
     private readonly cache: KeyCheckCache,
     private readonly credential: DigestCredential<Row, Kept, Context, Check>,
+    lookup: DigestLookup<Row>,
     private readonly options: CachedDigestOptions,
   ) {
-    this.lookups = new DigestLookupBatcher(async (digests) => new Map((await credential.lookup(digests)).map((row) => [digestId(row.digest), row])), {
+    this.lookups = new DigestLookupBatcher(async (digests) => new Map((await lookup(digests)).map((row) => [digestId(row.digest), row])), {
       ...options.lookups,
       what: credential.what,
     });
@@ -94,9 +99,31 @@ export class CachedDigestVerifier<Row extends DigestRow, Kept, Context, Check> {
       this.cache.setUnknown(namespace, digest, this.options.negativeTtlMs, epoch);
       return this.credential.unknown;
     }
-    const kept = this.credential.keep(row);
+    const kept = this.credential.keep?.(row) as Kept;
     const entry: CachedRow<Row, Kept> = { row, kept, clockOffsetMs: row.now.getTime() - Date.now() };
     this.cache.set(namespace, digest, entry, this.options.positiveTtlMs, this.credential.tags(row), epoch);
     return this.credential.decide(row, kept, row.now, context);
+  }
+}
+
+/**
+ * Makes the cached verifier of a credential whose lookup is one SQL statement taking the digests as
+ * `$1::bytea[]` (an index scan on the credential's unique digest), with the configured lifetimes
+ * and budget. The statement is the one SQL of a verifier, kept beside its credential's decision.
+ */
+@Injectable()
+export class CachedDigestVerifiers {
+  private readonly options: CachedDigestOptions;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly cache: KeyCheckCache,
+  ) {
+    this.options = cachedDigestOptions(config);
+  }
+
+  create<Row extends DigestRow, Kept, Context, Check>(credential: DigestCredential<Row, Kept, Context, Check>, sql: string): CachedDigestVerifier<Row, Kept, Context, Check> {
+    return new CachedDigestVerifier(this.cache, credential, (digests) => this.dataSource.query(sql, [digests]), this.options);
   }
 }

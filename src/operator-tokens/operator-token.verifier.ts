@@ -1,9 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { APP_CONFIG, AppConfig } from '../config/app.config';
-import { CachedDigestVerifier, cachedDigestOptions, DigestRow } from '../key-cache/cached-digest.verifier';
-import { KeyCheckCache } from '../key-cache/key-check.cache';
+import { Injectable } from '@nestjs/common';
+import { CachedDigestVerifier, CachedDigestVerifiers, DigestCredential, DigestRow } from '../key-cache/cached-digest.verifier';
 import { operatorTokenTag } from '../key-cache/key-invalidation.service';
 import { parseOperatorToken } from './operator-token.material';
 import type { OperatorScope } from './operator-token.scopes';
@@ -38,6 +34,15 @@ export const OPERATOR_TOKEN_LOOKUP = `SELECT token_digest AS digest, id, name, s
 const NOT_OPERATOR_TOKEN: OperatorTokenCheck = Object.freeze({ outcome: 'not_operator_token' });
 const INVALID: OperatorTokenCheck = Object.freeze({ outcome: 'invalid' });
 
+/** Operator tokens in the cache: evicted by their revocation. */
+const OPERATOR_TOKENS: DigestCredential<OperatorTokenRow, undefined, undefined, OperatorTokenCheck> = {
+  namespace: 'operator',
+  what: 'operator token check',
+  tags: (row) => [operatorTokenTag(row.id)],
+  decide: (row, _kept, now) => decideOperatorToken(row, now),
+  unknown: INVALID,
+};
+
 /**
  * Decides whether a presented bearer string is a usable operator token, like an instance key: the
  * format first (no database work for a string that cannot be one), then the cached digest check
@@ -49,20 +54,8 @@ const INVALID: OperatorTokenCheck = Object.freeze({ outcome: 'invalid' });
 export class OperatorTokenVerifier {
   private readonly tokens: CachedDigestVerifier<OperatorTokenRow, undefined, undefined, OperatorTokenCheck>;
 
-  constructor(@InjectDataSource() dataSource: DataSource, @Inject(APP_CONFIG) config: AppConfig, cache: KeyCheckCache) {
-    this.tokens = new CachedDigestVerifier(
-      cache,
-      {
-        namespace: 'operator',
-        what: 'operator token check',
-        lookup: (digests) => dataSource.query(OPERATOR_TOKEN_LOOKUP, [digests]),
-        tags: (row) => [operatorTokenTag(row.id)],
-        keep: () => undefined,
-        decide: (row, _kept, now) => decideOperatorToken(row, now),
-        unknown: INVALID,
-      },
-      cachedDigestOptions(config),
-    );
+  constructor(verifiers: CachedDigestVerifiers) {
+    this.tokens = verifiers.create(OPERATOR_TOKENS, OPERATOR_TOKEN_LOOKUP);
   }
 
   async check(presented: string): Promise<OperatorTokenCheck> {
