@@ -1,15 +1,17 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import type { Response } from 'express';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { AuditService } from '../audit/audit.service';
 import { AppException } from '../common/errors/app.exception';
 import { JsonLogger } from '../common/logging/json-logger';
 import { secretsEqual } from '../common/crypto/secrets';
 import { MetricsService } from '../metrics/metrics.service';
-import { OperatorTokenCheck, OperatorTokenVerifier } from '../operator-tokens/operator-token.verifier';
+import { OperatorTokenVerifier } from '../operator-tokens/operator-token.verifier';
 import { UsageTracker } from '../usage/usage.tracker';
 import { ADMIN_SCOPE_METADATA, AdminScopeDeclaration } from './admin-scope';
 import { parseBearer } from './bearer';
+import { GuardSkeleton } from './guard.skeleton';
 import { readablePath } from '../common/logging/redact';
 import { FailedAuthLimiter } from './failed-auth.limiter';
 import { actorOf, AuthenticatedRequest, Principal } from './principal';
@@ -30,6 +32,8 @@ type OperatorPrincipal = Extract<Principal, { kind: 'operator' }>;
  */
 @Injectable()
 export class AdminAuthGuard implements CanActivate {
+  private readonly steps: GuardSkeleton<'insufficient_scope' | 'other_instance'>;
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly audit: AuditService,
@@ -37,9 +41,15 @@ export class AdminAuthGuard implements CanActivate {
     private readonly logger: JsonLogger,
     private readonly verifier: OperatorTokenVerifier,
     private readonly reflector: Reflector,
-    private readonly usage: UsageTracker,
-    private readonly metrics: MetricsService,
-  ) {}
+    usage: UsageTracker,
+    metrics: MetricsService,
+  ) {
+    this.steps = new GuardSkeleton(
+      { guard: 'admin', what: 'operator token', outcomes: ['insufficient_scope', 'other_instance'], usage: { tracker: usage, kind: 'operator_token' } },
+      metrics,
+      logger,
+    );
+  }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
@@ -50,21 +60,14 @@ export class AdminAuthGuard implements CanActivate {
       return true;
     }
 
-    let check: OperatorTokenCheck;
-    try {
-      check = await this.verifier.check(bearer.token);
-    } catch (e) {
-      this.outcome('error');
-      this.logger.event('warn', 'operator token check undecidable', { requestId: req.requestId, err: (e as Error).message });
-      throw new AppException('AUTH_ERROR');
-    }
+    const check = await this.steps.check(this.verifier.check(bearer.token), req.requestId);
     if (check.outcome !== 'valid') return this.fail(req, 'INVALID_TOKEN', check.outcome === 'invalid' ? check.tokenId : undefined);
 
     const principal: OperatorPrincipal = { kind: 'operator', ...check.identity };
     req.principal = principal;
     await this.authorize(context, req, principal);
-    this.usage.record('operator_token', principal.tokenId);
-    this.outcome('passed');
+    this.steps.countAdmitted(principal.tokenId, context.switchToHttp().getResponse<Response>());
+    this.steps.outcome('passed');
     return true;
   }
 
@@ -75,7 +78,7 @@ export class AdminAuthGuard implements CanActivate {
     else if (!p.scopes.includes(declared.scope)) refusal = `This operation needs the scope ${declared.scope}.`;
     else if (declared.allInstances && p.instanceRefs) refusal = `This operation needs the scope ${declared.scope} on a token not restricted to instances.`;
     if (refusal) {
-      this.outcome('insufficient_scope');
+      this.steps.outcome('insufficient_scope');
       await this.audit
         .record({ action: 'admin.scope_denied', details: { requiredScope: declared?.scope ?? null, method: req.method, path: req.path } }, actorOf(req))
         .catch((e: Error) => this.logger.event('warn', 'could not record a scope denial', { err: e.message }));
@@ -83,18 +86,14 @@ export class AdminAuthGuard implements CanActivate {
     }
     const ref = (req.params as Record<string, unknown> | undefined)?.instanceRef;
     if (p.instanceRefs && typeof ref === 'string' && !p.instanceRefs.includes(ref)) {
-      this.outcome('other_instance');
+      this.steps.outcome('other_instance');
       // The same answer as an instance that does not exist: a restricted token learns nothing of the others.
       throw new AppException('NOT_FOUND', 'Instance not found.');
     }
   }
 
-  private outcome(outcome: string): void {
-    this.metrics.authDecisions.inc({ guard: 'admin', outcome });
-  }
-
   private async fail(req: AuthenticatedRequest, code: 'UNAUTHORIZED' | 'INVALID_TOKEN', operatorTokenId?: string): Promise<never> {
-    this.outcome(code === 'UNAUTHORIZED' ? 'missing' : 'failed');
+    this.steps.outcome(code === 'UNAUTHORIZED' ? 'missing' : 'failed');
     const limited = await this.failures.countFailure(req.ip, 'admin.auth_failed');
     if (limited) throw limited;
     const details: Record<string, unknown> = { reason: code, method: req.method, path: readablePath(req.path) };

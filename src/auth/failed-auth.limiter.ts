@@ -3,7 +3,8 @@ import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { AppException } from '../common/errors/app.exception';
 import { FailedAttemptsService, FailedAuthAction } from '../audit/failed-attempts.service';
 import { addressLimitKey } from '../common/net/client-address';
-import { LimitRule, MINUTE_MS, RateLimiterService, rateLimitExceeded } from '../common/rate-limit/rate-limiter.service';
+import { LIMIT_RULES, LimitRules } from '../common/rate-limit/limit-rules';
+import { LimitRule, RateLimiterService, rateLimitExceeded } from '../common/rate-limit/rate-limiter.service';
 
 /**
  * The strict per-address limiter on failed authentication. Valid credentials are never counted or
@@ -17,10 +18,11 @@ export class FailedAuthLimiter {
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(LIMIT_RULES) rules: LimitRules,
     private readonly limiter: RateLimiterService,
     private readonly attempts: FailedAttemptsService,
   ) {
-    this.rule = { name: 'auth-failures', limit: config.rateLimits.strictPerMinute, windowMs: MINUTE_MS, perAddress: true };
+    this.rule = rules.failedAuth;
     this.ipv6Prefix = config.rateLimits.ipv6Prefix;
   }
 

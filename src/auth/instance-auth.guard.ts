@@ -1,15 +1,15 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Response } from 'express';
-import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { AppException, ErrorDetails } from '../common/errors/app.exception';
 import { JsonLogger } from '../common/logging/json-logger';
-import { LimitRule, LimitState, MINUTE_MS, RateLimiterService, rateLimitExceeded, rateLimitHeaders } from '../common/rate-limit/rate-limiter.service';
+import { LIMIT_RULES, LimitRules } from '../common/rate-limit/limit-rules';
+import { enforceLimits, LimitRule, LimitState, RateLimiterService } from '../common/rate-limit/rate-limiter.service';
 import { allowedBy } from '../common/net/cidr';
 import { isServiceName, ServiceName } from '../instances/services';
 import { MetricsService } from '../metrics/metrics.service';
-import { countWhenAdmitted } from '../usage/count-admitted';
-import { RefusalReason, UsageTracker } from '../usage/usage.tracker';
+import { UsageTracker } from '../usage/usage.tracker';
+import { GuardSkeleton } from './guard.skeleton';
 import { InstanceKeyCheck, InstanceKeyIdentity, InstanceKeyVerifier } from './instance-key.verifier';
 import { AuthenticatedRequest } from './principal';
 import { verifyQueryProblem } from './verify-query';
@@ -43,7 +43,7 @@ export interface InstanceAuthRequest {
   inputProblem?: ErrorDetails;
 }
 
-const OUTCOMES = ['missing', 'failed', 'invalid_input', 'ip_not_allowed', 'service_not_enabled', 'rate_limited', 'passed', 'error'] as const;
+const OUTCOMES = ['invalid_input', 'ip_not_allowed', 'service_not_enabled'] as const;
 const AUTH_ERROR_DECISION: InstanceAuthDecision = Object.freeze({ ok: false, code: 'AUTH_ERROR' });
 const AUTH_REQUIRED_DECISION: InstanceAuthDecision = Object.freeze({ ok: false, code: 'AUTH_REQUIRED' });
 const AUTH_FAILED_DECISION: InstanceAuthDecision = Object.freeze({ ok: false, code: 'AUTH_FAILED' });
@@ -61,20 +61,19 @@ const SERVICE_NOT_ENABLED_DECISION: InstanceAuthDecision = Object.freeze({ ok: f
 @Injectable()
 export class InstanceAuthGuard implements CanActivate {
   private readonly rule: LimitRule;
-  // One labelled child per outcome, resolved once: a label lookup per request costs more than the check.
-  private readonly outcomes: Record<(typeof OUTCOMES)[number], { inc(): void }>;
+  private readonly steps: GuardSkeleton<(typeof OUTCOMES)[number]>;
 
   constructor(
-    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(LIMIT_RULES) rules: LimitRules,
     private readonly reflector: Reflector,
     private readonly verifier: InstanceKeyVerifier,
     private readonly limiter: RateLimiterService,
-    private readonly usage: UsageTracker,
+    usage: UsageTracker,
     metrics: MetricsService,
-    private readonly logger: JsonLogger,
+    logger: JsonLogger,
   ) {
-    this.rule = { name: 'instance-key', limit: config.rateLimits.perKeyPerMinute, windowMs: MINUTE_MS, batch: config.rateLimits.perKeyBatch };
-    this.outcomes = Object.fromEntries(OUTCOMES.map((o) => [o, metrics.authDecisions.labels('instance_key', o)])) as InstanceAuthGuard['outcomes'];
+    this.rule = rules.perKey;
+    this.steps = new GuardSkeleton({ guard: 'instance_key', what: 'instance key', outcomes: OUTCOMES, usage: { tracker: usage, kind: 'instance_key' } }, metrics, logger);
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -94,15 +93,11 @@ export class InstanceAuthGuard implements CanActivate {
    */
   async authenticate(req: AuthenticatedRequest, res: Response, service: unknown, inputProblem?: ErrorDetails): Promise<void> {
     const decision = await this.decide(req.headers['x-api-key'], service, { clientIp: () => req.ip, requestId: req.requestId, inputProblem });
-    const headers = decision.limit ? rateLimitHeaders(decision.limit) : undefined;
-    if (headers) for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-    if (decision.ok) {
-      countWhenAdmitted(this.usage, 'instance_key', decision.identity.keyId, res);
-      req.principal = { kind: 'instance_key', ...decision.identity };
-      return;
-    }
-    if (decision.code === 'RATE_LIMIT_EXCEEDED') throw rateLimitExceeded(decision.limit!, headers);
-    throw new AppException(decision.code, undefined, decision.details);
+    // decide has counted the outcome and any refusal already; this only writes the answer.
+    enforceLimits(res, [decision.limit, '']);
+    if (!decision.ok) throw new AppException(decision.code, undefined, decision.details);
+    this.steps.countAdmitted(decision.identity.keyId, res);
+    req.principal = { kind: 'instance_key', ...decision.identity };
   }
 
   /**
@@ -117,48 +112,42 @@ export class InstanceAuthGuard implements CanActivate {
     try {
       check = await this.verifier.check(presented);
     } catch (e) {
-      this.outcomes.error.inc();
-      this.logger.event('warn', 'instance key check undecidable', { requestId: request.requestId, err: (e as Error).message });
+      this.steps.undecidable(e, request.requestId);
       return AUTH_ERROR_DECISION;
     }
     if (check.outcome === 'missing') {
-      this.outcomes.missing.inc();
+      this.steps.outcome('missing');
       return AUTH_REQUIRED_DECISION;
     }
     if (check.outcome === 'failed') {
-      this.outcomes.failed.inc();
+      this.steps.outcome('failed');
       return AUTH_FAILED_DECISION;
     }
     const identity = check.identity;
     if (request.inputProblem) {
-      this.outcomes.invalid_input.inc();
+      this.steps.outcome('invalid_input');
       return { ok: false, code: 'VALIDATION_ERROR', details: request.inputProblem };
     }
     if (identity.allowedCidrs !== null && !allowedBy(identity.allowedCidrs, request.clientIp())) {
-      this.refuse(identity.keyId, 'IP_NOT_ALLOWED', this.outcomes.ip_not_allowed);
+      this.steps.refuse(identity.keyId, 'IP_NOT_ALLOWED', 'ip_not_allowed');
       return IP_NOT_ALLOWED_DECISION;
     }
     if (service !== undefined && !(isServiceName(service) && identity.services.includes(service))) {
-      this.refuse(identity.keyId, 'SERVICE_NOT_ENABLED', this.outcomes.service_not_enabled);
+      this.steps.refuse(identity.keyId, 'SERVICE_NOT_ENABLED', 'service_not_enabled');
       return SERVICE_NOT_ENABLED_DECISION;
     }
     const rule = identity.rateLimitPerMinute === null ? this.rule : { ...this.rule, limit: ownLimit(identity.rateLimitPerMinute, this.rule.limit) };
     const limit = await this.limiter.consume(rule, identity.keyId);
     if (limit?.exceeded) {
-      this.refuse(identity.keyId, 'RATE_LIMIT_EXCEEDED', this.outcomes.rate_limited);
+      this.steps.refuse(identity.keyId, 'RATE_LIMIT_EXCEEDED', 'rate_limited');
       return { ok: false, code: 'RATE_LIMIT_EXCEEDED', limit };
     }
-    this.outcomes.passed.inc();
+    this.steps.outcome('passed');
     return { ok: true, identity, limit };
   }
 
-  /** Counts an admitted request of the key (lastUsedAt, requestCount, the hour's bucket). */
+  /** Counts an admitted request of the key (lastUsedAt, requestCount, the hour's bucket), for a caller whose answer is final. */
   admitted(keyId: string): void {
-    this.usage.record('instance_key', keyId);
-  }
-
-  private refuse(keyId: string, reason: RefusalReason, outcome: { inc(): void }): void {
-    this.usage.refuse('instance_key', keyId, reason);
-    outcome.inc();
+    this.steps.recordAdmitted(keyId);
   }
 }

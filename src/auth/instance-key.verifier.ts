@@ -1,13 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { APP_CONFIG, AppConfig } from '../config/app.config';
+import { Injectable } from '@nestjs/common';
 import type { InstanceStatus } from '../instances/instance.entity';
 import type { ServiceName } from '../instances/services';
 import { parseInstanceKey } from '../instance-keys/instance-key.material';
 import { effectiveStatus, isUsable, KeyStatus, StoredKeyStatus } from '../instance-keys/instance-key.state';
-import { DigestLookupBatcher, digestId, keyLookupOptions } from '../key-cache/digest-lookup.batcher';
-import { KeyCheckCache } from '../key-cache/key-check.cache';
+import { CachedDigestVerifier, CachedDigestVerifiers, DigestCredential, DigestRow } from '../key-cache/cached-digest.verifier';
 import { instanceTag, keyTag } from '../key-cache/key-invalidation.service';
 import type { Cidr } from '../common/net/cidr';
 import { effectiveServices, parsedCidrs } from '../least-privilege/key-restrictions';
@@ -28,8 +24,7 @@ export interface InstanceKeyIdentity {
 export type InstanceKeyCheck = { outcome: 'missing' } | { outcome: 'failed' } | { outcome: 'valid'; identity: InstanceKeyIdentity };
 
 /** Everything a key check needs to decide, read in one statement with the database clock. */
-export interface KeyCheckRow {
-  digest: Buffer;
+export interface KeyCheckRow extends DigestRow {
   key_id: string;
   key_status: StoredKeyStatus;
   expires_at: Date | null;
@@ -41,63 +36,33 @@ export interface KeyCheckRow {
   key_services: ServiceName[] | null;
   allowed_cidrs: string[] | null;
   rate_limit_per_minute: number | null;
-  now: Date;
 }
 
-/** A looked-up row kept with how far the database clock was ahead of ours when it was read. */
-interface CachedRow {
-  row: KeyCheckRow;
-  clockOffsetMs: number;
-  /** allowed_cidrs parsed once, not on every hit. */
-  cidrs: Cidr[] | null;
-}
+const MISSING: InstanceKeyCheck = Object.freeze({ outcome: 'missing' });
+const FAILED: InstanceKeyCheck = Object.freeze({ outcome: 'failed' });
 
 /**
  * Decides whether a presented instance key is valid, apart from any service: format first (no
- * database work for a string that cannot be a key), then the key-check cache, then an indexed
- * lookup by the digest of the whole key, joined to its instance, with now(); concurrent misses share
- * one query (DigestLookupBatcher). Rejects (never passes) when the database cannot answer within
- * AUTH_DECISION_TIMEOUT_MS; callers turn that into AUTH_ERROR.
- *
- * A cached row is decided again on every hit against the database clock as estimated from the
- * lookup, so expiry, the end of an overlap and the end of a pause need no eviction; changes that
- * are not time-driven evict the row on every replica (KeyInvalidationService).
+ * database work for a string that cannot be a key), then the cached digest check (CachedDigestVerifier:
+ * the key-check cache, else an indexed lookup by the digest of the whole key, joined to its
+ * instance, with now()). A cached row is decided again on every hit against the database clock, so
+ * expiry, the end of an overlap and the end of a pause need no eviction; changes that are not
+ * time-driven evict the row on every replica (KeyInvalidationService). Rejects (never passes) when
+ * the database cannot answer within AUTH_DECISION_TIMEOUT_MS; callers turn that into AUTH_ERROR.
  */
 @Injectable()
 export class InstanceKeyVerifier {
-  private readonly lookups: DigestLookupBatcher<KeyCheckRow>;
+  private readonly keys: CachedDigestVerifier<KeyCheckRow, Cidr[] | null, string, InstanceKeyCheck>;
 
-  constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly cache: KeyCheckCache,
-  ) {
-    this.lookups = new DigestLookupBatcher((digests) => this.lookup(digests), keyLookupOptions(config, 'instance key check'));
+  constructor(verifiers: CachedDigestVerifiers) {
+    this.keys = verifiers.create(INSTANCE_KEYS, INSTANCE_KEY_LOOKUP);
   }
 
   async check(presented: unknown): Promise<InstanceKeyCheck> {
-    if (presented === undefined || presented === '') return { outcome: 'missing' };
+    if (presented === undefined || presented === '') return MISSING;
     const parsed = parseInstanceKey(presented);
-    if (!parsed) return { outcome: 'failed' };
-    const cached = this.cache.get<CachedRow>('instance', parsed.digest);
-    if (cached === null) return { outcome: 'failed' };
-    if (cached) return decide({ ...cached.row, now: new Date(Date.now() + cached.clockOffsetMs) }, parsed.instanceRef, cached.cidrs);
-
-    const epoch = this.cache.epoch;
-    const row = await this.lookups.load(parsed.digest);
-    const cidrs = row ? parsedCidrs(row.allowed_cidrs) : null;
-    if (row) {
-      const entry: CachedRow = { row, clockOffsetMs: row.now.getTime() - Date.now(), cidrs };
-      this.cache.set('instance', parsed.digest, entry, this.config.cache.positiveTtlMs, [keyTag(row.key_id), instanceTag(row.instance_id)], epoch);
-    } else {
-      this.cache.setUnknown('instance', parsed.digest, this.config.cache.negativeTtlMs, epoch);
-    }
-    return decide(row, parsed.instanceRef, cidrs);
-  }
-
-  private async lookup(digests: Buffer[]): Promise<Map<string, KeyCheckRow>> {
-    const rows: KeyCheckRow[] = await this.dataSource.query(INSTANCE_KEY_LOOKUP, [digests]);
-    return new Map(rows.map((row) => [digestId(row.digest), row]));
+    if (!parsed) return FAILED;
+    return this.keys.verify(parsed.digest, parsed.instanceRef);
   }
 }
 
@@ -108,11 +73,27 @@ export const INSTANCE_KEY_LOOKUP = `SELECT k.key_digest AS digest, k.id AS key_i
    FROM instance_keys k JOIN instances i ON i.id = k.instance_id
   WHERE k.key_digest = ANY($1::bytea[])`;
 
-/** The decision on a looked-up row; pure, so a cached row can be re-decided against a later clock. */
-export function decide(row: KeyCheckRow | undefined, presentedRef: string, cidrs: Cidr[] | null = row ? parsedCidrs(row.allowed_cidrs) : null): InstanceKeyCheck {
-  if (!row || row.instance_ref !== presentedRef || row.instance_status !== 'ACTIVE') return { outcome: 'failed' };
-  const keyStatus = effectiveStatus({ status: row.key_status, expiresAt: row.expires_at, pausedUntil: row.paused_until }, row.now);
-  if (!isUsable(keyStatus)) return { outcome: 'failed' };
+/** Instance keys in the cache: evicted by a change to the key or to its instance; decided against the presented ref. */
+const INSTANCE_KEYS: DigestCredential<KeyCheckRow, Cidr[] | null, string, InstanceKeyCheck> = {
+  namespace: 'instance',
+  what: 'instance key check',
+  tags: (row) => [keyTag(row.key_id), instanceTag(row.instance_id)],
+  // allowed_cidrs parsed once, not on every hit.
+  keep: (row) => parsedCidrs(row.allowed_cidrs),
+  decide: (row, cidrs, now, presentedRef) => decide(row, presentedRef, cidrs, now),
+  unknown: FAILED,
+};
+
+/** The decision on a looked-up row at database time `now` (the row's own by default); pure, so a cached row can be decided again against a later clock. */
+export function decide(
+  row: KeyCheckRow | undefined,
+  presentedRef: string,
+  cidrs: Cidr[] | null = row ? parsedCidrs(row.allowed_cidrs) : null,
+  now?: Date,
+): InstanceKeyCheck {
+  if (!row || row.instance_ref !== presentedRef || row.instance_status !== 'ACTIVE') return FAILED;
+  const keyStatus = effectiveStatus({ status: row.key_status, expiresAt: row.expires_at, pausedUntil: row.paused_until }, now ?? row.now);
+  if (!isUsable(keyStatus)) return FAILED;
   return {
     outcome: 'valid',
     identity: {

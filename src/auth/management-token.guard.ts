@@ -8,12 +8,15 @@ import { AuditService } from '../audit/audit.service';
 import { AppException } from '../common/errors/app.exception';
 import { sha256 } from '../common/crypto/secrets';
 import { JsonLogger } from '../common/logging/json-logger';
-import { LimitRule, MINUTE_MS, RateLimiterService, rateLimitExceeded, rateLimitHeaders } from '../common/rate-limit/rate-limiter.service';
+import { LIMIT_RULES, LimitRules } from '../common/rate-limit/limit-rules';
+import { RateLimiterService } from '../common/rate-limit/rate-limiter.service';
 import { withDeadline } from '../database/database-errors';
+import { MetricsService } from '../metrics/metrics.service';
 import { MANAGEMENT_TOKEN_FORMAT } from '../mica/accounts/mica-credentials';
 import { parseBearer } from './bearer';
 import { BRAKE } from './brake.decorator';
 import { readablePath } from '../common/logging/redact';
+import { GuardSkeleton } from './guard.skeleton';
 import { FailedAuthLimiter } from './failed-auth.limiter';
 import { actorOf, AuthenticatedRequest } from './principal';
 
@@ -25,54 +28,51 @@ import { actorOf, AuthenticatedRequest } from './principal';
  */
 @Injectable()
 export class ManagementTokenGuard implements CanActivate {
-  private readonly rule: LimitRule;
+  private readonly steps: GuardSkeleton<never>;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(LIMIT_RULES) private readonly rules: LimitRules,
     private readonly audit: AuditService,
     private readonly failures: FailedAuthLimiter,
     private readonly limiter: RateLimiterService,
     private readonly logger: JsonLogger,
     private readonly reflector: Reflector,
+    metrics: MetricsService,
   ) {
-    this.rule = { name: 'mica-key-management', limit: config.rateLimits.keyManagementPerMinute, windowMs: MINUTE_MS };
+    this.steps = new GuardSkeleton({ guard: 'management_token', what: 'management token', outcomes: [] }, metrics, logger);
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const bearer = parseBearer(req.headers.authorization);
-    const developerId = bearer.ok ? await this.developerOf(bearer.token, req) : undefined;
+    const developerId = bearer.ok ? await this.steps.check(this.developerOf(bearer.token), req.requestId) : undefined;
     if (!bearer.ok || !developerId) return this.fail(req, bearer.ok ? 'INVALID_TOKEN' : 'UNAUTHORIZED');
 
     req.principal = { kind: 'developer', developerId, tokenDigest: sha256(bearer.token) };
     // A leaked token must not be able to spend the allowance its owner needs to revoke keys or replace it.
-    if (this.reflector.get<boolean | undefined>(BRAKE, context.getHandler())) return true;
-    const state = await this.limiter.consume(this.rule, developerId);
-    if (state) {
-      const headers = rateLimitHeaders(state);
-      for (const [name, value] of Object.entries(headers)) context.switchToHttp().getResponse<Response>().setHeader(name, value);
-      if (state.exceeded) throw rateLimitExceeded(state, headers);
+    if (!this.reflector.get<boolean | undefined>(BRAKE, context.getHandler())) {
+      const res = context.switchToHttp().getResponse<Response>();
+      this.steps.limit(developerId, res, [await this.limiter.consume(this.rules.micaKeyManagement, developerId), '']);
     }
+    this.steps.outcome('passed');
     return true;
   }
 
-  private async developerOf(token: string, req: AuthenticatedRequest): Promise<string | undefined> {
+  /** The developer whose current management token this is; rejects when the database cannot say within AUTH_DECISION_TIMEOUT_MS. */
+  private async developerOf(token: string): Promise<string | undefined> {
     if (!MANAGEMENT_TOKEN_FORMAT.test(token)) return undefined;
-    try {
-      const rows: Array<{ id: string }> = await withDeadline(
-        this.dataSource.query(`SELECT id FROM mica_developers WHERE management_token_digest = $1 AND status = 'ACTIVE'`, [sha256(token)]),
-        this.config.auth.decisionTimeoutMs,
-        'management token check',
-      );
-      return rows[0]?.id;
-    } catch (e) {
-      this.logger.event('warn', 'management token check undecidable', { requestId: req.requestId, err: (e as Error).message });
-      throw new AppException('AUTH_ERROR');
-    }
+    const rows: Array<{ id: string }> = await withDeadline(
+      this.dataSource.query(`SELECT id FROM mica_developers WHERE management_token_digest = $1 AND status = 'ACTIVE'`, [sha256(token)]),
+      this.config.auth.decisionTimeoutMs,
+      'management token check',
+    );
+    return rows[0]?.id;
   }
 
   private async fail(req: AuthenticatedRequest, code: 'INVALID_TOKEN' | 'UNAUTHORIZED'): Promise<never> {
+    this.steps.outcome(code === 'UNAUTHORIZED' ? 'missing' : 'failed');
     const limited = await this.failures.countFailure(req.ip, 'mica.management_auth_failed');
     if (limited) throw limited;
     await this.audit

@@ -1,28 +1,15 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import type { Response } from 'express';
-import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { AppException } from '../common/errors/app.exception';
 import { API_KEY_CHALLENGE } from '../common/http/www-authenticate';
 import { JsonLogger } from '../common/logging/json-logger';
-import {
-  DAY_MS,
-  LimitRule,
-  LimitState,
-  MINUTE_MS,
-  RateLimiterService,
-  rateLimitExceeded,
-  rateLimitHeaders,
-} from '../common/rate-limit/rate-limiter.service';
+import { LIMIT_RULES, LimitRules } from '../common/rate-limit/limit-rules';
+import { RateLimiterService } from '../common/rate-limit/rate-limiter.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { UsageTracker } from '../usage/usage.tracker';
-import { countWhenAdmitted } from '../usage/count-admitted';
-import { MicaKeyCheck, MicaKeyVerifier } from './mica-key.verifier';
+import { GuardSkeleton } from './guard.skeleton';
+import { MicaKeyVerifier } from './mica-key.verifier';
 import { AuthenticatedRequest } from './principal';
-
-/** The per-UTC-day data allowance of a MiCA key; the usage history reads today's count from it. */
-export function micaDayRule(config: AppConfig): LimitRule {
-  return { name: 'mica-day', limit: config.rateLimits.micaPerDay, windowMs: DAY_MS };
-}
 
 /**
  * `X-API-Key: trusset_mica_…` on the MiCA data routes. No key or another prefix is UNAUTHORIZED;
@@ -31,19 +18,17 @@ export function micaDayRule(config: AppConfig): LimitRule {
  */
 @Injectable()
 export class MicaKeyGuard implements CanActivate {
-  private readonly minute: LimitRule;
-  private readonly day: LimitRule;
+  private readonly steps: GuardSkeleton<never>;
 
   constructor(
-    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(LIMIT_RULES) private readonly rules: LimitRules,
     private readonly verifier: MicaKeyVerifier,
     private readonly limiter: RateLimiterService,
-    private readonly usage: UsageTracker,
-    private readonly metrics: MetricsService,
-    private readonly logger: JsonLogger,
+    usage: UsageTracker,
+    metrics: MetricsService,
+    logger: JsonLogger,
   ) {
-    this.minute = { name: 'mica-minute', limit: config.rateLimits.micaPerMinute, windowMs: MINUTE_MS };
-    this.day = micaDayRule(config);
+    this.steps = new GuardSkeleton({ guard: 'mica_key', what: 'mica key', outcomes: [], usage: { tracker: usage, kind: 'mica_key' } }, metrics, logger);
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -57,48 +42,22 @@ export class MicaKeyGuard implements CanActivate {
    * and the rate-limit headers, or throws the SPEC §7 answer.
    */
   async authenticate(req: AuthenticatedRequest, res: Response): Promise<void> {
-    let check: MicaKeyCheck;
-    try {
-      check = await this.verifier.check(req.headers['x-api-key']);
-    } catch (e) {
-      this.outcome('error');
-      this.logger.event('warn', 'mica key check undecidable', { requestId: req.requestId, err: (e as Error).message });
-      throw new AppException('AUTH_ERROR');
-    }
+    const check = await this.steps.check(this.verifier.check(req.headers['x-api-key']), req.requestId);
     if (check.outcome === 'no_key') {
-      this.outcome('missing');
+      this.steps.outcome('missing');
       throw new AppException('UNAUTHORIZED', 'A MiCA API key (trusset_mica_…) is required in the X-API-Key header.', undefined, { 'WWW-Authenticate': API_KEY_CHALLENGE });
     }
     if (check.outcome === 'invalid') {
-      this.outcome('failed');
+      this.steps.outcome('failed');
       throw new AppException('INVALID_KEY');
     }
 
     req.principal = { kind: 'mica_key', keyId: check.keyId, developerId: check.developerId };
-    try {
-      await this.spend(check.keyId, res);
-    } catch (e) {
-      this.outcome('rate_limited');
-      if (e instanceof AppException && e.code === 'RATE_LIMIT_EXCEEDED') this.usage.refuse('mica_key', check.keyId, 'RATE_LIMIT_EXCEEDED');
-      throw e;
-    }
-    countWhenAdmitted(this.usage, 'mica_key', check.keyId, res);
-    this.outcome('passed');
-  }
-
-  private outcome(outcome: string): void {
-    this.metrics.authDecisions.inc({ guard: 'mica_key', outcome });
-  }
-
-  /** A request refused by the minute limit does not also eat into the day's allowance. */
-  private async spend(keyId: string, res: Response): Promise<void> {
-    const minute = await this.limiter.consume(this.minute, keyId);
-    const day = minute?.exceeded ? await this.limiter.check(this.day, keyId) : await this.limiter.consume(this.day, keyId);
-    const headers = { ...(minute ? rateLimitHeaders(minute, '-Minute') : {}), ...(day ? rateLimitHeaders(day, '-Day') : {}) };
-    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-    const exceeded = [minute, day].filter((s): s is LimitState => !!s?.exceeded);
-    if (exceeded.length === 0) return;
-    const longest = exceeded.reduce((a, b) => (b.resetSeconds > a.resetSeconds ? b : a));
-    throw rateLimitExceeded(longest, headers);
+    // A request refused by the minute limit does not also eat into the day's allowance.
+    const minute = await this.limiter.consume(this.rules.micaMinute, check.keyId);
+    const day = minute?.exceeded ? await this.limiter.check(this.rules.micaDay, check.keyId) : await this.limiter.consume(this.rules.micaDay, check.keyId);
+    this.steps.limit(check.keyId, res, [minute, '-Minute'], [day, '-Day']);
+    this.steps.countAdmitted(check.keyId, res);
+    this.steps.outcome('passed');
   }
 }

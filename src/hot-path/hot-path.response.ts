@@ -3,7 +3,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ERROR_CODES, ErrorCode } from '../common/errors/error-codes';
 import type { ErrorDetails } from '../common/errors/app.exception';
 import { API_HEADERS } from '../common/http/request-context.middleware';
-import type { LimitState } from '../common/rate-limit/rate-limiter.service';
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 
@@ -24,11 +23,6 @@ export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
  */
 export function errorJson(code: ErrorCode, requestId: string, details?: ErrorDetails, message = ERROR_CODES[code].message): string {
   return JSON.stringify({ success: false, error: { code, message, ...(details ? { details } : {}) }, metadata: { requestId, timestamp: new Date().toISOString() } });
-}
-
-export function limitHeaders(state: LimitState | undefined, into: string[]): void {
-  if (!state) return;
-  into.push('X-RateLimit-Limit', String(state.limit), 'X-RateLimit-Remaining', String(state.remaining), 'X-RateLimit-Reset', String(state.resetSeconds));
 }
 
 /**

@@ -6,7 +6,8 @@ import type { JsonLogger } from '../common/logging/json-logger';
 import type { InstanceAuthGuard } from '../auth/instance-auth.guard';
 import type { InstanceKeyIdentity } from '../auth/instance-key.verifier';
 import { SERVICE_NAMES } from '../instances/services';
-import { errorJson, headerSafe, limitHeaders, writeAnswer } from './hot-path.response';
+import { appendLimitHeaders, RETRY_AFTER } from '../common/rate-limit/rate-limiter.service';
+import { errorJson, headerSafe, writeAnswer } from './hot-path.response';
 
 export const VERIFY_PATH = '/api/auth/verify';
 
@@ -58,9 +59,10 @@ export class VerifyAnswer {
       const inputProblem = queryProblem || spoofed ? { ...queryProblem, ...spoofed } : undefined;
       const decision = await this.guard.decide(req.headers['x-api-key'], service, { clientIp: () => this.clientIp(req), requestId, inputProblem });
       const headers: string[] = [];
-      limitHeaders(decision.limit, headers);
+      // Written here rather than through enforceLimits: a refusal on this lane is a value, not an exception.
+      if (decision.limit) appendLimitHeaders(headers, decision.limit);
       if (!decision.ok) {
-        if (decision.code === 'RATE_LIMIT_EXCEEDED') headers.push('Retry-After', String(decision.limit!.resetSeconds));
+        if (decision.code === 'RATE_LIMIT_EXCEEDED') headers.push(RETRY_AFTER, String(decision.limit!.resetSeconds));
         return this.error(res, decision.code, headers, requestId, common, decision.details);
       }
       const identity = decision.identity;

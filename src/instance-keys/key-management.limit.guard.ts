@@ -1,8 +1,8 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { AppException } from '../common/errors/app.exception';
-import { LimitRule, MINUTE_MS, RateLimiterService, rateLimitExceeded } from '../common/rate-limit/rate-limiter.service';
+import { LIMIT_RULES, LimitRules } from '../common/rate-limit/limit-rules';
+import { RateLimiterService } from '../common/rate-limit/rate-limiter.service';
 import type { AuthenticatedRequest } from '../auth/principal';
 import { BRAKE } from '../auth/brake.decorator';
 import { keyNotActiveForManagement } from './instance-keys.service';
@@ -18,23 +18,18 @@ export { Brake } from '../auth/brake.decorator';
  */
 @Injectable()
 export class KeyManagementLimitGuard implements CanActivate {
-  private readonly rule: LimitRule;
-
   constructor(
-    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(LIMIT_RULES) private readonly rules: LimitRules,
     private readonly limiter: RateLimiterService,
     private readonly reflector: Reflector,
-  ) {
-    this.rule = { name: 'key-management', limit: config.rateLimits.keyManagementPerMinute, windowMs: MINUTE_MS };
-  }
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const principal = context.switchToHttp().getRequest<AuthenticatedRequest>().principal;
     if (principal?.kind !== 'instance_key') throw new AppException('AUTH_FAILED');
     if (principal.keyStatus !== 'ACTIVE') throw keyNotActiveForManagement();
     if (this.reflector.get<boolean | undefined>(BRAKE, context.getHandler())) return true;
-    const state = await this.limiter.consume(this.rule, principal.keyId);
-    if (state?.exceeded) throw rateLimitExceeded(state);
+    await this.limiter.enforce(this.rules.keyManagement, principal.keyId);
     return true;
   }
 }

@@ -1,4 +1,3 @@
-import type { AppConfig } from '../config/app.config';
 import { DatabaseTimeoutError } from '../database/database-errors';
 
 export interface DigestLookupBatcherOptions {
@@ -10,11 +9,6 @@ export interface DigestLookupBatcherOptions {
   timeoutMs: number;
   /** Names the lookup in the timeout error. */
   what: string;
-}
-
-/** The configured budget of a key verifier's lookups (KEY_LOOKUP_*, AUTH_DECISION_TIMEOUT_MS). */
-export function keyLookupOptions(config: AppConfig, what: string): DigestLookupBatcherOptions {
-  return { maxInFlight: config.cache.lookupConcurrency, maxBatch: config.cache.lookupBatchSize, timeoutMs: config.auth.decisionTimeoutMs, what };
 }
 
 interface Waiter<R> {

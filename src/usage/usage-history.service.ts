@@ -3,7 +3,7 @@ import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { AppException } from '../common/errors/app.exception';
 import { JsonLogger } from '../common/logging/json-logger';
 import { DAY_MS, RateLimiterService } from '../common/rate-limit/rate-limiter.service';
-import { micaDayRule } from '../auth/mica-key.guard';
+import { limitRules } from '../common/rate-limit/limit-rules';
 import { Granularity, KeyUsageDto, MAX_RANGE_DAYS, MicaUsageDto, NO_REFUSALS, UsageBucketDto, UsageQueryDto, UsageTotalsDto } from './usage-history.dto';
 import { HistoryKind, UsageRepository } from './usage.repository';
 
@@ -63,7 +63,7 @@ export class UsageHistoryService implements OnModuleInit, OnModuleDestroy {
     const range = resolveRange(query);
     const keys = await this.usage.micaKeys(developerId);
     const byKey = await this.buckets('mica_key', keys.map((k) => k.id), range);
-    const rule = micaDayRule(this.config);
+    const rule = limitRules(this.config).micaDay;
     const result = await Promise.all(
       keys.map(async (k) => {
         const buckets = byKey.get(k.id) ?? [];

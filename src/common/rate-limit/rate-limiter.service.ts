@@ -50,6 +50,11 @@ export class RateLimiterService {
     return { limit: rule.limit, remaining: Math.max(0, rule.limit - count), resetSeconds, exceeded: count > rule.limit, rule: rule.name };
   }
 
+  /** Counts one request against the rule, writes its headers on `res` (when given) and throws the 429 when it is spent. */
+  async enforce(rule: LimitRule, id: string, res?: HeaderSink): Promise<void> {
+    enforceLimits(res, [await this.consume(rule, id), '']);
+  }
+
   /** Reports whether the rule is already exhausted, without counting this request. */
   async check(rule: LimitRule, id: string): Promise<LimitState | undefined> {
     if (rule.limit <= 0) return undefined;
@@ -66,16 +71,53 @@ export class RateLimiterService {
   }
 }
 
-export function rateLimitHeaders(state: LimitState, suffix = ''): Record<string, string> {
-  return {
-    [`X-RateLimit-Limit${suffix}`]: String(state.limit),
-    [`X-RateLimit-Remaining${suffix}`]: String(state.remaining),
-    [`X-RateLimit-Reset${suffix}`]: String(state.resetSeconds),
-  };
+/** Which window a limit's headers speak of: none for a credential with one limit, `-Minute` and `-Day` for a MiCA key's two. */
+export type LimitWindowSuffix = '' | '-Minute' | '-Day';
+
+/** The X-RateLimit-* header names (limit, remaining, reset) by window: the one place they are spelled. */
+const HEADER_NAMES: Record<LimitWindowSuffix, readonly [string, string, string]> = {
+  '': ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'],
+  '-Minute': ['X-RateLimit-Limit-Minute', 'X-RateLimit-Remaining-Minute', 'X-RateLimit-Reset-Minute'],
+  '-Day': ['X-RateLimit-Limit-Day', 'X-RateLimit-Remaining-Day', 'X-RateLimit-Reset-Day'],
+};
+
+export const RETRY_AFTER = 'Retry-After';
+
+/** Appends a limit's headers to a flat name/value list, as node's writeHead takes them (the raw lane, src/hot-path). */
+export function appendLimitHeaders(into: string[], state: LimitState, suffix: LimitWindowSuffix = ''): void {
+  const [limit, remaining, reset] = HEADER_NAMES[suffix];
+  into.push(limit, String(state.limit), remaining, String(state.remaining), reset, String(state.resetSeconds));
+}
+
+export function rateLimitHeaders(state: LimitState, suffix: LimitWindowSuffix = ''): Record<string, string> {
+  const [limit, remaining, reset] = HEADER_NAMES[suffix];
+  return { [limit]: String(state.limit), [remaining]: String(state.remaining), [reset]: String(state.resetSeconds) };
 }
 
 export function rateLimitExceeded(state: LimitState, headers: Record<string, string> = rateLimitHeaders(state)): AppException {
-  const refusal = new AppException('RATE_LIMIT_EXCEEDED', undefined, undefined, { ...headers, 'Retry-After': String(state.resetSeconds) });
+  const refusal = new AppException('RATE_LIMIT_EXCEEDED', undefined, undefined, { ...headers, [RETRY_AFTER]: String(state.resetSeconds) });
   refusal.limiter = state.rule;
   return refusal;
+}
+
+/** Where a guard writes a limit's headers (an Express response). */
+export interface HeaderSink {
+  setHeader(name: string, value: string): unknown;
+}
+
+/**
+ * Answers what the limits of a request say: their headers on `res` (when given; a limit that only
+ * speaks when it refuses passes none), and when any is spent the 429 of the one that frees up last,
+ * with every header. A rule that is off (no state) says nothing.
+ */
+export function enforceLimits(res: HeaderSink | undefined, ...limits: Array<readonly [LimitState | undefined, LimitWindowSuffix]>): void {
+  const headers: Record<string, string> = {};
+  let refusing: LimitState | undefined;
+  for (const [state, suffix] of limits) {
+    if (!state) continue;
+    Object.assign(headers, rateLimitHeaders(state, suffix));
+    if (state.exceeded && (!refusing || state.resetSeconds > refusing.resetSeconds)) refusing = state;
+  }
+  if (res) for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  if (refusing) throw rateLimitExceeded(refusing, headers);
 }

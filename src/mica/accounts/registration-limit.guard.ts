@@ -2,7 +2,8 @@ import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/commo
 import type { Request, Response } from 'express';
 import { APP_CONFIG, AppConfig } from '../../config/app.config';
 import { addressLimitKey } from '../../common/net/client-address';
-import { LimitRule, MINUTE_MS, RateLimiterService, rateLimitExceeded, rateLimitHeaders } from '../../common/rate-limit/rate-limiter.service';
+import { LIMIT_RULES, LimitRules } from '../../common/rate-limit/limit-rules';
+import { RateLimiterService } from '../../common/rate-limit/rate-limiter.service';
 
 /**
  * The strict per-address limit on self-registration, counted before anything else so that every
@@ -11,23 +12,15 @@ import { LimitRule, MINUTE_MS, RateLimiterService, rateLimitExceeded, rateLimitH
  */
 @Injectable()
 export class RegistrationLimitGuard implements CanActivate {
-  private readonly rule: LimitRule;
-
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(LIMIT_RULES) private readonly rules: LimitRules,
     private readonly limiter: RateLimiterService,
-  ) {
-    this.rule = { name: 'mica-registration', limit: config.rateLimits.strictPerMinute, windowMs: MINUTE_MS, perAddress: true };
-  }
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<Request>();
-    const state = await this.limiter.consume(this.rule, addressLimitKey(req.ip, this.config.rateLimits.ipv6Prefix));
-    if (!state) return true;
-    const headers = rateLimitHeaders(state);
-    const res = context.switchToHttp().getResponse<Response>();
-    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-    if (state.exceeded) throw rateLimitExceeded(state, headers);
+    await this.limiter.enforce(this.rules.registration, addressLimitKey(req.ip, this.config.rateLimits.ipv6Prefix), context.switchToHttp().getResponse<Response>());
     return true;
   }
 }
