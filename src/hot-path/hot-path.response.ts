@@ -23,7 +23,20 @@ export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
  * of a fixed shape; the parts that never change per code are kept as text.
  */
 export function errorJson(code: ErrorCode, requestId: string, details?: ErrorDetails, message = ERROR_CODES[code].message): string {
-  return JSON.stringify({ success: false, error: { code, message, ...(details ? { details } : {}) }, metadata: { requestId, timestamp: new Date().toISOString() } });
+  return JSON.stringify({ success: false, error: { code, message, ...(details ? { details } : {}) }, metadata: { requestId, timestamp: isoNow() } });
+}
+
+let isoMs = 0;
+let isoText = '';
+
+/** `new Date().toISOString()`, written once per millisecond however many answers share it. */
+export function isoNow(): string {
+  const now = Date.now();
+  if (now !== isoMs) {
+    isoMs = now;
+    isoText = new Date(now).toISOString();
+  }
+  return isoText;
 }
 
 export function limitHeaders(state: LimitState | undefined, into: string[]): void {
