@@ -124,8 +124,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): Ne
   // The key checks every platform request goes through, answered ahead of Nest's router.
   // The raw lane sees the request before Express: the same trust-proxy rule gives it the same client address.
   const trustProxy = app.getHttpAdapter().getInstance().get('trust proxy fn') as (addr: string, i: number) => boolean;
-  const pacer = new RefusalPacer(config.auth.refusalPaceMs);
-  app.getHttpServer().once('close', () => pacer.stop());
+  const pacer = new RefusalPacer(config.auth.refusalPaceMs, config.auth.refusalFloodPerSecond);
   const verify = new VerifyAnswer(app.get(InstanceAuthGuard), logger, (req) => proxyaddr(req, trustProxy), pacer, app.get(MetricsService).refusalsPaced);
   app.use(VERIFY_PATH, verifyHandler(verify));
   app.use(MICA_HEALTH_PATH, micaHealthHandler(app.get(MicaKeyGuard), app.get(MicaHealthService), logger));

@@ -5,20 +5,22 @@ export interface AnswerSample {
 }
 
 export const INTERVAL_MS = 50;
-/** 401s per interval that start pacing (2,000 a second): more than any misconfigured client sends. */
-export const FLOOD_REFUSALS = 100;
-/** 401s per interval that keep it on (500 a second): pacing itself slows the flood, so it must not switch off at once. */
-export const HOLD_REFUSALS = 25;
 /** Intervals pacing stays on after the last one that called for it. */
 export const HOLD_INTERVALS = 20;
+
+/** 401s per interval that start pacing, and (a quarter: pacing itself slows the flood) that keep it on. */
+export function floodThresholds(floodPerSecond: number): { start: number; hold: number } {
+  const start = Math.max(1, Math.ceil((floodPerSecond * INTERVAL_MS) / 1000));
+  return { start, hold: Math.max(1, Math.ceil(start / 4)) };
+}
 
 /**
  * The pacing rule, pure: pace 401s while a flood of them shares the process with admitted requests,
  * and for HOLD_INTERVALS after. A flood with nobody else to serve is answered at full speed, and so
  * is a service with only the odd refusal.
  */
-export function nextHold(hold: number, sample: AnswerSample): number {
-  const threshold = hold > 0 ? HOLD_REFUSALS : FLOOD_REFUSALS;
+export function nextHold(hold: number, sample: AnswerSample, thresholds: { start: number; hold: number }): number {
+  const threshold = hold > 0 ? thresholds.hold : thresholds.start;
   if (sample.admitted > 0 && sample.refused >= threshold) return HOLD_INTERVALS;
   return Math.max(0, hold - 1);
 }
@@ -36,10 +38,16 @@ export class RefusalPacer {
   private hold = 0;
   private sample: AnswerSample = { admitted: 0, refused: 0 };
   private release: Promise<void> | undefined;
-  private readonly sampler: NodeJS.Timeout | undefined;
+  // Runs only while there is traffic to count, so an idle service (or a closed test app) keeps no timer.
+  private sampler: NodeJS.Timeout | undefined;
+  private readonly thresholds: { start: number; hold: number };
 
-  constructor(private readonly paceMs: number) {
-    if (paceMs > 0) this.sampler = setInterval(() => this.tick(), INTERVAL_MS).unref();
+  /** `floodPerSecond`: 401s a second, beside admitted requests, that count as a flood (AUTH_REFUSAL_FLOOD_PER_SECOND). */
+  constructor(
+    private readonly paceMs: number,
+    floodPerSecond: number,
+  ) {
+    this.thresholds = floodThresholds(floodPerSecond);
   }
 
   get pacing(): boolean {
@@ -48,10 +56,12 @@ export class RefusalPacer {
 
   admitted(): void {
     this.sample.admitted++;
+    if (this.sampler === undefined) this.start();
   }
 
   refused(): void {
     this.sample.refused++;
+    if (this.sampler === undefined) this.start();
   }
 
   /** Resolves at the next release; one timer serves every refusal waiting for it. */
@@ -64,12 +74,17 @@ export class RefusalPacer {
     }));
   }
 
-  stop(): void {
-    if (this.sampler) clearInterval(this.sampler);
+  private start(): void {
+    if (this.paceMs > 0) this.sampler = setInterval(() => this.tick(), INTERVAL_MS).unref();
   }
 
   private tick(): void {
-    this.hold = nextHold(this.hold, this.sample);
+    const idle = this.sample.admitted === 0 && this.sample.refused === 0;
+    this.hold = nextHold(this.hold, this.sample, this.thresholds);
     this.sample = { admitted: 0, refused: 0 };
+    if (idle && this.hold === 0) {
+      clearInterval(this.sampler);
+      this.sampler = undefined;
+    }
   }
 }
