@@ -28,6 +28,9 @@ const CONNECTIONS = 50;
 const SERVER_URL = process.env.BENCH_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/15';
 const UNLIMITED = '1000000000';
+/** BENCH_ONLY=verify,flood,…: run only these sections (verify, routes, malformed, flood, gateways, redis); all by default. */
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((s) => s.trim())) : undefined;
+const only = (section: string) => !ONLY || ONLY.has(section);
 
 interface Proc {
   url: string;
@@ -295,122 +298,134 @@ async function main(): Promise<void> {
     await run(bare.url, valid, { seconds: 2 });
     await run(verifyUrl, valid, { seconds: 3 });
 
-    // 1. The verify route, cached valid key, against the bare check.
-    const [ceiling, cached] = await alternate('verify', () => run(bare.url, valid), () => run(verifyUrl, valid));
-    row('bare node:http check, valid key (ceiling)', ceiling, '1.00×');
-    const verifyRatio = cached.rps / ceiling.rps;
-    const p99Ratio = (cached.p99 || 1) / (ceiling.p99 || 1);
-    row('GET /api/auth/verify, cached valid key', cached, `${x(verifyRatio)} rps, ${x(p99Ratio)} p99`, '≥ 0.60× rps, ≤ 2× p99', verifyRatio >= 0.6 && p99Ratio <= 2);
-
-    // 2. Routes reported against the same ceiling: MiCA key check, a management route.
-    const [ceilingM, micaRun] = await alternate('mica', () => run(bare.url, valid), () => run(`${service.url}/api/mica/v1/health`, { 'X-API-Key': mica.apiKey }));
-    row('GET /api/mica/v1/health, MiCA key', micaRun, `${x(micaRun.rps / ceilingM.rps)} rps, ${x((micaRun.p99 || 1) / (ceilingM.p99 || 1))} p99`, 'reported');
-    const [ceilingK, keysRun] = await alternate('keys', () => run(bare.url, valid), () => run(`${service.url}/api/keys`, valid));
-    row('GET /api/keys (management, database read)', keysRun, `${x(keysRun.rps / ceilingK.rps)} rps, ${x((keysRun.p99 || 1) / (ceilingK.p99 || 1))} p99`, 'reported');
-
-    // 3. Malformed keys never reach the database.
-    const stats = async () => Number((await db.query('SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()')).rows[0].n);
-    // The counter also moves with the service's background work (usage flush, the listener's
-    // heartbeat) and this bench's own statements: the same span idle is the baseline.
-    let before = await stats();
-    await new Promise((r) => setTimeout(r, 3000));
-    const idle = (await stats()) - before;
-    before = await stats();
-    const malformed = await run(verifyUrl, { 'X-API-Key': 'trusset_short_key' }, { seconds: 3 });
-    const dbWork = (await stats()) - before;
-    const malformedRequests = Math.round(malformed.rps * 3);
-    row(
-      'malformed key (401): database transactions in 3 s',
-      malformed,
-      `${dbWork} under ${malformedRequests.toLocaleString('en')} requests, ${idle} idle`,
-      'none added by the requests',
-      dbWork - idle < malformedRequests / 1000,
-    );
-
-    // 4. An unknown-key flood, against the bare check answering unknown keys.
-    const [ceilingU, flood] = await alternate('flood', () => run(bare.url, {}, { randomKey: true }), () => run(verifyUrl, {}, { randomKey: true }));
-    row('bare check, unknown keys (ceiling)', ceilingU, '1.00×');
-    row('unknown-key flood (401)', flood, x(flood.rps / ceilingU.rps), '≥ 0.50×', flood.rps / ceilingU.rps >= 0.5);
-    const [alone, during] = await alternate(
-      'valid during flood',
-      () => run(verifyUrl, valid, { connections: 10 }),
-      async () => (await Promise.all([run(verifyUrl, valid, { connections: 10 }), run(verifyUrl, {}, { connections: 40, randomKey: true })]))[0],
-    );
-    const floodP99 = (during.p99 || 1) / (alone.p99 || 1);
-    row('valid key p99 during the flood vs alone', `${during.p99} ms vs ${alone.p99} ms`, x(floodP99), '≤ 2×', floodP99 <= 2);
-
-    // 5. Through nginx and Caddy: the recipe against the same gateway proxying with no check.
-    const upstream = await startScript(UPSTREAM, {});
-    procs.push(upstream);
-    const keysHost = new URL(service.url).host;
-    const upstreamHost = new URL(upstream.url).host;
-    const path = '/api/trading/v1/orders';
-    for (const [name, binary, start, target] of [
-      ['nginx', NGINX, startNginx, 0.5],
-      ['caddy', CADDY, startCaddy, undefined],
-    ] as const) {
-      if (!binary) {
-        skipped(`${name} → auth → upstream vs ${name} → upstream`, `${name} is not installed`, target ? `≥ ${target.toFixed(2)}×` : 'reported');
-        continue;
-      }
-      const plain = await start(keysHost, upstreamHost, { plainProxy: true });
-      gateways.push(plain);
-      const checked = await start(keysHost, upstreamHost);
-      gateways.push(checked);
-      await run(checked.url + path, valid, { seconds: 2 });
-      const [p, c] = await alternate(name, () => run(plain.url + path, valid), () => run(checked.url + path, valid));
-      row(`${name} → upstream, no check`, p, '1.00×');
-      const r = c.rps / p.rps;
-      row(`${name} → key check (recipe) → upstream`, c, x(r), target ? `≥ ${target.toFixed(2)}×` : 'reported', target ? r >= target : undefined);
-      await plain.stop();
-      await checked.stop();
+    if (only('verify')) {
+      // 1. The verify route, cached valid key, against the bare check.
+      const [ceiling, cached] = await alternate('verify', () => run(bare.url, valid), () => run(verifyUrl, valid));
+      row('bare node:http check, valid key (ceiling)', ceiling, '1.00×');
+      const verifyRatio = cached.rps / ceiling.rps;
+      const p99Ratio = (cached.p99 || 1) / (ceiling.p99 || 1);
+      row('GET /api/auth/verify, cached valid key', cached, `${x(verifyRatio)} rps, ${x(p99Ratio)} p99`, '≥ 0.60× rps, ≤ 2× p99', verifyRatio >= 0.6 && p99Ratio <= 2);
     }
 
-    // 6. With REDIS_URL: the verify ratio, and the per-key limit across two replicas.
-    const limit = 2000;
-    const batch = 10;
-    if (await redisReachable(REDIS_URL)) {
-      const redisService = await startService(database.url, { REDIS_URL });
-      procs.push(redisService);
-      await run(`${redisService.url}/api/auth/verify?service=trading`, valid, { seconds: 2 });
-      const [ceilingR, withRedis] = await alternate('redis', () => run(bare.url, valid), () => run(`${redisService.url}/api/auth/verify?service=trading`, valid));
-      const rr = withRedis.rps / ceilingR.rps;
-      row('GET /api/auth/verify with REDIS_URL, cached valid key', withRedis, x(rr), '≥ 0.50×', rr >= 0.5);
+    if (only('routes')) {
+      // 2. Routes reported against the same ceiling: MiCA key check, a management route.
+      const [ceilingM, micaRun] = await alternate('mica', () => run(bare.url, valid), () => run(`${service.url}/api/mica/v1/health`, { 'X-API-Key': mica.apiKey }));
+      row('GET /api/mica/v1/health, MiCA key', micaRun, `${x(micaRun.rps / ceilingM.rps)} rps, ${x((micaRun.p99 || 1) / (ceilingM.p99 || 1))} p99`, 'reported');
+      const [ceilingK, keysRun] = await alternate('keys', () => run(bare.url, valid), () => run(`${service.url}/api/keys`, valid));
+      row('GET /api/keys (management, database read)', keysRun, `${x(keysRun.rps / ceilingK.rps)} rps, ${x((keysRun.p99 || 1) / (ceilingK.p99 || 1))} p99`, 'reported');
+    }
 
-      // Revocation seen by another replica (both on the same database).
-      const delays = await propagation(service, redisService, instanceRef);
-      row('revocation seen by another replica', `median ${delays[5].toFixed(1)} ms, max ${delays[9].toFixed(1)} ms`, `${(delays[9] / 1000).toFixed(3)} s`, '≤ 1 s', delays[9] <= 1000);
-      await stop(redisService);
-
-      const limited = [
-        await startService(database.url, { REDIS_URL, RATE_LIMIT_PER_KEY_PER_MINUTE: String(limit), RATE_LIMIT_PER_KEY_BATCH: String(batch) }),
-        await startService(database.url, { REDIS_URL, RATE_LIMIT_PER_KEY_PER_MINUTE: String(limit), RATE_LIMIT_PER_KEY_BATCH: String(batch) }),
-      ];
-      procs.push(...limited);
-      const trials: number[] = [];
-      for (let t = 0; t < 3; t++) {
-        const fresh = await api(service, 'POST', `/api/admin/instances/${instanceRef}/keys`, { name: `limit${t}` });
-        const h = { 'X-API-Key': fresh.key };
-        await roomInMinute(20);
-        const results = await Promise.all(limited.map((s) => run(`${s.url}/api/auth/verify?service=trading`, h, { amount: limit * 1.5, connections: 25 })));
-        trials.push(results.reduce((sum, m) => sum + (limit * 1.5 - m.non2xx), 0));
-        await api(service, 'POST', `/api/admin/instances/${instanceRef}/keys/${fresh.id}/revoke`);
-      }
-      const bound = limit + (limited.length - 1) * (batch - 1);
+    if (only('malformed')) {
+      // 3. Malformed keys never reach the database.
+      const stats = async () => Number((await db.query('SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()')).rows[0].n);
+      // The counter also moves with the service's background work (usage flush, the listener's
+      // heartbeat) and this bench's own statements: the same span idle is the baseline.
+      let before = await stats();
+      await new Promise((r) => setTimeout(r, 3000));
+      const idle = (await stats()) - before;
+      before = await stats();
+      const malformed = await run(verifyUrl, { 'X-API-Key': 'trusset_short_key' }, { seconds: 3 });
+      const dbWork = (await stats()) - before;
+      const malformedRequests = Math.round(malformed.rps * 3);
       row(
-        `per-key limit ${limit}/min across 2 replicas with Redis, batch ${batch} (3 trials of ${limit * 3} requests)`,
-        `passed ${trials.join(', ')}`,
-        `max overshoot ${Math.max(...trials) - limit}`,
-        `≤ limit + (replicas − 1) × (batch − 1) = ${bound}`,
-        Math.max(...trials) <= bound && Math.min(...trials) >= limit,
+        'malformed key (401): database transactions in 3 s',
+        malformed,
+        `${dbWork} under ${malformedRequests.toLocaleString('en')} requests, ${idle} idle`,
+        'none added by the requests',
+        dbWork - idle < malformedRequests / 1000,
       );
-      for (const s of limited) await stop(s);
-    } else {
-      skipped('GET /api/auth/verify with REDIS_URL', `Redis not reachable at ${REDIS_URL} (BENCH_REDIS_URL)`, '≥ 0.50×');
-      const other = await startService(database.url);
-      procs.push(other);
-      const delays = await propagation(service, other, instanceRef);
-      row('revocation seen by another replica', `median ${delays[5].toFixed(1)} ms, max ${delays[9].toFixed(1)} ms`, `${(delays[9] / 1000).toFixed(3)} s`, '≤ 1 s', delays[9] <= 1000);
+    }
+
+    if (only('flood')) {
+      // 4. An unknown-key flood, against the bare check answering unknown keys.
+      const [ceilingU, flood] = await alternate('flood', () => run(bare.url, {}, { randomKey: true }), () => run(verifyUrl, {}, { randomKey: true }));
+      row('bare check, unknown keys (ceiling)', ceilingU, '1.00×');
+      row('unknown-key flood (401)', flood, x(flood.rps / ceilingU.rps), '≥ 0.50×', flood.rps / ceilingU.rps >= 0.5);
+      const [alone, during] = await alternate(
+        'valid during flood',
+        () => run(verifyUrl, valid, { connections: 10 }),
+        async () => (await Promise.all([run(verifyUrl, valid, { connections: 10 }), run(verifyUrl, {}, { connections: 40, randomKey: true })]))[0],
+      );
+      const floodP99 = (during.p99 || 1) / (alone.p99 || 1);
+      row('valid key p99 during the flood vs alone', `${during.p99} ms vs ${alone.p99} ms`, x(floodP99), '≤ 2×', floodP99 <= 2);
+    }
+
+    if (only('gateways')) {
+      // 5. Through nginx and Caddy: the recipe against the same gateway proxying with no check.
+      const upstream = await startScript(UPSTREAM, {});
+      procs.push(upstream);
+      const keysHost = new URL(service.url).host;
+      const upstreamHost = new URL(upstream.url).host;
+      const path = '/api/trading/v1/orders';
+      for (const [name, binary, start, target] of [
+        ['nginx', NGINX, startNginx, 0.5],
+        ['caddy', CADDY, startCaddy, undefined],
+      ] as const) {
+        if (!binary) {
+          skipped(`${name} → auth → upstream vs ${name} → upstream`, `${name} is not installed`, target ? `≥ ${target.toFixed(2)}×` : 'reported');
+          continue;
+        }
+        const plain = await start(keysHost, upstreamHost, { plainProxy: true });
+        gateways.push(plain);
+        const checked = await start(keysHost, upstreamHost);
+        gateways.push(checked);
+        await run(checked.url + path, valid, { seconds: 2 });
+        const [p, c] = await alternate(name, () => run(plain.url + path, valid), () => run(checked.url + path, valid));
+        row(`${name} → upstream, no check`, p, '1.00×');
+        const r = c.rps / p.rps;
+        row(`${name} → key check (recipe) → upstream`, c, x(r), target ? `≥ ${target.toFixed(2)}×` : 'reported', target ? r >= target : undefined);
+        await plain.stop();
+        await checked.stop();
+      }
+    }
+
+    if (only('redis')) {
+      // 6. With REDIS_URL: the verify ratio, and the per-key limit across two replicas.
+      const limit = 2000;
+      const batch = 10;
+      if (await redisReachable(REDIS_URL)) {
+        const redisService = await startService(database.url, { REDIS_URL });
+        procs.push(redisService);
+        await run(`${redisService.url}/api/auth/verify?service=trading`, valid, { seconds: 2 });
+        const [ceilingR, withRedis] = await alternate('redis', () => run(bare.url, valid), () => run(`${redisService.url}/api/auth/verify?service=trading`, valid));
+        const rr = withRedis.rps / ceilingR.rps;
+        row('GET /api/auth/verify with REDIS_URL, cached valid key', withRedis, x(rr), '≥ 0.50×', rr >= 0.5);
+
+        // Revocation seen by another replica (both on the same database).
+        const delays = await propagation(service, redisService, instanceRef);
+        row('revocation seen by another replica', `median ${delays[5].toFixed(1)} ms, max ${delays[9].toFixed(1)} ms`, `${(delays[9] / 1000).toFixed(3)} s`, '≤ 1 s', delays[9] <= 1000);
+        await stop(redisService);
+
+        const limited = [
+          await startService(database.url, { REDIS_URL, RATE_LIMIT_PER_KEY_PER_MINUTE: String(limit), RATE_LIMIT_PER_KEY_BATCH: String(batch) }),
+          await startService(database.url, { REDIS_URL, RATE_LIMIT_PER_KEY_PER_MINUTE: String(limit), RATE_LIMIT_PER_KEY_BATCH: String(batch) }),
+        ];
+        procs.push(...limited);
+        const trials: number[] = [];
+        for (let t = 0; t < 3; t++) {
+          const fresh = await api(service, 'POST', `/api/admin/instances/${instanceRef}/keys`, { name: `limit${t}` });
+          const h = { 'X-API-Key': fresh.key };
+          await roomInMinute(20);
+          const results = await Promise.all(limited.map((s) => run(`${s.url}/api/auth/verify?service=trading`, h, { amount: limit * 1.5, connections: 25 })));
+          trials.push(results.reduce((sum, m) => sum + (limit * 1.5 - m.non2xx), 0));
+          await api(service, 'POST', `/api/admin/instances/${instanceRef}/keys/${fresh.id}/revoke`);
+        }
+        const bound = limit + (limited.length - 1) * (batch - 1);
+        row(
+          `per-key limit ${limit}/min across 2 replicas with Redis, batch ${batch} (3 trials of ${limit * 3} requests)`,
+          `passed ${trials.join(', ')}`,
+          `max overshoot ${Math.max(...trials) - limit}`,
+          `≤ limit + (replicas − 1) × (batch − 1) = ${bound}`,
+          Math.max(...trials) <= bound && Math.min(...trials) >= limit,
+        );
+        for (const s of limited) await stop(s);
+      } else {
+        skipped('GET /api/auth/verify with REDIS_URL', `Redis not reachable at ${REDIS_URL} (BENCH_REDIS_URL)`, '≥ 0.50×');
+        const other = await startService(database.url);
+        procs.push(other);
+        const delays = await propagation(service, other, instanceRef);
+        row('revocation seen by another replica', `median ${delays[5].toFixed(1)} ms, max ${delays[9].toFixed(1)} ms`, `${(delays[9] / 1000).toFixed(3)} s`, '≤ 1 s', delays[9] <= 1000);
+      }
     }
 
     row('service RSS under load (max)', `${Math.round(service.maxRssMb)} MB`, '', 'reported');

@@ -27,6 +27,7 @@ import { InstanceAuthGuard } from './auth/instance-auth.guard';
 import { VERIFY_PATH, verifyHandler } from './auth/verify.handler';
 import proxyaddr from 'proxy-addr';
 import { installHotPath } from './hot-path/hot-path.lane';
+import { RefusalPacer } from './hot-path/refusal-pacer';
 import { VerifyAnswer } from './hot-path/verify.answer';
 import { verifyLaneRoute } from './hot-path/verify.lane';
 import { MicaKeyGuard } from './auth/mica-key.guard';
@@ -123,7 +124,8 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): Ne
   // The key checks every platform request goes through, answered ahead of Nest's router.
   // The raw lane sees the request before Express: the same trust-proxy rule gives it the same client address.
   const trustProxy = app.getHttpAdapter().getInstance().get('trust proxy fn') as (addr: string, i: number) => boolean;
-  const verify = new VerifyAnswer(app.get(InstanceAuthGuard), logger, (req) => proxyaddr(req, trustProxy));
+  const pacer = new RefusalPacer(config.auth.refusalPaceMs, config.auth.refusalFloodPerSecond);
+  const verify = new VerifyAnswer(app.get(InstanceAuthGuard), logger, (req) => proxyaddr(req, trustProxy), pacer, app.get(MetricsService).refusalsPaced);
   app.use(VERIFY_PATH, verifyHandler(verify));
   app.use(MICA_HEALTH_PATH, micaHealthHandler(app.get(MicaKeyGuard), app.get(MicaHealthService), logger));
   app.setGlobalPrefix(API_PREFIX);

@@ -38,6 +38,10 @@ export interface AppConfig {
     adminTokenGenerated: boolean;
     /** Upper bound for deciding a key check; past it the answer is AUTH_ERROR. */
     decisionTimeoutMs: number;
+    /** AUTH_REFUSAL_PACE_MS: how long a 401 of the verify route waits while a flood of 401s shares the process with admitted requests; 0: never. */
+    refusalPaceMs: number;
+    /** AUTH_REFUSAL_FLOOD_PER_SECOND: 401s a second, beside admitted requests, that start the pacing. */
+    refusalFloodPerSecond: number;
   };
   /** SECRETS_KEY: the server secret idempotent answers are sealed under (with each Idempotency-Key). */
   secrets: {
@@ -320,6 +324,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
       adminToken: admin.token,
       adminTokenGenerated: admin.generated,
       decisionTimeoutMs: int(env, 'AUTH_DECISION_TIMEOUT_MS', 1500, 100, 2000),
+      refusalPaceMs: int(env, 'AUTH_REFUSAL_PACE_MS', 20, 0, 1000),
+      refusalFloodPerSecond: int(env, 'AUTH_REFUSAL_FLOOD_PER_SECOND', 2000, 1, 10_000_000),
     },
     secrets: secretsKey(env, nodeEnv),
     idempotency: {

@@ -17,12 +17,37 @@ export const COMMON_HEADERS: readonly string[] = Object.entries(API_HEADERS).fla
 
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
+// The text before the request id of each code's envelope without details, made once per code.
+const errorPrefixes = new Map<ErrorCode, string>();
+
 /**
- * The error envelope as text, exactly as AllExceptionsFilter / sendError write it. JSON.stringify
- * of a fixed shape; the parts that never change per code are kept as text.
+ * The error envelope as text, exactly as AllExceptionsFilter / sendError write it (JSON.stringify of
+ * the same shape). Without details, only the request id (a sane id or a UUID: nothing to escape) and
+ * the time change per answer, so the rest is kept as text per code.
  */
 export function errorJson(code: ErrorCode, requestId: string, details?: ErrorDetails, message = ERROR_CODES[code].message): string {
-  return JSON.stringify({ success: false, error: { code, message, ...(details ? { details } : {}) }, metadata: { requestId, timestamp: new Date().toISOString() } });
+  if (details || (message as string) !== ERROR_CODES[code].message) {
+    return JSON.stringify({ success: false, error: { code, message, ...(details ? { details } : {}) }, metadata: { requestId, timestamp: isoNow() } });
+  }
+  let prefix = errorPrefixes.get(code);
+  if (prefix === undefined) {
+    prefix = `${JSON.stringify({ success: false, error: { code, message } }).slice(0, -1)},"metadata":{"requestId":"`;
+    errorPrefixes.set(code, prefix);
+  }
+  return `${prefix}${requestId}","timestamp":"${isoNow()}"}}`;
+}
+
+let isoMs = 0;
+let isoText = '';
+
+/** `new Date().toISOString()`, written once per millisecond however many answers share it. */
+export function isoNow(): string {
+  const now = Date.now();
+  if (now !== isoMs) {
+    isoMs = now;
+    isoText = new Date(now).toISOString();
+  }
+  return isoText;
 }
 
 /**
@@ -43,5 +68,7 @@ export function writeAnswer(res: ServerResponse, status: number, headers: string
  * otherwise carry a line break or a non-ASCII character into a header.
  */
 export function headerSafe(json: string): string {
-  return json.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return PRINTABLE_ASCII.test(json) ? json : json.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;

@@ -7,7 +7,8 @@ import type { InstanceAuthGuard } from '../auth/instance-auth.guard';
 import type { InstanceKeyIdentity } from '../auth/instance-key.verifier';
 import { SERVICE_NAMES } from '../instances/services';
 import { appendLimitHeaders, RETRY_AFTER } from '../common/rate-limit/rate-limiter.service';
-import { errorJson, headerSafe, writeAnswer } from './hot-path.response';
+import { errorJson, headerSafe, isoNow, writeAnswer } from './hot-path.response';
+import type { RefusalPacer } from './refusal-pacer';
 
 export const VERIFY_PATH = '/api/auth/verify';
 
@@ -49,6 +50,8 @@ export class VerifyAnswer {
     private readonly logger: JsonLogger,
     /** The client's address as the app sees it: the socket's, or under TRUST_PROXY the forwarded one (for keys with allowedCidrs). */
     private readonly clientIp: (req: IncomingMessage) => string | undefined,
+    private readonly pacer: RefusalPacer,
+    private readonly paced: { inc(): void },
   ) {}
 
   /** Resolves with the status written; never rejects. */
@@ -63,10 +66,18 @@ export class VerifyAnswer {
       if (decision.limit) appendLimitHeaders(headers, decision.limit);
       if (!decision.ok) {
         if (decision.code === 'RATE_LIMIT_EXCEEDED') headers.push(RETRY_AFTER, String(decision.limit!.resetSeconds));
+        if (ERROR_CODES[decision.code].status === 401) this.pacer.refused();
+        if (this.pacer.pacing && ERROR_CODES[decision.code].status === 401) {
+          this.paced.inc();
+          await this.pacer.wait();
+          // The client gave up while it waited: nothing to write.
+          if (res.destroyed) return ERROR_CODES[decision.code].status;
+        }
         return this.error(res, decision.code, headers, requestId, common, decision.details);
       }
       const identity = decision.identity;
       this.guard.admitted(identity.keyId);
+      this.pacer.admitted();
       headers.push('Cache-Control', 'no-store', 'X-Trusset-Instance-Ref', identity.instanceRef, 'X-Trusset-Key-Id', identity.keyId);
       writeAnswer(res, 200, headers, successJson(identity, requestId), requestId, common);
       return 200;
@@ -93,12 +104,36 @@ export class VerifyAnswer {
 
 const SERVICE_ORDER = new Map(SERVICE_NAMES.map((name, i) => [name, i]));
 
-/** The success envelope of the route (VerifiedKeyDto), services in their declared order. */
-function successJson(identity: InstanceKeyIdentity, requestId: string): string {
-  const services = identity.services.length > 1 ? [...identity.services].sort((a, b) => SERVICE_ORDER.get(a)! - SERVICE_ORDER.get(b)!) : identity.services;
-  return JSON.stringify({
-    success: true,
-    data: { instanceRef: identity.instanceRef, instanceId: identity.instanceId, keyId: identity.keyId, keyStatus: identity.keyStatus, services },
-    metadata: { requestId, timestamp: new Date().toISOString() },
-  });
+/** The part of a success body that is the same for every answer to one identity, kept with what it was made from. */
+interface SuccessPrefix {
+  identity: InstanceKeyIdentity;
+  text: string;
+}
+
+// By key id: an identity object is rebuilt on every check, so the prefix is reused while its fields are unchanged.
+const prefixes = new Map<string, SuccessPrefix>();
+const MAX_PREFIXES = 10_000;
+
+function sameIdentity(a: InstanceKeyIdentity, b: InstanceKeyIdentity): boolean {
+  if (a === b) return true;
+  if (a.instanceRef !== b.instanceRef || a.instanceId !== b.instanceId || a.keyStatus !== b.keyStatus || a.services.length !== b.services.length) return false;
+  for (let i = 0; i < a.services.length; i++) if (a.services[i] !== b.services[i]) return false;
+  return true;
+}
+
+/**
+ * The success envelope of the route (VerifiedKeyDto), services in their declared order, byte for
+ * byte what JSON.stringify writes: the identity's part is serialised once per key and state, and
+ * only the request id (a sane id or a UUID: nothing to escape) and the time are added per answer.
+ */
+export function successJson(identity: InstanceKeyIdentity, requestId: string): string {
+  let prefix = prefixes.get(identity.keyId);
+  if (!prefix || !sameIdentity(prefix.identity, identity)) {
+    const services = identity.services.length > 1 ? [...identity.services].sort((a, b) => SERVICE_ORDER.get(a)! - SERVICE_ORDER.get(b)!) : identity.services;
+    const data = { instanceRef: identity.instanceRef, instanceId: identity.instanceId, keyId: identity.keyId, keyStatus: identity.keyStatus, services };
+    if (prefixes.size >= MAX_PREFIXES) prefixes.clear();
+    prefix = { identity, text: `{"success":true,"data":${JSON.stringify(data)},"metadata":{"requestId":"` };
+    prefixes.set(identity.keyId, prefix);
+  }
+  return `${prefix.text}${requestId}","timestamp":"${isoNow()}"}}`;
 }

@@ -66,6 +66,12 @@ export class MetricsService implements OnApplicationBootstrap {
     registers: [this.registry],
   });
 
+  readonly refusalsPaced = new Counter({
+    name: 'trusset_auth_refusals_paced_total',
+    help: 'Verify answers 401 that yielded to admitted requests during a flood of 401s (AUTH_REFUSAL_PACE_MS).',
+    registers: [this.registry],
+  });
+
   readonly registerImports = new Counter({
     name: 'trusset_mica_register_imports_total',
     help: 'MiCA register imports by register, outcome (imported, unchanged, not_modified, rejected, failed) and trigger.',
