@@ -1,9 +1,9 @@
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { Client } from 'pg';
-import { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { JsonLogger } from '../common/logging/json-logger';
+import { Transactions } from '../database/transactions';
 import { KeyCheckCache } from './key-check.cache';
 
 export const INVALIDATION_CHANNEL = 'trusset_key_invalidation';
@@ -65,10 +65,10 @@ export class KeyInvalidationService implements OnModuleInit, OnApplicationShutdo
   listenerPid?: number;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly cache: KeyCheckCache,
     private readonly logger: JsonLogger,
+    private readonly tx: Transactions,
   ) {}
 
   get listening(): boolean {
@@ -88,10 +88,14 @@ export class KeyInvalidationService implements OnModuleInit, OnApplicationShutdo
     await this.client?.end().catch(() => undefined);
   }
 
-  /** Runs `work` in a transaction; the tags it reports are invalidated everywhere once it commits. */
+  /**
+   * Runs `work` in a transaction (through `Transactions`, so repositories called inside share it);
+   * the tags it reports are invalidated everywhere once it commits.
+   */
   async change<T>(work: (manager: EntityManager, invalidate: (...tags: string[]) => void) => Promise<T>): Promise<T> {
     const tags = new Set<string>();
-    const result = await this.dataSource.transaction(async (manager) => {
+    const result = await this.tx.run(async () => {
+      const manager = this.tx.manager;
       const value = await work(manager, (...t) => t.forEach((tag) => tags.add(tag)));
       for (const payload of notificationPayloads([...tags])) await manager.query('SELECT pg_notify($1, $2)', [INVALIDATION_CHANNEL, payload]);
       return value;
