@@ -90,7 +90,8 @@ export class KeyInvalidationService implements OnModuleInit, OnApplicationShutdo
 
   /**
    * Runs `work` in a transaction (through `Transactions`, so repositories called inside share it);
-   * the tags it reports are invalidated everywhere once it commits.
+   * the tags it reports are invalidated everywhere once it commits. Call it outermost: inside another
+   * `Transactions.run` it would join that transaction and drop the tags before the outer commit.
    */
   async change<T>(work: (manager: EntityManager, invalidate: (...tags: string[]) => void) => Promise<T>): Promise<T> {
     const tags = new Set<string>();
