@@ -34,6 +34,11 @@ export interface RevokedKeyRow {
   from_status: string;
 }
 
+const OWNER_LOCKS = {
+  instance: `SELECT id FROM instances WHERE id IN (SELECT instance_id FROM instance_keys WHERE key_digest = ANY($1::bytea[])) ORDER BY id FOR UPDATE`,
+  mica: `SELECT id FROM mica_developers WHERE id IN (SELECT developer_id FROM mica_keys WHERE key_digest = ANY($1::bytea[])) ORDER BY id FOR UPDATE`,
+};
+
 /**
  * The SQL of containing leaked keys and of the break-glass revocation. Owners are locked before
  * their keys, each set in id order (instances before developers), so two reports cannot deadlock.
@@ -42,14 +47,9 @@ export interface RevokedKeyRow {
 export class ContainmentRepository {
   constructor(private readonly tx: Transactions) {}
 
-  /** Locks the instances that own any of the digests; false when none does. */
-  async lockInstancesOwning(digests: Buffer[]): Promise<boolean> {
-    const owners = await rows(
-      this.tx.manager,
-      `SELECT id FROM instances WHERE id IN (SELECT instance_id FROM instance_keys WHERE key_digest = ANY($1::bytea[])) ORDER BY id FOR UPDATE`,
-      [digests],
-    );
-    return owners.length > 0;
+  /** Locks the instances (or accounts) that own any of the digests' keys, in id order; false when none does. */
+  async lockOwnersOf(kind: 'instance' | 'mica', digests: Buffer[]): Promise<boolean> {
+    return (await rows(this.tx.manager, OWNER_LOCKS[kind], [digests])).length > 0;
   }
 
   /**
@@ -83,16 +83,6 @@ export class ContainmentRepository {
        SELECT digest, id, name, key_prefix, key_hint, instance_id, effective, contained FROM decided ORDER BY id`,
       [digests, leakedKeyAction],
     );
-  }
-
-  /** Locks the developer accounts that own any of the digests; false when none does. */
-  async lockDevelopersOwning(digests: Buffer[]): Promise<boolean> {
-    const owners = await rows(
-      this.tx.manager,
-      `SELECT id FROM mica_developers WHERE id IN (SELECT developer_id FROM mica_keys WHERE key_digest = ANY($1::bytea[])) ORDER BY id FOR UPDATE`,
-      [digests],
-    );
-    return owners.length > 0;
   }
 
   /** Reads the MiCA keys under lock and revokes the open ones, in one statement. */

@@ -159,7 +159,7 @@ export class ContainmentService {
 
   /** Contains the instance keys among the digests, their instances locked first. */
   private async containInstanceKeys(digests: Buffer[]): Promise<FoundKey[]> {
-    if (digests.length === 0 || !(await this.keys.lockInstancesOwning(digests))) return [];
+    if (digests.length === 0 || !(await this.keys.lockOwnersOf('instance', digests))) return [];
     const hits = await this.keys.containInstanceKeys(digests, this.config.secretScanning.leakedKeyAction);
     return hits.map((k) => ({
       digest: k.digest,
@@ -175,7 +175,7 @@ export class ContainmentService {
 
   /** Revokes the MiCA keys among the digests, their accounts locked first. */
   private async containMicaKeys(digests: Buffer[]): Promise<FoundKey[]> {
-    if (digests.length === 0 || !(await this.keys.lockDevelopersOwning(digests))) return [];
+    if (digests.length === 0 || !(await this.keys.lockOwnersOf('mica', digests))) return [];
     const hits = await this.keys.containMicaKeys(digests);
     return hits.map((k) => ({
       digest: k.digest,
