@@ -1,23 +1,12 @@
 import { randomInt } from 'node:crypto';
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { JsonLogger } from '../common/logging/json-logger';
+import { Transactions } from '../database/transactions';
+import { ClaimedDelivery, WebhookDeliveryRepository } from './webhook-delivery.repository';
 import { WebhookMetrics } from './webhook.metrics';
 import { sendWebhook, SendResult } from './webhook-sender';
 import { messageIdOf, signatureHeader } from './webhook.signature';
-
-interface ClaimedDelivery {
-  id: string;
-  attempts: number;
-  endpoint_id: string;
-  url: string;
-  signing_key: Buffer;
-  previous_key: Buffer | null;
-  event_id: string;
-  body: string;
-}
 
 /** A lease outlives the attempt's own bound by this much, so a live attempt is never taken over. */
 const LEASE_MARGIN_MS = 30_000;
@@ -43,8 +32,9 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
   private stopped = false;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly tx: Transactions,
+    private readonly deliveries: WebhookDeliveryRepository,
     private readonly metrics: WebhookMetrics,
     private readonly logger: JsonLogger,
   ) {}
@@ -104,21 +94,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
   private async claimAndSend(): Promise<void> {
     const free = this.config.webhooks.concurrency - this.inFlight.size;
     if (free <= 0) return;
-    const [claimed]: [ClaimedDelivery[], number] = await this.dataSource.query(
-      `WITH picked AS (
-         SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
-          WHERE d.status = 'PENDING' AND d.next_attempt_at <= now() AND (d.lease_until IS NULL OR d.lease_until <= now()) AND e.enabled
-            AND NOT EXISTS (SELECT 1 FROM webhook_deliveries b WHERE b.endpoint_id = d.endpoint_id AND b.status = 'PENDING' AND b.lease_until > now())
-          ORDER BY d.next_attempt_at, d.id
-          LIMIT $1
-          FOR UPDATE OF d SKIP LOCKED)
-       UPDATE webhook_deliveries d SET attempts = d.attempts + 1, lease_until = now() + $2::int * interval '1 millisecond', updated_at = now()
-         FROM picked, webhook_endpoints e, webhook_events ev
-        WHERE d.id = picked.id AND e.id = d.endpoint_id AND ev.id = d.event_id
-       RETURNING d.id, d.attempts, d.endpoint_id, e.url, e.signing_key,
-                 CASE WHEN e.previous_key_expires_at > now() THEN e.previous_signing_key END AS previous_key, ev.id AS event_id, ev.body`,
-      [free, this.config.webhooks.timeoutMs + LEASE_MARGIN_MS],
-    );
+    const claimed = await this.deliveries.claim(free, this.config.webhooks.timeoutMs + LEASE_MARGIN_MS);
     for (const delivery of claimed) {
       const job: Promise<void> = this.attempt(delivery)
         .catch((e: Error) => this.logger.event('warn', 'webhook attempt could not be recorded', { deliveryId: delivery.id, err: e.message }))
@@ -150,33 +126,16 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
     const retryIn = result.outcome !== 'DELIVERED' && !gone && d.attempts <= schedule.length ? jitter(schedule[d.attempts - 1]) : null;
     const status = result.outcome === 'DELIVERED' ? 'DELIVERED' : retryIn !== null ? 'PENDING' : 'FAILED';
     const error = gone ? 'receiver answered 410 Gone: endpoint disabled' : result.error;
-    await this.dataSource.transaction(async (manager) => {
-      // Compare-and-set on the attempt number: a lease that ran out (a stalled process) cannot overwrite a later attempt.
-      const [rows] = await manager.query(
-        `UPDATE webhook_deliveries SET status = CASE WHEN status = 'PENDING' THEN $3 ELSE status END,
-                next_attempt_at = CASE WHEN status = 'PENDING' AND $3 = 'PENDING' THEN now() + $4::float8 * interval '1 second' ELSE NULL END,
-                lease_until = NULL, last_response_status = $5, last_error = $6, updated_at = now()
-          WHERE id = $1 AND attempts = $2
-        RETURNING next_attempt_at`,
-        [d.id, d.attempts, status, retryIn ?? 0, result.responseStatus, error],
-      );
-      if (rows.length === 0) return;
-      await manager.query(
-        `INSERT INTO webhook_attempts (delivery_id, attempt, outcome, response_status, error, duration_ms, next_attempt_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (delivery_id, attempt) DO NOTHING`,
-        [d.id, d.attempts, result.outcome, result.responseStatus, error, result.durationMs, rows[0].next_attempt_at],
-      );
-      if (gone) {
-        await manager.query(`UPDATE webhook_endpoints SET enabled = false, disabled_reason = $2, updated_at = now() WHERE id = $1 AND enabled`, [
-          d.endpoint_id,
-          `the receiver answered 410 Gone (delivery ${d.id})`,
-        ]);
-        await manager.query(
-          `UPDATE webhook_deliveries SET status = 'CANCELLED', next_attempt_at = NULL, last_error = 'endpoint disabled after 410 Gone', updated_at = now()
-            WHERE endpoint_id = $1 AND status = 'PENDING'`,
-          [d.endpoint_id],
-        );
-      }
+    await this.tx.run(async () => {
+      const recorded = await this.deliveries.recordAttempt(d, {
+        status,
+        retryInSeconds: retryIn ?? 0,
+        outcome: result.outcome,
+        responseStatus: result.responseStatus,
+        error,
+        durationMs: result.durationMs,
+      });
+      if (recorded && gone) await this.deliveries.disableGone(d.endpoint_id, d.id);
     });
     this.metrics.deliveries.inc({ outcome: gone ? 'gone' : result.outcome === 'DELIVERED' ? 'delivered' : status === 'PENDING' ? `${result.outcome.toLowerCase()}_retrying` : result.outcome.toLowerCase() });
     if (result.outcome !== 'DELIVERED') {
@@ -189,14 +148,11 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
     let total = 0;
     const days = this.config.webhooks.retentionDays;
     for (;;) {
-      const [rows] = await this.dataSource.query(
-        `DELETE FROM webhook_events WHERE id IN (SELECT id FROM webhook_events WHERE created_at < now() - $1::int * interval '1 day' LIMIT $2) RETURNING id`,
-        [days, PRUNE_BATCH],
-      );
-      total += rows.length;
-      if (rows.length < PRUNE_BATCH) break;
+      const deleted = await this.deliveries.pruneEvents(days, PRUNE_BATCH);
+      total += deleted;
+      if (deleted < PRUNE_BATCH) break;
     }
-    await this.dataSource.query(`DELETE FROM webhook_notices WHERE threshold_at < now() - $1::int * interval '1 day'`, [days]);
+    await this.deliveries.pruneNotices(days);
     return total;
   }
 }

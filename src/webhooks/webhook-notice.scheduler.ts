@@ -1,31 +1,13 @@
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { JsonLogger } from '../common/logging/json-logger';
+import { isoOrNull } from '../common/http/iso-date';
+import { Transactions } from '../database/transactions';
+import { NoticeKind, WebhookDeliveryRepository } from './webhook-delivery.repository';
 import { WebhookOutbox } from './webhook.outbox';
 import { keyFacts } from './webhook-payloads';
 
-/** Any constant unique to this job: the advisory lock that lets one replica sweep at a time. */
-const SWEEP_LOCK = 0x7472_7573;
 const BATCH = 500;
-
-interface DueKey {
-  id: string;
-  instance_id: string;
-  ref: string;
-  name: string;
-  key_prefix: string;
-  key_hint: string;
-  status: string;
-  created_at: Date;
-  expires_at: Date;
-  rotated_at: Date | null;
-  replaces_key_id: string | null;
-  replaced_by_key_id: string | null;
-}
-
-type NoticeKind = 'key.expiring' | 'key.overlap_ending';
 
 /**
  * The time-driven events. `key.expiring` when a key's own expiry is WEBHOOK_EXPIRY_NOTICE_SECONDS
@@ -44,8 +26,9 @@ export class WebhookNoticeScheduler implements OnApplicationBootstrap, BeforeApp
   private stopping = false;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly tx: Transactions,
+    private readonly deliveries: WebhookDeliveryRepository,
     private readonly logger: JsonLogger,
   ) {}
 
@@ -77,10 +60,9 @@ export class WebhookNoticeScheduler implements OnApplicationBootstrap, BeforeApp
     let total = 0;
     for (const kind of ['key.expiring', 'key.overlap_ending'] as const) {
       for (;;) {
-        const emitted = await this.dataSource.transaction(async (manager) => {
-          const [{ locked }] = await manager.query(`SELECT pg_try_advisory_xact_lock($1) AS locked`, [SWEEP_LOCK]);
-          if (!locked) return -1;
-          return this.emit(manager, kind);
+        const emitted = await this.tx.run(async () => {
+          if (!(await this.deliveries.tryLockSweep())) return -1;
+          return this.emit(kind);
         });
         if (emitted < 0) return total;
         total += emitted;
@@ -90,26 +72,12 @@ export class WebhookNoticeScheduler implements OnApplicationBootstrap, BeforeApp
     return total;
   }
 
-  private async emit(manager: EntityManager, kind: NoticeKind): Promise<number> {
-    const [states, window] =
-      kind === 'key.expiring' ? [`('ACTIVE', 'PAUSED')`, this.config.webhooks.expiryNoticeSeconds] : [`('PENDING_ROTATION')`, this.config.webhooks.overlapNoticeSeconds];
-    const due: DueKey[] = await manager.query(
-      `WITH due AS (
-         SELECT k.id, k.instance_id, i.ref, k.name, k.key_prefix, k.key_hint, k.status, k.created_at, k.expires_at, k.rotated_at, k.replaces_key_id, k.replaced_by_key_id
-           FROM instance_keys k JOIN instances i ON i.id = k.instance_id
-          WHERE k.status IN ${states} AND k.expires_at > now() AND k.expires_at <= now() + $1::int * interval '1 second'
-            AND NOT EXISTS (SELECT 1 FROM webhook_notices n WHERE n.key_id = k.id AND n.kind = $2 AND n.threshold_at = k.expires_at)
-            AND EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.instance_id = k.instance_id AND e.enabled AND (e.events IS NULL OR $2 = ANY (e.events)))
-          ORDER BY k.expires_at
-          LIMIT $3),
-       noted AS (
-         INSERT INTO webhook_notices (key_id, kind, threshold_at) SELECT id, $2, expires_at FROM due ON CONFLICT DO NOTHING RETURNING key_id)
-       SELECT due.* FROM due JOIN noted ON noted.key_id = due.id`,
-      [window, kind, BATCH],
-    );
+  private async emit(kind: NoticeKind): Promise<number> {
+    const window = kind === 'key.expiring' ? this.config.webhooks.expiryNoticeSeconds : this.config.webhooks.overlapNoticeSeconds;
+    const due = await this.deliveries.noteDueKeys(kind, window, BATCH);
     for (const k of due) {
       const status = k.status;
-      await WebhookOutbox.enqueue(manager, {
+      await WebhookOutbox.enqueue(this.tx.manager, {
         owner: { instanceId: k.instance_id },
         type: kind,
         data: {
@@ -122,7 +90,7 @@ export class WebhookNoticeScheduler implements OnApplicationBootstrap, BeforeApp
             status,
             createdAt: k.created_at.toISOString(),
             expiresAt: k.expires_at.toISOString(),
-            rotatedAt: k.rotated_at?.toISOString() ?? null,
+            rotatedAt: isoOrNull(k.rotated_at),
             replacesKeyId: k.replaces_key_id,
             replacedByKeyId: k.replaced_by_key_id,
           }),

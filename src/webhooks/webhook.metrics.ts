@@ -1,15 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { Counter, Gauge } from 'prom-client';
-import { DataSource } from 'typeorm';
 import { MetricsService } from '../metrics/metrics.service';
+import { WebhookDeliveryRepository } from './webhook-delivery.repository';
 
 /** Webhook metrics on the service's registry: attempts by outcome, and the outbox as the database sees it (all replicas). */
 @Injectable()
 export class WebhookMetrics {
   readonly deliveries: Counter<'outcome'>;
 
-  constructor(metrics: MetricsService, @InjectDataSource() dataSource: DataSource) {
+  constructor(metrics: MetricsService, deliveries: WebhookDeliveryRepository) {
     this.deliveries = new Counter({
       name: 'trusset_webhook_deliveries_total',
       help: 'Webhook delivery attempts made by this replica, by outcome (delivered, failed_retrying, failed, refused_retrying, refused, gone).',
@@ -19,9 +18,8 @@ export class WebhookMetrics {
     let pending: Promise<{ depth: number; age: number }> | undefined;
     // One query serves both gauges of a scrape.
     const read = () =>
-      (pending ??= dataSource
-        .query(`SELECT count(*)::int AS depth, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 AS age FROM webhook_deliveries WHERE status = 'PENDING'`)
-        .then(([row]: Array<{ depth: number; age: number }>) => row)
+      (pending ??= deliveries
+        .queue()
         .finally(() => setTimeout(() => (pending = undefined), 0)));
     new Gauge({
       name: 'trusset_webhook_queue_depth',

@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { execute, firstRow, rows } from '../database/sql';
 import type { WebhookEventType, WebhookOwner } from './webhook-events';
 
 export interface WebhookEventInput {
@@ -16,7 +17,7 @@ export interface EnqueuedEvent {
 
 /**
  * The transactional outbox. `enqueue` is called with the manager of the transaction that makes the
- * change, so the event and its deliveries (one per enabled endpoint of the owner subscribed to the
+ * change (every feature's, so it takes it as a parameter rather than through Transactions), so the event and its deliveries (one per enabled endpoint of the owner subscribed to the
  * type) commit or roll back with it: a crash after commit loses nothing, a rollback sends nothing.
  * The delivery worker sends them after commit. The body is fixed here, so every retry sends the
  * very same bytes under the same `webhook-id`.
@@ -26,7 +27,8 @@ export class WebhookOutbox {
     const [instanceId, developerId] = 'instanceId' in event.owner ? [event.owner.instanceId, null] : [null, event.owner.developerId];
     // One indexed read on the owner's column: an owner without endpoints (most) costs no more.
     const ownerColumn = instanceId ? 'instance_id' : 'developer_id';
-    const endpoints: Array<{ id: string }> = await manager.query(
+    const endpoints = await rows<{ id: string }>(
+      manager,
       `SELECT e.id FROM webhook_endpoints e
         WHERE e.${ownerColumn} = $1 AND e.enabled
           AND ($3::uuid IS NULL OR e.id = $3)
@@ -34,9 +36,9 @@ export class WebhookOutbox {
       [instanceId ?? developerId, event.type, onlyEndpointId ?? null],
     );
     if (endpoints.length === 0) return { eventId: null, deliveries: 0 };
-    const [{ id, at }] = await manager.query(`SELECT gen_random_uuid() AS id, now() AS at`);
+    const { id, at } = (await firstRow<{ id: string; at: Date }>(manager, `SELECT gen_random_uuid() AS id, now() AS at`))!;
     const body = JSON.stringify({ type: event.type, timestamp: new Date(at).toISOString(), data: event.data });
-    await manager.query(`INSERT INTO webhook_events (id, instance_id, developer_id, type, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)`, [
+    await execute(manager, `INSERT INTO webhook_events (id, instance_id, developer_id, type, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)`, [
       id,
       instanceId,
       developerId,
@@ -44,7 +46,7 @@ export class WebhookOutbox {
       body,
       at,
     ]);
-    await manager.query(`INSERT INTO webhook_deliveries (event_id, endpoint_id) SELECT $1, unnest($2::uuid[])`, [id, endpoints.map((e) => e.id)]);
+    await execute(manager, `INSERT INTO webhook_deliveries (event_id, endpoint_id) SELECT $1, unnest($2::uuid[])`, [id, endpoints.map((e) => e.id)]);
     return { eventId: id, deliveries: endpoints.length };
   }
 
@@ -57,7 +59,8 @@ export class WebhookOutbox {
     if (events.length === 0) return;
     const instanceIds = [...new Set(events.flatMap((e) => ('instanceId' in e.owner ? [e.owner.instanceId] : [])))];
     const developerIds = [...new Set(events.flatMap((e) => ('developerId' in e.owner ? [e.owner.developerId] : [])))];
-    const listening: Array<{ owner: string }> = await manager.query(
+    const listening = await rows<{ owner: string }>(
+      manager,
       `SELECT DISTINCT COALESCE(instance_id, developer_id)::text AS owner FROM webhook_endpoints
         WHERE enabled AND (instance_id = ANY($1::uuid[]) OR developer_id = ANY($2::uuid[]))`,
       [instanceIds, developerIds],

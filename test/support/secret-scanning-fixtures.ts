@@ -1,7 +1,7 @@
 import { createHash, generateKeyPairSync, KeyObject, randomBytes, sign } from 'node:crypto';
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { TestApp } from './test-app';
+import { LIMITS_OUT_OF_REACH, startTestApp, TestApp } from './test-app';
 
 /** A P-256 signing key of a test "GitHub": its identifier and key pair. */
 export interface SigningKey {
@@ -51,6 +51,30 @@ export class KeysEndpoint {
   stop(): Promise<void> {
     return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
+}
+
+/** What a suite's `withGithubKeys` set up; read it inside hooks and tests (it is filled by beforeAll). */
+export interface GithubKeysSetup {
+  endpoint: KeysEndpoint;
+  t: TestApp;
+}
+
+/**
+ * The set-up every secret-scanning suite shares: a keys endpoint serving `github`, and an app
+ * (limits out of reach, `env` on top) that trusts it; both stopped after the suite.
+ */
+export function withGithubKeys(github: SigningKey, env: Record<string, string> = {}): GithubKeysSetup {
+  const setup = {} as GithubKeysSetup;
+  beforeAll(async () => {
+    setup.endpoint = await new KeysEndpoint().start();
+    setup.endpoint.keys = [github];
+    setup.t = await startTestApp({ ...LIMITS_OUT_OF_REACH, SECRET_SCANNING_GITHUB_KEYS_URL: setup.endpoint.url, ...env });
+  });
+  afterAll(async () => {
+    await setup.t?.close();
+    await setup.endpoint?.stop();
+  });
+  return setup;
 }
 
 /** A GitHub partner report of `tokens`, signed by `key` (or sent as `body` when given, to tamper with it). */

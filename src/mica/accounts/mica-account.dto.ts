@@ -2,8 +2,8 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { isEmail, IsOptional, IsString, ValidateBy } from 'class-validator';
 import { CodePointLength, NoControlChars, Trim } from '../../common/http/text';
 import { INVISIBLE_IN_ADDRESS } from './email-canonical';
-import type { MicaDeveloper } from './mica-developer.entity';
-import type { MicaKey } from './mica-key.entity';
+import { isoOrNull } from '../../common/http/iso-date';
+import type { MicaDeveloperRecord, MicaKeyRecord } from './mica-account.repository';
 
 /**
  * An email address without invisible, format or control characters (SPEC §7). Checked before the
@@ -62,7 +62,7 @@ export class MicaDeveloperDto {
   @ApiProperty({ example: 'Ada Lovelace' })
   name: string;
 
-  static from(d: MicaDeveloper): MicaDeveloperDto {
+  static from(d: Pick<MicaDeveloperRecord, 'id' | 'email' | 'name'>): MicaDeveloperDto {
     return { id: d.id, email: d.email, name: d.name };
   }
 }
@@ -106,15 +106,15 @@ export class MicaKeyDto {
   @ApiProperty()
   isActive: boolean;
 
-  static from(k: MicaKey): MicaKeyDto {
+  static from(k: MicaKeyRecord): MicaKeyDto {
     return {
       id: k.id,
       keyPrefix: k.keyPrefix,
       keyHint: k.keyHint,
       name: k.name,
       createdAt: k.createdAt.toISOString(),
-      lastUsedAt: k.lastUsedAt ? k.lastUsedAt.toISOString() : null,
-      revokedAt: k.revokedAt ? k.revokedAt.toISOString() : null,
+      lastUsedAt: isoOrNull(k.lastUsedAt),
+      revokedAt: isoOrNull(k.revokedAt),
       requestCount: Number(k.requestCount),
       isActive: k.revokedAt === null,
     };

@@ -1,21 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, IsNull, Not } from 'typeorm';
 import { AuditService } from '../../audit/audit.service';
 import type { AuditEventDto } from '../../audit/audit-event.dto';
 import type { Actor } from '../../auth/principal';
 import { APP_CONFIG, AppConfig } from '../../config/app.config';
 import { AppException } from '../../common/errors/app.exception';
 import { Page } from '../../common/http/page';
-import { sqlStateOf, UNIQUE_VIOLATION } from '../../database/database-errors';
+import { isUniqueViolation } from '../../database/sql';
+import { Transactions } from '../../database/transactions';
 import { KeyInvalidationService, keyTag } from '../../key-cache/key-invalidation.service';
 import { newManagementToken, newMicaKey } from './mica-credentials';
 import { canonicalEmail } from './email-canonical';
 import { WebhookOutbox } from '../../webhooks/webhook.outbox';
 import type { DeveloperEventType } from '../../webhooks/webhook-events';
 import { actorFacts, micaKeyFacts } from '../../webhooks/webhook-payloads';
-import { MicaDeveloper } from './mica-developer.entity';
-import { MicaKey } from './mica-key.entity';
+import { MicaAccountRepository } from './mica-account.repository';
 import {
   CreateMicaKeyDto,
   ManagementTokenRotatedDto,
@@ -40,8 +38,9 @@ const KEY_NOT_FOUND = () => new AppException('NOT_FOUND', 'Key not found.');
 @Injectable()
 export class MicaAccountsService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly tx: Transactions,
+    private readonly accounts: MicaAccountRepository,
     private readonly audit: AuditService,
     private readonly invalidation: KeyInvalidationService,
   ) {}
@@ -54,80 +53,68 @@ export class MicaAccountsService {
   async register(dto: RegisterDeveloperDto, actor: Actor): Promise<RegistrationDto> {
     const token = newManagementToken();
     try {
-      return await this.dataSource.transaction(async (manager) => {
+      return await this.tx.run(async () => {
         // email_canonical is what is unique: one account per mailbox, however the address is spelt.
-        const [row] = await manager.query(
-          `INSERT INTO mica_developers (email, email_canonical, name, management_token_digest) VALUES ($1, $2, $3, $4) RETURNING id`,
-          [dto.email, canonicalEmail(dto.email), dto.name, token.digest],
-        );
-        const developer = await manager.findOneByOrFail(MicaDeveloper, { id: row.id });
+        const developer = await this.accounts.insertDeveloper(dto.email, canonicalEmail(dto.email), dto.name, token.digest);
         const self: Actor = { ...actor, type: 'developer', id: developer.id };
         await this.audit.record(
           { action: 'mica.developer.registered', target: { type: 'mica_developer', id: developer.id }, developerId: developer.id, details: { name: developer.name, email: developer.email } },
           self,
-          manager,
+          this.tx.manager,
         );
-        const key = await this.insertKey(manager, developer.id, DEFAULT_KEY_NAME, self, 'mica.key.created');
+        const key = await this.insertKey(developer.id, DEFAULT_KEY_NAME, self, 'mica.key.created');
         return { developer: MicaDeveloperDto.from(developer), apiKey: key.apiKey, managementToken: token.plaintext, limits: this.limits };
       });
     } catch (e) {
-      if (sqlStateOf(e) === UNIQUE_VIOLATION && EMAIL_INDEXES.has(constraintOf(e) ?? '')) throw new AppException('EMAIL_EXISTS');
+      if (isUniqueViolation(e, EMAIL_INDEXES)) throw new AppException('EMAIL_EXISTS');
       throw e;
     }
   }
 
   async listKeys(developerId: string): Promise<MicaKeysDto> {
-    const repo = this.dataSource.getRepository(MicaKey);
-    const order = { createdAt: 'DESC', id: 'DESC' } as const;
-    const [developer, active, revoked] = await Promise.all([
-      this.dataSource.manager.findOneByOrFail(MicaDeveloper, { id: developerId }),
-      repo.find({ where: { developerId, revokedAt: IsNull() }, order }),
-      repo.find({ where: { developerId, revokedAt: Not(IsNull()) }, order, take: LISTED_REVOKED_KEYS }),
-    ]);
-    const keys = [...active, ...revoked].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1));
+    const [developer, keys] = await Promise.all([this.accounts.developer(developerId), this.accounts.listKeys(developerId, LISTED_REVOKED_KEYS)]);
+    if (!developer) throw new AppException('INVALID_TOKEN');
     return { developer: MicaDeveloperDto.from(developer), keys: keys.map(MicaKeyDto.from), limits: this.limits };
   }
 
   createKey(developerId: string, dto: CreateMicaKeyDto, actor: Actor, tokenDigest?: Buffer): Promise<MicaKeyCreatedDto> {
-    return this.changeAccount(developerId, tokenDigest, async (manager) => {
-      const [{ active }] = await manager.query(`SELECT count(*)::int AS active FROM mica_keys WHERE developer_id = $1 AND revoked_at IS NULL`, [developerId]);
+    return this.changeAccount(developerId, tokenDigest, async () => {
+      const active = await this.accounts.countActiveKeys(developerId);
       if (active >= MICA_MAX_ACTIVE_KEYS) throw new AppException('KEY_LIMIT_REACHED', `An account has at most ${MICA_MAX_ACTIVE_KEYS} active keys.`);
-      return this.insertKey(manager, developerId, dto.name ?? DEFAULT_KEY_NAME, actor, 'mica.key.created');
+      return this.insertKey(developerId, dto.name ?? DEFAULT_KEY_NAME, actor, 'mica.key.created');
     });
   }
 
   /** A new key under the same name; the old one is revoked in the same transaction, so rotating works at the cap. */
   rotateKey(developerId: string, keyId: string, actor: Actor, tokenDigest?: Buffer): Promise<MicaKeyCreatedDto> {
-    return this.changeAccount(developerId, tokenDigest, async (manager, invalidate) => {
-      const old = await manager.findOneBy(MicaKey, { id: keyId, developerId });
+    return this.changeAccount(developerId, tokenDigest, async (invalidate) => {
+      const old = await this.accounts.key(developerId, keyId);
       if (!old) throw KEY_NOT_FOUND();
       if (old.revokedAt) throw new AppException('KEY_NOT_ACTIVE', 'A revoked key cannot be rotated.');
-      const created = await this.insertKey(manager, developerId, old.name, actor, 'mica.key.created', old.id);
-      await manager.query(`UPDATE mica_keys SET revoked_at = now(), replaced_by_key_id = $2 WHERE id = $1`, [old.id, created.id]);
+      const created = await this.insertKey(developerId, old.name, actor, 'mica.key.created', old.id);
+      const retired = await this.accounts.retireKey(old.id, created.id);
       invalidate(keyTag(old.id));
       await this.audit.record(
         { action: 'mica.key.rotated', target: { type: 'mica_key', id: old.id }, developerId, details: { newKeyId: created.id, keyHint: old.keyHint } },
         actor,
-        manager,
+        this.tx.manager,
       );
-      const oldKey = MicaKeyDto.from(await manager.findOneByOrFail(MicaKey, { id: old.id }));
-      await this.notify(manager, developerId, 'mica.key.rotated', actor, { key: micaKeyFacts(oldKey), newKey: micaKeyFacts(created) });
+      await this.notify(developerId, 'mica.key.rotated', actor, { key: micaKeyFacts(MicaKeyDto.from(retired)), newKey: micaKeyFacts(created) });
       return created;
     });
   }
 
   revokeKey(developerId: string, keyId: string, actor: Actor, tokenDigest?: Buffer): Promise<MicaKeyDto> {
-    return this.changeAccount(developerId, tokenDigest, async (manager, invalidate) => {
-      const [rows] = await manager.query(`UPDATE mica_keys SET revoked_at = now() WHERE id = $1 AND developer_id = $2 AND revoked_at IS NULL RETURNING id`, [keyId, developerId]);
-      if (rows.length === 0) {
-        const exists = await manager.existsBy(MicaKey, { id: keyId, developerId });
+    return this.changeAccount(developerId, tokenDigest, async (invalidate) => {
+      const key = await this.accounts.revokeKey(developerId, keyId);
+      if (!key) {
+        const exists = await this.accounts.key(developerId, keyId);
         throw exists ? new AppException('ALREADY_REVOKED') : KEY_NOT_FOUND();
       }
       invalidate(keyTag(keyId));
-      const key = await manager.findOneByOrFail(MicaKey, { id: keyId });
-      await this.audit.record({ action: 'mica.key.revoked', target: { type: 'mica_key', id: key.id }, developerId, details: { keyHint: key.keyHint } }, actor, manager);
+      await this.audit.record({ action: 'mica.key.revoked', target: { type: 'mica_key', id: key.id }, developerId, details: { keyHint: key.keyHint } }, actor, this.tx.manager);
       const revoked = MicaKeyDto.from(key);
-      await this.notify(manager, developerId, 'mica.key.revoked', actor, { key: micaKeyFacts(revoked) });
+      await this.notify(developerId, 'mica.key.revoked', actor, { key: micaKeyFacts(revoked) });
       return revoked;
     });
   }
@@ -139,17 +126,12 @@ export class MicaAccountsService {
    */
   rotateManagementToken(developerId: string, actor: Actor, tokenDigest?: Buffer): Promise<ManagementTokenRotatedDto> {
     const token = newManagementToken();
-    return this.changeAccount(developerId, tokenDigest, async (manager) => {
-      const [rows] = await manager.query(
-        `UPDATE mica_developers SET management_token_digest = $2, token_rotated_at = now()
-          WHERE id = $1 AND ($3::bytea IS NULL OR management_token_digest = $3) RETURNING token_rotated_at`,
-        [developerId, token.digest, tokenDigest ?? null],
-      );
-      const row = rows[0];
+    return this.changeAccount(developerId, tokenDigest, async () => {
+      const row = await this.accounts.rotateManagementToken(developerId, token.digest, tokenDigest ?? null);
       if (!row) throw new AppException('INVALID_TOKEN');
-      await this.audit.record({ action: 'mica.management_token.rotated', target: { type: 'mica_developer', id: developerId }, developerId }, actor, manager);
+      await this.audit.record({ action: 'mica.management_token.rotated', target: { type: 'mica_developer', id: developerId }, developerId }, actor, this.tx.manager);
       const rotatedAt = new Date(row.token_rotated_at).toISOString();
-      await this.notify(manager, developerId, 'mica.management_token.rotated', actor, { rotatedAt });
+      await this.notify(developerId, 'mica.management_token.rotated', actor, { rotatedAt });
       return { managementToken: token.plaintext, rotatedAt };
     });
   }
@@ -164,56 +146,31 @@ export class MicaAccountsService {
    * stops being valid is reported to `invalidate`, which drops it from every replica's key-check
    * cache once the transaction commits.
    */
-  private changeAccount<T>(
-    developerId: string,
-    tokenDigest: Buffer | undefined,
-    work: (manager: EntityManager, invalidate: (...tags: string[]) => void) => Promise<T>,
-  ): Promise<T> {
-    return this.invalidation.change(async (manager, invalidate) => {
+  private changeAccount<T>(developerId: string, tokenDigest: Buffer | undefined, work: (invalidate: (...tags: string[]) => void) => Promise<T>): Promise<T> {
+    return this.invalidation.change(async (_manager, invalidate) => {
       // With the presented token's digest, the lock is taken only while it is still the account's
       // token: a change in flight when the token was rotated away answers INVALID_TOKEN, and so does one in flight when an operator suspends the account (under READ
       // COMMITTED, FOR UPDATE re-reads a row another transaction changed and re-applies the WHERE).
-      const locked = await manager.query(
-        `SELECT id FROM mica_developers WHERE id = $1 AND status = 'ACTIVE' AND ($2::bytea IS NULL OR management_token_digest = $2) FOR UPDATE`,
-        [developerId, tokenDigest ?? null],
-      );
-      if (locked.length === 0) throw new AppException('INVALID_TOKEN');
-      return work(manager, invalidate);
+      if (!(await this.accounts.lockForOwnerChange(developerId, tokenDigest ?? null))) throw new AppException('INVALID_TOKEN');
+      return work(invalidate);
     });
   }
 
-  private async insertKey(
-    manager: EntityManager,
-    developerId: string,
-    name: string,
-    actor: Actor,
-    action: string,
-    replacesKeyId: string | null = null,
-  ): Promise<MicaKeyCreatedDto> {
+  private async insertKey(developerId: string, name: string, actor: Actor, action: string, replacesKeyId: string | null = null): Promise<MicaKeyCreatedDto> {
     const key = newMicaKey();
-    const [row] = await manager.query(
-      `INSERT INTO mica_keys (developer_id, name, key_digest, key_prefix, key_hint) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-      [developerId, name, key.digest, key.prefix, key.hint],
-    );
-    const stored = await manager.findOneByOrFail(MicaKey, { id: row.id });
+    const stored = await this.accounts.insertKey(developerId, name, key);
     await this.audit.record(
       { action, target: { type: 'mica_key', id: stored.id }, developerId, details: { name, keyHint: stored.keyHint, ...(replacesKeyId ? { replacesKeyId } : {}) } },
       actor,
-      manager,
+      this.tx.manager,
     );
     const created = MicaKeyDto.from(stored);
-    await this.notify(manager, developerId, 'mica.key.created', actor, { key: micaKeyFacts(created), replacesKeyId });
+    await this.notify(developerId, 'mica.key.created', actor, { key: micaKeyFacts(created), replacesKeyId });
     return { ...created, apiKey: key.plaintext, replacesKeyId };
   }
 
   /** The account's webhook event, in the change's own transaction (the outbox). */
-  private async notify(manager: EntityManager, developerId: string, type: DeveloperEventType, actor: Actor, data: Record<string, unknown>): Promise<void> {
-    await WebhookOutbox.enqueue(manager, { owner: { developerId }, type, data: { developer: { id: developerId }, ...data, actor: actorFacts(actor) } });
+  private async notify(developerId: string, type: DeveloperEventType, actor: Actor, data: Record<string, unknown>): Promise<void> {
+    await WebhookOutbox.enqueue(this.tx.manager, { owner: { developerId }, type, data: { developer: { id: developerId }, ...data, actor: actorFacts(actor) } });
   }
-}
-
-function constraintOf(error: unknown): string | undefined {
-  const e = error as { constraint?: unknown; driverError?: { constraint?: unknown } };
-  const name = e?.driverError?.constraint ?? e?.constraint;
-  return typeof name === 'string' ? name : undefined;
 }

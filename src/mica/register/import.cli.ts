@@ -3,9 +3,12 @@ import { existsSync } from 'node:fs';
 import { loadConfig } from '../../config/app.config';
 import { JsonLogger } from '../../common/logging/json-logger';
 import { openDatabase } from '../../database/database';
+import { Transactions } from '../../database/transactions';
+import { IssuerRepository } from './issuer.repository';
 import { RegisterImportService } from './register-import.service';
+import { RegisterRepository } from './register.repository';
 import { RegisterSyncService, SyncReport } from './register-sync.service';
-import { RegisterSummaryService } from './register-summary';
+import { RegisterSummaryService } from './register-summary.service';
 
 /**
  * `npm run mica:import -- <folder>`: imports CASPS.csv, ARTZZ.csv, EMTWP.csv, OTHER.csv and NCASP.csv
@@ -23,8 +26,10 @@ async function main(): Promise<number> {
   const logger = new JsonLogger(config.log.level);
   const db = await openDatabase(config, logger);
   try {
-    const importer = new RegisterImportService(db.dataSource, config, logger);
-    const report = await new RegisterSyncService(db.dataSource, config, importer, logger, new RegisterSummaryService(db.dataSource)).run({ folder }, 'cli');
+    const tx = new Transactions(db.dataSource);
+    const registers = new RegisterRepository(tx);
+    const importer = new RegisterImportService(config, tx, registers, logger);
+    const report = await new RegisterSyncService(config, registers, importer, logger, new RegisterSummaryService(new IssuerRepository(tx))).run({ folder }, 'cli');
     process.stdout.write(summary(report));
     return report.ok ? 0 : 1;
   } finally {

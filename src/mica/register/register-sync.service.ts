@@ -1,14 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../../config/app.config';
 import { JsonLogger } from '../../common/logging/json-logger';
 import { MetricsService } from '../../metrics/metrics.service';
 import { RegisterFile, RegisterImportService, RegisterOutcome, SUCCESSFUL_OUTCOMES } from './register-import.service';
+import { RegisterRepository } from './register.repository';
 import { REGISTERS, RegisterName } from './registers';
-import { RegisterSummaryService } from './register-summary';
+import { RegisterSummaryService } from './register-summary.service';
 
 export type SyncTrigger = 'cli' | 'admin' | 'schedule';
 export type SyncSource = { folder: string } | { url: string };
@@ -36,8 +35,8 @@ const MAX_FILE_BYTES = 50 * 1024 * 1024;
 @Injectable()
 export class RegisterSyncService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly registerFiles: RegisterRepository,
     private readonly importer: RegisterImportService,
     private readonly logger: JsonLogger,
     private readonly summary: RegisterSummaryService,
@@ -60,10 +59,7 @@ export class RegisterSyncService {
     for (const r of registers) this.metrics?.registerImports.inc({ register: r.register, outcome: r.outcome, trigger });
     const ok = registers.every((r) => SUCCESSFUL_OUTCOMES.includes(r.outcome));
     const label = 'folder' in source ? path.resolve(source.folder) : source.url;
-    const [row] = (await this.dataSource.query(
-      `INSERT INTO mica_sync_runs (trigger, source, started_at, ok, report) VALUES ($1, $2, $3, $4, $5::jsonb) RETURNING id, finished_at`,
-      [trigger, label, startedAt, ok, JSON.stringify({ registers })],
-    )) as Array<{ id: string; finished_at: Date }>;
+    const row = await this.registerFiles.recordSyncRun(trigger, label, startedAt, ok, { registers });
     this.summary.forget();
     const report: SyncReport = {
       id: row.id,
@@ -96,11 +92,7 @@ export class RegisterSyncService {
 
   private async fromUrl(base: string, register: RegisterName): Promise<RegisterOutcome> {
     const url = `${base.replace(/\/+$/, '')}/${register}.csv`;
-    const [known] = (await this.dataSource.query(`SELECT etag, last_modified, source FROM mica_register_files WHERE register = $1`, [register])) as Array<{
-      etag: string | null;
-      last_modified: string | null;
-      source: string;
-    }>;
+    const known = await this.registerFiles.knownFile(register);
     const headers: Record<string, string> = { 'User-Agent': 'trusset-key-service (MiCA register sync)' };
     if (known?.source === url) {
       if (known.etag) headers['If-None-Match'] = known.etag;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import { isoOrNull } from '../../common/http/iso-date';
+import { IssuerRepository } from './issuer.repository';
 
 export interface RegisterSummary {
   totalIssuers: number;
@@ -21,12 +21,12 @@ const SUMMARY_TTL_MS = 1000;
 export class RegisterSummaryService {
   private cached?: { value: Promise<RegisterSummary>; at: number };
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly issuers: IssuerRepository) {}
 
   read(): Promise<RegisterSummary> {
     const now = performance.now();
     if (!this.cached || now - this.cached.at > SUMMARY_TTL_MS) {
-      const value = this.query();
+      const value = this.load();
       this.cached = { value, at: now };
       value.catch(() => (this.cached = undefined));
     }
@@ -37,10 +37,8 @@ export class RegisterSummaryService {
     this.cached = undefined;
   }
 
-  private async query(): Promise<RegisterSummary> {
-    const [row] = (await this.dataSource.query(
-      `SELECT (SELECT count(*)::int FROM mica_issuers) AS total, (SELECT max(finished_at) FROM mica_sync_runs WHERE ok) AS last_sync`,
-    )) as Array<{ total: number; last_sync: Date | null }>;
-    return { totalIssuers: row.total, lastSync: row.last_sync ? new Date(row.last_sync).toISOString() : null };
+  private async load(): Promise<RegisterSummary> {
+    const row = await this.issuers.summary();
+    return { totalIssuers: row.total, lastSync: isoOrNull(row.last_sync) };
   }
 }
