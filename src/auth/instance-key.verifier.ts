@@ -5,6 +5,7 @@ import { parseInstanceKey } from '../instance-keys/instance-key.material';
 import { effectiveStatus, isUsable, KeyStatus, StoredKeyStatus } from '../instance-keys/instance-key.state';
 import { CachedDigestVerifier, CachedDigestVerifiers, DigestCredential, DigestRow } from '../key-cache/cached-digest.verifier';
 import { instanceTag, keyTag } from '../key-cache/key-invalidation.service';
+import type { KnownAbsentNames } from '../key-cache/known-absent-names';
 import type { Cidr } from '../common/net/cidr';
 import { effectiveServices, parsedCidrs } from '../least-privilege/key-restrictions';
 
@@ -40,6 +41,8 @@ export interface KeyCheckRow extends DigestRow {
 
 const MISSING: InstanceKeyCheck = Object.freeze({ outcome: 'missing' });
 const FAILED: InstanceKeyCheck = Object.freeze({ outcome: 'failed' });
+// The verifier's answer for a digest no key has: a failure like any other to every caller, told apart only here.
+const UNKNOWN: InstanceKeyCheck = Object.freeze({ outcome: 'failed' });
 
 /**
  * Decides whether a presented instance key is valid, apart from any service: format first (no
@@ -53,16 +56,23 @@ const FAILED: InstanceKeyCheck = Object.freeze({ outcome: 'failed' });
 @Injectable()
 export class InstanceKeyVerifier {
   private readonly keys: CachedDigestVerifier<KeyCheckRow, Cidr[] | null, string, InstanceKeyCheck>;
+  /** Instance refs known not to exist: a key under one fails without a lookup (KnownAbsentNames says why that is sound). */
+  private readonly refs: KnownAbsentNames;
 
   constructor(verifiers: CachedDigestVerifiers) {
     this.keys = verifiers.create(INSTANCE_KEYS, INSTANCE_KEY_LOOKUP);
+    this.refs = verifiers.absentNames(INSTANCE_REF_LOOKUP);
   }
 
   async check(presented: unknown): Promise<InstanceKeyCheck> {
     if (presented === undefined || presented === '') return MISSING;
     const parsed = parseInstanceKey(presented);
     if (!parsed) return FAILED;
-    return this.keys.verify(parsed.digest, parsed.instanceRef);
+    if (this.refs.isAbsent(parsed.instanceRef)) return FAILED;
+    const check = await this.keys.verify(parsed.digest, parsed.instanceRef);
+    if (check !== UNKNOWN) return check;
+    this.refs.report(parsed.instanceRef);
+    return FAILED;
   }
 }
 
@@ -73,6 +83,9 @@ export const INSTANCE_KEY_LOOKUP = `SELECT k.key_digest AS digest, k.id AS key_i
    FROM instance_keys k JOIN instances i ON i.id = k.instance_id
   WHERE k.key_digest = ANY($1::bytea[])`;
 
+/** Which of the refs of refused keys exist: an index scan on instances' unique ref, only for keys found unknown. */
+export const INSTANCE_REF_LOOKUP = `SELECT ref AS name FROM instances WHERE ref = ANY($1::text[])`;
+
 /** Instance keys in the cache: evicted by a change to the key or to its instance; decided against the presented ref. */
 const INSTANCE_KEYS: DigestCredential<KeyCheckRow, Cidr[] | null, string, InstanceKeyCheck> = {
   namespace: 'instance',
@@ -81,7 +94,7 @@ const INSTANCE_KEYS: DigestCredential<KeyCheckRow, Cidr[] | null, string, Instan
   // allowed_cidrs parsed once, not on every hit.
   keep: (row) => parsedCidrs(row.allowed_cidrs),
   decide: (row, cidrs, now, presentedRef) => decide(row, presentedRef, cidrs, now),
-  unknown: FAILED,
+  unknown: UNKNOWN,
 };
 
 /** The decision on a looked-up row at database time `now` (the row's own by default); pure, so a cached row can be decided again against a later clock. */

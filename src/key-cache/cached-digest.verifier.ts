@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { DigestLookupBatcher, DigestLookupBatcherOptions, digestId } from './digest-lookup.batcher';
 import { CacheNamespace, KeyCheckCache } from './key-check.cache';
+import { KnownAbsentNames } from './known-absent-names';
 
 /** A credential's row as its lookup reads it: the digest it was found by, and the database clock at that read. */
 export interface DigestRow {
@@ -35,6 +36,7 @@ export type DigestLookup<Row> = (digests: Buffer[]) => Promise<Row[]>;
 export interface CachedDigestOptions {
   positiveTtlMs: number;
   negativeTtlMs: number;
+  maxUnknownEntries: number;
   lookups: Omit<DigestLookupBatcherOptions, 'what'>;
 }
 
@@ -43,6 +45,7 @@ export function cachedDigestOptions(config: AppConfig): CachedDigestOptions {
   return {
     positiveTtlMs: config.cache.positiveTtlMs,
     negativeTtlMs: config.cache.negativeTtlMs,
+    maxUnknownEntries: config.cache.maxUnknownEntries,
     lookups: { maxInFlight: config.cache.lookupConcurrency, maxBatch: config.cache.lookupBatchSize, timeoutMs: config.auth.decisionTimeoutMs },
   };
 }
@@ -125,5 +128,19 @@ export class CachedDigestVerifiers {
 
   create<Row extends DigestRow, Kept, Context, Check>(credential: DigestCredential<Row, Kept, Context, Check>, sql: string): CachedDigestVerifier<Row, Kept, Context, Check> {
     return new CachedDigestVerifier(this.cache, credential, (digests) => this.dataSource.query(sql, [digests]), this.options);
+  }
+
+  /**
+   * The names (instance refs) known not to exist, for a credential whose keys carry one; `sql` takes
+   * the names as `$1::text[]` and answers the existing ones as `name`. Absent names live as long as
+   * unknown digests (KEY_CACHE_NEGATIVE_TTL_MS), as many as KEY_CACHE_MAX_UNKNOWN_ENTRIES.
+   */
+  absentNames(sql: string): KnownAbsentNames {
+    return new KnownAbsentNames(async (names) => new Set(((await this.dataSource.query(sql, [names])) as Array<{ name: string }>).map((r) => r.name)), {
+      absentTtlMs: this.options.negativeTtlMs,
+      presentTtlMs: this.options.positiveTtlMs,
+      maxEntries: this.options.maxUnknownEntries,
+      maxBatch: this.options.lookups.maxBatch,
+    });
   }
 }
