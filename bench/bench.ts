@@ -139,14 +139,16 @@ async function api(server: Proc, method: string, path: string, body?: unknown) {
   return json.data;
 }
 
-function unknownKey(): string {
-  return `trusset_Zz9Yy8Xx_${randomBytes(32).toString('hex')}`;
+/** A made-up key: under a made-up instance ref (what a scanner sends), or under `ref` (an attacker who knows one). */
+function unknownKey(ref = 'Zz9Yy8Xx'): string {
+  return `trusset_${ref}_${randomBytes(32).toString('hex')}`;
 }
 
 interface RunOptions {
   connections?: number;
   seconds?: number;
-  randomKey?: boolean;
+  /** A new made-up key per request; a string: under that instance ref. */
+  randomKey?: boolean | string;
   amount?: number;
 }
 
@@ -156,7 +158,7 @@ async function run(url: string, headers: Record<string, string>, opts: RunOption
     connections: opts.connections ?? CONNECTIONS,
     ...(opts.amount ? { amount: opts.amount } : { duration: opts.seconds ?? SECONDS }),
     headers,
-    requests: opts.randomKey ? [{ setupRequest: (req: any) => ({ ...req, headers: { ...req.headers, 'x-api-key': unknownKey() } }) }] : undefined,
+    requests: opts.randomKey ? [{ setupRequest: (req: any) => ({ ...req, headers: { ...req.headers, 'x-api-key': unknownKey(typeof opts.randomKey === 'string' ? opts.randomKey : undefined) } }) }] : undefined,
   });
   return { rps: result.requests.average, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors + result.timeouts };
 }
@@ -341,6 +343,9 @@ async function main(): Promise<void> {
       const [ceilingU, flood] = await alternate('flood', () => run(bare.url, {}, { randomKey: true }), () => run(verifyUrl, {}, { randomKey: true }));
       row('bare check, unknown keys (ceiling)', ceilingU, '1.00×');
       row('unknown-key flood (401)', flood, x(flood.rps / ceilingU.rps), '≥ 0.50×', flood.rps / ceilingU.rps >= 0.5);
+      // The same flood under the real instance's ref: no ref is known absent, so every key costs a (batched) lookup.
+      const [ceilingR, floodReal] = await alternate('flood, real ref', () => run(bare.url, {}, { randomKey: true }), () => run(verifyUrl, {}, { randomKey: instanceRef }));
+      row('unknown-key flood under a real instance ref (401)', floodReal, x(floodReal.rps / ceilingR.rps), 'reported');
       const [alone, during] = await alternate(
         'valid during flood',
         () => run(verifyUrl, valid, { connections: 10 }),
