@@ -379,8 +379,14 @@ async function main(): Promise<void> {
         row(`${name} → upstream, no check`, p, '1.00×');
         const r = c.rps / p.rps;
         row(`${name} → key check (recipe) → upstream`, c, x(r), target ? `≥ ${target.toFixed(2)}×` : 'reported', target ? r >= target : undefined);
+        // The recipe's own ceiling: the same recipe with the bare check standing in for the key service.
+        const withBare = await start(new URL(bare.url).host, upstreamHost);
+        gateways.push(withBare);
+        const [p2, b] = await alternate(`${name}, bare check`, () => run(plain.url + path, valid), () => run(withBare.url + path, valid));
+        row(`${name} → bare check (recipe) → upstream`, b, x(b.rps / p2.rps), 'reported');
         await plain.stop();
         await checked.stop();
+        await withBare.stop();
       }
     }
 
