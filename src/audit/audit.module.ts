@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { AdminEventsController } from './admin-events.controller';
+import { AdminEventsController } from '../admin-events/admin-events.controller';
 import { AuditService } from './audit.service';
 import { FailedAttemptsService } from './failed-attempts.service';
 

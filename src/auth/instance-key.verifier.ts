@@ -3,14 +3,14 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import type { InstanceStatus } from '../instances/instance.entity';
-import type { ServiceName } from '../instances/services';
-import { parseInstanceKey } from '../instance-keys/instance-key.material';
-import { effectiveStatus, isUsable, KeyStatus, StoredKeyStatus } from '../instance-keys/instance-key.state';
+import type { ServiceName } from '../domain/platform-services';
+import { parseInstanceKey } from '../domain/instance-key.material';
+import { effectiveStatus, isUsable, KeyStatus, StoredKeyStatus } from '../domain/instance-key.state';
 import { DigestLookupBatcher, digestId, keyLookupOptions } from '../key-cache/digest-lookup.batcher';
 import { KeyCheckCache } from '../key-cache/key-check.cache';
 import { instanceTag, keyTag } from '../key-cache/key-invalidation.service';
 import type { Cidr } from '../common/net/cidr';
-import { effectiveServices, parsedCidrs } from '../least-privilege/key-restrictions';
+import { effectiveServices, parsedCidrs } from '../domain/key-restrictions';
 
 export interface InstanceKeyIdentity {
   keyId: string;

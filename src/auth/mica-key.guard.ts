@@ -12,7 +12,7 @@ import {
   RateLimiterService,
   rateLimitExceeded,
   rateLimitHeaders,
-} from '../common/rate-limit/rate-limiter.service';
+} from '../rate-limit/rate-limiter.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { UsageTracker } from '../usage/usage.tracker';
 import { countWhenAdmitted } from '../usage/count-admitted';

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { sha256 } from '../common/crypto/secrets';
-import { MICA_KEY_FORMAT, MICA_KEY_PREFIX } from '../mica/accounts/mica-credentials';
+import { MICA_KEY_FORMAT, MICA_KEY_PREFIX } from '../domain/mica-credentials';
 import { DigestLookupBatcher, digestId, keyLookupOptions } from '../key-cache/digest-lookup.batcher';
 import { KeyCheckCache } from '../key-cache/key-check.cache';
 import { developerTag, keyTag } from '../key-cache/key-invalidation.service';

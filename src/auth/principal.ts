@@ -1,8 +1,8 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
 import type { ActorType } from '../audit/audit-event.entity';
-import type { ServiceName } from '../instances/services';
-import type { OperatorScope } from '../operator-tokens/operator-token.scopes';
+import type { ServiceName } from '../domain/platform-services';
+import type { OperatorScope } from '../domain/operator-token.scopes';
 import { canonicalAddress } from '../common/net/client-address';
 
 export type Principal =

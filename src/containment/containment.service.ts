@@ -6,9 +6,9 @@ import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { AppException } from '../common/errors/app.exception';
 import { sha256 } from '../common/crypto/secrets';
 import { instanceTag, KeyInvalidationService, keyTag } from '../key-cache/key-invalidation.service';
-import { INSTANCE_KEY_FORMAT } from '../instance-keys/instance-key.material';
-import { effectiveStatusSql } from '../instance-keys/instance-key.state';
-import { MICA_KEY_FORMAT } from '../mica/accounts/mica-credentials';
+import { INSTANCE_KEY_FORMAT } from '../domain/instance-key.material';
+import { effectiveStatusSql } from '../domain/instance-key.state';
+import { MICA_KEY_FORMAT } from '../domain/mica-credentials';
 import { WebhookEventInput, WebhookOutbox } from '../webhooks/webhook.outbox';
 import { actorFacts } from '../webhooks/webhook-payloads';
 

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ERROR_CODES, ErrorCode } from '../common/errors/error-codes';
 import type { ErrorDetails } from '../common/errors/app.exception';
 import { API_HEADERS } from '../common/http/request-context.middleware';
-import type { LimitState } from '../common/rate-limit/rate-limiter.service';
+import type { LimitState } from '../rate-limit/rate-limiter.service';
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 

@@ -5,7 +5,7 @@ import type { ErrorDetails } from '../common/errors/app.exception';
 import type { JsonLogger } from '../common/logging/json-logger';
 import type { InstanceAuthGuard } from '../auth/instance-auth.guard';
 import type { InstanceKeyIdentity } from '../auth/instance-key.verifier';
-import { SERVICE_NAMES } from '../instances/services';
+import { SERVICE_NAMES } from '../domain/platform-services';
 import { errorJson, headerSafe, limitHeaders, writeAnswer } from './hot-path.response';
 
 export const VERIFY_PATH = '/api/auth/verify';

@@ -1,6 +1,6 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
-import type { ServiceName } from '../instances/services';
-import type { StoredKeyStatus } from './instance-key.state';
+import type { ServiceName } from '../domain/platform-services';
+import type { StoredKeyStatus } from '../domain/instance-key.state';
 
 /** An instance API key. Only the SHA-256 digest of the whole key is stored; `status` never holds EXPIRED. */
 @Entity({ name: 'instance_keys' })

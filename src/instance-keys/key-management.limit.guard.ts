@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/commo
 import { Reflector } from '@nestjs/core';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { AppException } from '../common/errors/app.exception';
-import { LimitRule, MINUTE_MS, RateLimiterService, rateLimitExceeded } from '../common/rate-limit/rate-limiter.service';
+import { LimitRule, MINUTE_MS, RateLimiterService, rateLimitExceeded } from '../rate-limit/rate-limiter.service';
 import type { AuthenticatedRequest } from '../auth/principal';
 import { BRAKE } from '../auth/brake.decorator';
 import { keyNotActiveForManagement } from './instance-keys.service';

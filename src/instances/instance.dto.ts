@@ -4,7 +4,7 @@ import { PaginationQueryDto } from '../common/http/pagination.dto';
 import { IssuedKeyDto } from '../instance-keys/instance-key.dto';
 import { CodePointLength, NoControlChars, Trim } from '../common/http/text';
 import type { Instance, InstanceStatus } from './instance.entity';
-import { SERVICE_NAMES, ServiceName } from './services';
+import { SERVICE_NAMES, ServiceName } from '../domain/platform-services';
 
 export class CreateInstanceDto {
   @ApiProperty({ minLength: 1, maxLength: 100, example: 'Acme Bank production' })

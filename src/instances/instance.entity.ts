@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
-import type { ServiceName } from './services';
+import type { ServiceName } from '../domain/platform-services';
 
 export type InstanceStatus = 'ACTIVE' | 'ARCHIVED';
 

@@ -7,7 +7,7 @@ import { Page } from '../common/http/page';
 import { PaginationQueryDto } from '../common/http/pagination.dto';
 import { AuditEventDto } from '../audit/audit-event.dto';
 import { CreateInstanceDto, InstanceCreatedDto, InstanceDto, ListInstancesQueryDto, UpdateInstanceDto } from './instance.dto';
-import { InstanceRefPipe } from './instance-ref.pipe';
+import { InstanceRefPipe } from '../common/http/instance-ref.pipe';
 import { InstancesService } from './instances.service';
 import { NoBody } from '../common/http/no-body';
 import { Idempotent } from '../idempotency/idempotent.decorator';

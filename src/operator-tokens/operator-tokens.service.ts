@@ -9,8 +9,8 @@ import { AppException } from '../common/errors/app.exception';
 import { Page } from '../common/http/page';
 import { KeyInvalidationService, operatorTokenTag } from '../key-cache/key-invalidation.service';
 import { CreateOperatorTokenDto, IssuedOperatorTokenDto, ListOperatorTokensQueryDto, OperatorTokenDto, OperatorTokenStatus } from './operator-token.dto';
-import { generateOperatorToken } from './operator-token.material';
-import type { OperatorScope } from './operator-token.scopes';
+import { generateOperatorToken } from '../domain/operator-token.material';
+import type { OperatorScope } from '../domain/operator-token.scopes';
 
 /** Who is managing tokens: ADMIN_TOKEN, or an operator token holding `tokens:manage`. */
 type Manager = Extract<Principal, { kind: 'admin' } | { kind: 'operator' }>;

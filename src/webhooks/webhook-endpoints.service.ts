@@ -6,7 +6,7 @@ import type { Actor } from '../auth/principal';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { AppException } from '../common/errors/app.exception';
 import { Page } from '../common/http/page';
-import { effectiveStatusSql } from '../instance-keys/instance-key.state';
+import { effectiveStatusSql } from '../domain/instance-key.state';
 import { eventTypesOf, WebhookOwner } from './webhook-events';
 import { CreateWebhookDto, DeletedWebhookDto, ListDeliveriesQueryDto, UpdateWebhookDto, WebhookDeliveryDto, WebhookEndpointDto, WebhookEndpointWithSecretDto, WebhookTestDto } from './webhook.dto';
 import { WebhookOutbox } from './webhook.outbox';

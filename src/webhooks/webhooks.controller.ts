@@ -7,7 +7,7 @@ import { ApiEnvelope, ApiErrors, ErrorResponseDto } from '../common/http/api-res
 import { NoBody } from '../common/http/no-body';
 import { Page } from '../common/http/page';
 import { PaginationQueryDto } from '../common/http/pagination.dto';
-import { InstanceRefPipe } from '../instances/instance-ref.pipe';
+import { InstanceRefPipe } from '../common/http/instance-ref.pipe';
 import { KeyManagementLimitGuard } from '../instance-keys/key-management.limit.guard';
 import { CurrentDeveloperId } from '../mica/accounts/current-developer.decorator';
 import {

@@ -9,7 +9,7 @@ import { AppException } from '../../common/errors/app.exception';
 import { Page } from '../../common/http/page';
 import { sqlStateOf, UNIQUE_VIOLATION } from '../../database/database-errors';
 import { KeyInvalidationService, keyTag } from '../../key-cache/key-invalidation.service';
-import { newManagementToken, newMicaKey } from './mica-credentials';
+import { newManagementToken, newMicaKey } from '../../domain/mica-credentials';
 import { canonicalEmail } from './email-canonical';
 import { WebhookOutbox } from '../../webhooks/webhook.outbox';
 import type { DeveloperEventType } from '../../webhooks/webhook-events';

@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/commo
 import type { Request, Response } from 'express';
 import { APP_CONFIG, AppConfig } from '../../config/app.config';
 import { addressLimitKey } from '../../common/net/client-address';
-import { LimitRule, MINUTE_MS, RateLimiterService, rateLimitExceeded, rateLimitHeaders } from '../../common/rate-limit/rate-limiter.service';
+import { LimitRule, MINUTE_MS, RateLimiterService, rateLimitExceeded, rateLimitHeaders } from '../../rate-limit/rate-limiter.service';
 
 /**
  * The strict per-address limit on self-registration, counted before anything else so that every

@@ -5,7 +5,7 @@ import { CurrentPrincipal, Principal } from '../auth/principal';
 import { AppException } from '../common/errors/app.exception';
 import { ApiEnvelope, ApiErrors } from '../common/http/api-responses';
 import { KeyIdPipe } from '../common/http/key-id.pipe';
-import { InstanceRefPipe } from '../instances/instance-ref.pipe';
+import { InstanceRefPipe } from '../common/http/instance-ref.pipe';
 import { CurrentDeveloperId } from '../mica/accounts/current-developer.decorator';
 import { KeyUsageDto, MicaUsageDto, UsageQueryDto } from './usage-history.dto';
 import { UsageHistoryService } from './usage-history.service';

@@ -1,5 +1,5 @@
 import { Injectable, PipeTransform } from '@nestjs/common';
-import { AppException } from '../common/errors/app.exception';
+import { AppException } from '../errors/app.exception';
 
 export const INSTANCE_REF = /^[A-Za-z0-9]{8}$/;
 

@@ -1,5 +1,5 @@
 import { Cidr, formatCidr, parseCidr, within } from '../common/net/cidr';
-import { SERVICE_NAMES, ServiceName } from '../instances/services';
+import { SERVICE_NAMES, ServiceName } from './platform-services';
 
 /** SPEC §12: what narrows a key below its instance. `null` in a field is "no restriction". */
 export interface KeyRestrictions {

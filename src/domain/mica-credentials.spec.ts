@@ -1,4 +1,4 @@
-import { sha256 } from '../../common/crypto/secrets';
+import { sha256 } from '../common/crypto/secrets';
 import { MANAGEMENT_TOKEN_FORMAT, MICA_KEY_FORMAT, newManagementToken, newMicaKey } from './mica-credentials';
 
 describe('MiCA credentials', () => {

@@ -1,4 +1,4 @@
-import { randomHex, sha256 } from '../../common/crypto/secrets';
+import { randomHex, sha256 } from '../common/crypto/secrets';
 
 export const MICA_KEY_PREFIX = 'trusset_mica_';
 export const MICA_KEY_FORMAT = /^trusset_mica_[0-9a-f]{48}$/;

@@ -1,6 +1,6 @@
 import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
-import { APP_CONFIG, AppConfig } from '../../config/app.config';
-import { JsonLogger } from '../logging/json-logger';
+import { APP_CONFIG, AppConfig } from '../config/app.config';
+import { JsonLogger } from '../common/logging/json-logger';
 import { RATE_LIMIT_STORE, RateLimitStore } from './rate-limit.store';
 import { RateLimiterService } from './rate-limiter.service';
 import { createRateLimitStore } from './redis-rate-limit.store';

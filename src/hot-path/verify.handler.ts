@@ -1,7 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { requestIdOf } from '../common/http/envelope';
-import { VERIFY_PATH, VerifyAnswer } from '../hot-path/verify.answer';
-import { verifyQueryProblem } from './verify-query';
+import { VERIFY_PATH, VerifyAnswer } from './verify.answer';
+import { verifyQueryProblem } from '../auth/verify-query';
 
 export { VERIFY_PATH };
 

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
-import { parseInstanceKey } from '../instance-keys/instance-key.material';
-import { MANAGEMENT_TOKEN_FORMAT, MICA_KEY_FORMAT, MICA_KEY_PREFIX } from '../mica/accounts/mica-credentials';
+import { parseInstanceKey } from './instance-key.material';
+import { MANAGEMENT_TOKEN_FORMAT, MICA_KEY_FORMAT, MICA_KEY_PREFIX } from './mica-credentials';
 import { sha256 } from '../common/crypto/secrets';
-import { parseBearer } from './bearer';
+import { parseBearer } from '../common/http/bearer';
 
 /*
  * Property-based proof that the credential parsers are total (never throw) and exact (accept a

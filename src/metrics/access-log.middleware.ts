@@ -1,9 +1,9 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { MetricsService } from '../../metrics/metrics.service';
-import type { JsonLogger } from '../logging/json-logger';
-import { readablePath } from '../logging/redact';
-import { canonicalAddress } from '../net/client-address';
-import type { RequestWithContext } from './request-context.middleware';
+import type { MetricsService } from './metrics.service';
+import type { JsonLogger } from '../common/logging/json-logger';
+import { readablePath } from '../common/logging/redact';
+import { canonicalAddress } from '../common/net/client-address';
+import type { RequestWithContext } from '../common/http/request-context.middleware';
 
 /**
  * One log line and one metrics sample per request, labelled by the route pattern (never the raw

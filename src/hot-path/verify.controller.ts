@@ -3,10 +3,10 @@ import { ApiExtension, ApiOperation, ApiProperty, ApiQuery, ApiTags } from '@nes
 import { RESPONSE_HEADERS_EXTENSION } from '../common/openapi/openapi-conventions';
 import type { Response } from 'express';
 import { ApiEnvelope, ApiErrors } from '../common/http/api-responses';
-import { SERVICE_NAMES, ServiceName } from '../instances/services';
-import { KEY_STATUSES, KeyStatus } from '../instance-keys/instance-key.state';
-import { CurrentPrincipal, Principal } from './principal';
-import { RequireService } from './require-service.decorator';
+import { SERVICE_NAMES, ServiceName } from '../domain/platform-services';
+import { KEY_STATUSES, KeyStatus } from '../domain/instance-key.state';
+import { CurrentPrincipal, Principal } from '../auth/principal';
+import { RequireService } from '../auth/require-service.decorator';
 
 export class VerifiedKeyDto {
   @ApiProperty({ example: 'aB3dE5fG' }) instanceRef: string;

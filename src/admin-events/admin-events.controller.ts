@@ -6,8 +6,8 @@ import { ApiEnvelope, ApiErrors } from '../common/http/api-responses';
 import { Page } from '../common/http/page';
 import { PaginationQueryDto } from '../common/http/pagination.dto';
 import { WithUtcOffset } from '../common/http/text';
-import { AuditEventDto } from './audit-event.dto';
-import { AuditService } from './audit.service';
+import { AuditEventDto } from '../audit/audit-event.dto';
+import { AuditService } from '../audit/audit.service';
 
 export class AdminEventsQueryDto extends PaginationQueryDto {
   @ApiPropertyOptional({ example: 'admin.auth_failed', description: 'Only events of this action (e.g. `admin.auth_failed`, `auth.failures_suppressed`).' })

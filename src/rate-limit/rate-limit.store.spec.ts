@@ -1,4 +1,4 @@
-import { JsonLogger } from '../logging/json-logger';
+import { JsonLogger } from '../common/logging/json-logger';
 import { MemoryRateLimitStore, RateLimitStore, SharedRateLimitStore } from './rate-limit.store';
 import { RateLimiterService } from './rate-limiter.service';
 import { FallbackRateLimitStore } from './redis-rate-limit.store';

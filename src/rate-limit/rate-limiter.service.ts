@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AppException } from '../errors/app.exception';
+import { AppException } from '../common/errors/app.exception';
 import { RATE_LIMIT_STORE, RateLimitStore } from './rate-limit.store';
 
 export interface LimitRule {

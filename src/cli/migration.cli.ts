@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import { loadConfig } from '../config/app.config';
 import { JsonLogger } from '../common/logging/json-logger';
-import { openDatabase } from './database';
-import { runMigrations } from './migrations.runner';
+import { openDatabase } from '../database/database';
+import { runMigrations } from '../database/migrations.runner';
 
 /** `npm run migration:run`: applies pending migrations to DATABASE_URL, or to the embedded database in DATA_DIR. */
 async function main(): Promise<void> {

@@ -5,8 +5,8 @@ import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { DigestLookupBatcher, digestId, keyLookupOptions } from '../key-cache/digest-lookup.batcher';
 import { KeyCheckCache } from '../key-cache/key-check.cache';
 import { operatorTokenTag } from '../key-cache/key-invalidation.service';
-import { parseOperatorToken } from './operator-token.material';
-import type { OperatorScope } from './operator-token.scopes';
+import { parseOperatorToken } from '../domain/operator-token.material';
+import type { OperatorScope } from '../domain/operator-token.scopes';
 
 export interface OperatorIdentity {
   tokenId: string;

@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import type { JsonLogger } from '../logging/json-logger';
+import type { JsonLogger } from '../common/logging/json-logger';
 import { BatchedCounters } from './batched-counters';
 import { MemoryRateLimitStore, RateLimitStore, SharedRateLimitStore } from './rate-limit.store';
 

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, Matches } from 'class-validator';
-import { REFUSAL_REASONS, RefusalReason } from './usage.tracker';
+import { REFUSAL_REASONS, RefusalReason } from '../usage/usage.tracker';
 
 export const GRANULARITIES = ['hour', 'day'] as const;
 export type Granularity = (typeof GRANULARITIES)[number];

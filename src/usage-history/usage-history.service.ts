@@ -4,10 +4,10 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { AppException } from '../common/errors/app.exception';
 import { JsonLogger } from '../common/logging/json-logger';
-import { DAY_MS, RateLimiterService } from '../common/rate-limit/rate-limiter.service';
+import { DAY_MS, RateLimiterService } from '../rate-limit/rate-limiter.service';
 import { micaDayRule } from '../auth/mica-key.guard';
 import { Granularity, KeyUsageDto, MAX_RANGE_DAYS, MicaUsageDto, NO_REFUSALS, UsageBucketDto, UsageQueryDto, UsageTotalsDto } from './usage-history.dto';
-import type { UsageKind } from './usage.tracker';
+import type { UsageKind } from '../usage/usage.tracker';
 
 const PRUNE_INTERVAL_MS = 3_600_000;
 

@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
-import { loadConfig } from '../../config/app.config';
-import { JsonLogger } from '../../common/logging/json-logger';
-import { openDatabase } from '../../database/database';
-import { RegisterImportService } from './register-import.service';
-import { RegisterSyncService, SyncReport } from './register-sync.service';
-import { RegisterSummaryService } from './register-summary';
+import { loadConfig } from '../config/app.config';
+import { JsonLogger } from '../common/logging/json-logger';
+import { openDatabase } from '../database/database';
+import { RegisterImportService } from '../mica/register/register-import.service';
+import { RegisterSyncService, SyncReport } from '../mica/register/register-sync.service';
+import { RegisterSummaryService } from '../mica/register/register-summary';
 
 /**
  * `npm run mica:import -- <folder>`: imports CASPS.csv, ARTZZ.csv, EMTWP.csv, OTHER.csv and NCASP.csv
