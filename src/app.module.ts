@@ -5,7 +5,9 @@ import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { DatabaseModule } from './database/database.module';
 import type { OpenDatabase } from './database/database';
 import { AuditModule } from './audit/audit.module';
+import { AdminEventsModule } from './admin-events/admin-events.module';
 import { AuthModule } from './auth/auth.module';
+import { VerifyModule } from './hot-path/verify.module';
 import { HealthModule } from './health/health.module';
 import { InstancesModule } from './instances/instances.module';
 import { InstanceKeysModule } from './instance-keys/instance-keys.module';
@@ -55,7 +57,9 @@ export class AppModule {
         MetricsModule,
         RateLimitModule,
         AuditModule,
+        AdminEventsModule,
         AuthModule,
+        VerifyModule,
         UsageModule,
         IdempotencyModule,
         KeyCacheModule,

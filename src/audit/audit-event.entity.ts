@@ -1,6 +1,5 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
-
-export type ActorType = 'admin' | 'operator' | 'instance_key' | 'developer' | 'anonymous' | 'system';
+import type { ActorType } from '../domain/actor';
 
 @Entity({ name: 'audit_events' })
 export class AuditEvent {

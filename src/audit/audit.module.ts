@@ -1,8 +1,8 @@
 import { Global, Module } from '@nestjs/common';
-import { AdminEventsController } from '../admin-events/admin-events.controller';
 import { AuditService } from './audit.service';
 import { FailedAttemptsService } from './failed-attempts.service';
 
+/** The audit trail's writer (and its readers for the feature routes); the guards record through it too, so it sits below auth. */
 @Global()
-@Module({ controllers: [AdminEventsController], providers: [AuditService, FailedAttemptsService], exports: [AuditService, FailedAttemptsService] })
+@Module({ providers: [AuditService, FailedAttemptsService], exports: [AuditService, FailedAttemptsService] })
 export class AuditModule {}

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
-import type { Actor } from '../auth/principal';
+import type { Actor } from '../domain/actor';
 import { redactText, redactValue } from '../common/logging/redact';
 import { Page } from '../common/http/page';
 import { AppException } from '../common/errors/app.exception';

@@ -7,12 +7,10 @@ import { ManagementTokenGuard } from './management-token.guard';
 import { MicaKeyGuard } from './mica-key.guard';
 import { MicaKeyVerifier } from './mica-key.verifier';
 import { OperatorTokenVerifier } from './operator-token.verifier';
-import { VerifyController } from '../hot-path/verify.controller';
 
 /** The guards and what they share; global so any feature module can put a guard on its routes. */
 @Global()
 @Module({
-  controllers: [VerifyController],
   providers: [AdminAuthGuard, OperatorTokenVerifier, FailedAuthLimiter, MicaKeyVerifier, MicaKeyGuard, ManagementTokenGuard, InstanceKeyVerifier, InstanceAuthGuard],
   exports: [AdminAuthGuard, OperatorTokenVerifier, FailedAuthLimiter, MicaKeyVerifier, MicaKeyGuard, ManagementTokenGuard, InstanceKeyVerifier, InstanceAuthGuard],
 })

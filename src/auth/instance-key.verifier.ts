@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
-import type { InstanceStatus } from '../instances/instance.entity';
+import type { InstanceStatus } from '../domain/instance-status';
 import type { ServiceName } from '../domain/platform-services';
 import { parseInstanceKey } from '../domain/instance-key.material';
 import { effectiveStatus, isUsable, KeyStatus, StoredKeyStatus } from '../domain/instance-key.state';

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { loadConfig } from '../config/app.config';
 import { JsonLogger } from '../common/logging/json-logger';
 import { openDatabase } from '../database/database';
+import { ENTITIES } from '../entities';
 import { RegisterImportService } from '../mica/register/register-import.service';
 import { RegisterSyncService, SyncReport } from '../mica/register/register-sync.service';
 import { RegisterSummaryService } from '../mica/register/register-summary';
@@ -21,7 +22,7 @@ async function main(): Promise<number> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   const config = loadConfig(process.env);
   const logger = new JsonLogger(config.log.level);
-  const db = await openDatabase(config, logger);
+  const db = await openDatabase(config, logger, { entities: ENTITIES });
   try {
     const importer = new RegisterImportService(db.dataSource, config, logger);
     const report = await new RegisterSyncService(db.dataSource, config, importer, logger, new RegisterSummaryService(db.dataSource)).run({ folder }, 'cli');

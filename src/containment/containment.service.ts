@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { AuditEntry, AuditService } from '../audit/audit.service';
-import type { Actor } from '../auth/principal';
+import type { Actor } from '../domain/actor';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { AppException } from '../common/errors/app.exception';
 import { sha256 } from '../common/crypto/secrets';

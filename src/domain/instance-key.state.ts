@@ -42,33 +42,30 @@ export function isUsable(status: KeyStatus): boolean {
   return status === 'ACTIVE' || status === 'PENDING_ROTATION';
 }
 
-/** Keys in these states count against the per-instance cap. */
-export function countsAgainstCap(status: KeyStatus): boolean {
-  return status === 'ACTIVE' || status === 'PAUSED';
-}
-
 export type KeyAction = 'rotate' | 'pause' | 'resume' | 'revoke' | 'delete';
 
-export type Transition = { allowed: true; to: StoredKeyStatus | 'DELETED' } | { allowed: false; code: ErrorCode };
+export type Transition = { allowed: true } | { allowed: false; code: ErrorCode };
+
+const ALLOWED: Transition = { allowed: true };
 
 /**
- * Every manual transition, decided on the effective state. Pausing a paused key moves the end of
- * its pause; revoking an expired key is refused like any other operation on a final state; delete
- * is always possible (it revokes first when needed).
+ * Whether a manual action may start from the effective state; the service writes the new state.
+ * Pausing a paused key moves the end of its pause; revoking an expired key is refused like any
+ * other operation on a final state; delete is always possible (it revokes first when needed).
  */
 export function transition(from: KeyStatus, action: KeyAction): Transition {
   switch (action) {
     case 'rotate':
-      return from === 'ACTIVE' ? { allowed: true, to: 'PENDING_ROTATION' } : { allowed: false, code: 'KEY_NOT_ACTIVE' };
+      return from === 'ACTIVE' ? ALLOWED : { allowed: false, code: 'KEY_NOT_ACTIVE' };
     case 'pause':
-      return from === 'ACTIVE' || from === 'PAUSED' ? { allowed: true, to: 'PAUSED' } : { allowed: false, code: 'KEY_NOT_ACTIVE' };
+      return from === 'ACTIVE' || from === 'PAUSED' ? ALLOWED : { allowed: false, code: 'KEY_NOT_ACTIVE' };
     case 'resume':
-      return from === 'PAUSED' ? { allowed: true, to: 'ACTIVE' } : { allowed: false, code: 'KEY_NOT_ACTIVE' };
+      return from === 'PAUSED' ? ALLOWED : { allowed: false, code: 'KEY_NOT_ACTIVE' };
     case 'revoke':
       if (from === 'REVOKED') return { allowed: false, code: 'ALREADY_REVOKED' };
       if (from === 'EXPIRED') return { allowed: false, code: 'KEY_NOT_ACTIVE' };
-      return { allowed: true, to: 'REVOKED' };
+      return ALLOWED;
     case 'delete':
-      return { allowed: true, to: 'DELETED' };
+      return ALLOWED;
   }
 }

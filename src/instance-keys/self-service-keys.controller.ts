@@ -2,7 +2,8 @@ import { Body, Controller, Delete, Get, Header, HttpCode, Param, Patch, Post, Qu
 import { ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AuditEventDto } from '../audit/audit-event.dto';
 import { InstanceKeyAuth } from '../auth/auth.decorators';
-import { Actor, CurrentActor, CurrentPrincipal, Principal } from '../auth/principal';
+import { CurrentActor, CurrentPrincipal, Principal } from '../auth/principal';
+import type { Actor } from '../domain/actor';
 import { AppException } from '../common/errors/app.exception';
 import { ApiEnvelope, ApiErrors, ErrorResponseDto } from '../common/http/api-responses';
 import { Page } from '../common/http/page';

@@ -3,7 +3,8 @@ import { ArrayUnique, IsArray, IsIn, IsOptional, IsString, MaxLength } from 'cla
 import { PaginationQueryDto } from '../common/http/pagination.dto';
 import { IssuedKeyDto } from '../instance-keys/instance-key.dto';
 import { CodePointLength, NoControlChars, Trim } from '../common/http/text';
-import type { Instance, InstanceStatus } from './instance.entity';
+import type { Instance } from './instance.entity';
+import type { InstanceStatus } from '../domain/instance-status';
 import { SERVICE_NAMES, ServiceName } from '../domain/platform-services';
 
 export class CreateInstanceDto {

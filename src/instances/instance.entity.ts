@@ -1,7 +1,6 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import type { InstanceStatus } from '../domain/instance-status';
 import type { ServiceName } from '../domain/platform-services';
-
-export type InstanceStatus = 'ACTIVE' | 'ARCHIVED';
 
 @Entity({ name: 'instances' })
 export class Instance {

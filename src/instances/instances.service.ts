@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditEventDto } from '../audit/audit-event.dto';
 import { AuditService } from '../audit/audit.service';
-import type { Actor } from '../auth/principal';
+import type { Actor } from '../domain/actor';
 import { AppException } from '../common/errors/app.exception';
 import { randomAlphanumeric } from '../common/crypto/secrets';
 import { Page } from '../common/http/page';

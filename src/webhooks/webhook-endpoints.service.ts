@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
-import type { Actor } from '../auth/principal';
+import type { Actor } from '../domain/actor';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { AppException } from '../common/errors/app.exception';
 import { Page } from '../common/http/page';

@@ -1,7 +1,8 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Injectable, Param, Patch, PipeTransform, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AdminAuth, AdminScope, InstanceKeyAuth, ManagementTokenAuth } from '../auth/auth.decorators';
-import { Actor, CurrentActor, CurrentPrincipal, Principal } from '../auth/principal';
+import { CurrentActor, CurrentPrincipal, Principal } from '../auth/principal';
+import type { Actor } from '../domain/actor';
 import { AppException } from '../common/errors/app.exception';
 import { ApiEnvelope, ApiErrors, ErrorResponseDto } from '../common/http/api-responses';
 import { NoBody } from '../common/http/no-body';

@@ -1,6 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, NotFoundException } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { isDatabaseUnavailable } from '../../database/database-errors';
 import { sendError } from '../http/envelope';
 import { allowedMethods } from '../http/method-not-allowed';
 import { JsonLogger } from '../logging/json-logger';
@@ -18,10 +17,17 @@ const STATUS_TO_CODE: Record<number, ErrorCode> = {
   503: 'SERVICE_UNAVAILABLE',
 };
 
-/** Every failure leaves through here and nowhere else, as the one error envelope. */
+/**
+ * Every failure leaves through here and nowhere else, as the one error envelope. `isDatabaseUnavailable`
+ * is database/'s test for "could not reach the database in time" (503), handed in by the composition
+ * root so that common/ knows nothing of the database.
+ */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
-  constructor(private readonly logger: JsonLogger) {}
+  constructor(
+    private readonly logger: JsonLogger,
+    private readonly isDatabaseUnavailable: (error: unknown) => boolean,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
@@ -46,7 +52,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       this.logFailure(req, exception);
       return sendError(req, res, 'INTERNAL_ERROR');
     }
-    if (isDatabaseUnavailable(exception)) {
+    if (this.isDatabaseUnavailable(exception)) {
       this.logger.event('warn', 'database unavailable', { requestId: (req as { requestId?: string }).requestId, err: errorSummary(exception) });
       return sendError(req, res, 'SERVICE_UNAVAILABLE');
     }

@@ -1,6 +1,9 @@
 import type { LoggerService } from '@nestjs/common';
-import { LOG_LEVELS, LogLevelName } from '../../config/app.config';
 import { redactText, redactValue } from './redact';
+
+/** The levels LOG_LEVEL accepts, quietest first. */
+export const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'debug'] as const;
+export type LogLevelName = (typeof LOG_LEVELS)[number];
 
 type Sink = (line: string) => void;
 

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, IsNull, Not } from 'typeorm';
 import { AuditService } from '../../audit/audit.service';
 import type { AuditEventDto } from '../../audit/audit-event.dto';
-import type { Actor } from '../../auth/principal';
+import type { Actor } from '../../domain/actor';
 import { APP_CONFIG, AppConfig } from '../../config/app.config';
 import { AppException } from '../../common/errors/app.exception';
 import { Page } from '../../common/http/page';

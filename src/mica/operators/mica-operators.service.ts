@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../../audit/audit.service';
 import type { AuditEventDto } from '../../audit/audit-event.dto';
-import type { Actor } from '../../auth/principal';
+import type { Actor } from '../../domain/actor';
 import { AppException } from '../../common/errors/app.exception';
 import { Page } from '../../common/http/page';
 import { escapeLike } from '../../common/http/text';
