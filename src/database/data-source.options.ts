@@ -2,7 +2,6 @@ import type { DataSourceOptions } from 'typeorm';
 import type { AppConfig } from '../config/app.config';
 import type { JsonLogger } from '../common/logging/json-logger';
 import { MIGRATIONS } from '../../migrations';
-import { ENTITIES } from '../entities';
 import { TypeOrmJsonLogger } from './typeorm.logger';
 
 export type EntityList = NonNullable<DataSourceOptions['entities']>;
