@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { isEmail, IsOptional, IsString, ValidateBy } from 'class-validator';
 import { CodePointLength, NoControlChars, Trim } from '../../common/http/text';
-import { INVISIBLE_IN_ADDRESS } from './email-canonical';
+import { INVISIBLE_IN_ADDRESS } from '../../domain/email-canonical';
 import type { MicaDeveloper } from './mica-developer.entity';
 import type { MicaKey } from './mica-key.entity';
 

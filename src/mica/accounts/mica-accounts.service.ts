@@ -10,7 +10,7 @@ import { Page } from '../../common/http/page';
 import { sqlStateOf, UNIQUE_VIOLATION } from '../../database/database-errors';
 import { KeyInvalidationService, keyTag } from '../../key-cache/key-invalidation.service';
 import { newManagementToken, newMicaKey } from '../../domain/mica-credentials';
-import { canonicalEmail } from './email-canonical';
+import { canonicalEmail } from '../../domain/email-canonical';
 import { WebhookOutbox } from '../../webhooks/webhook.outbox';
 import type { DeveloperEventType } from '../../webhooks/webhook-events';
 import { actorFacts, micaKeyFacts } from '../../webhooks/webhook-payloads';
