@@ -6,7 +6,7 @@ import { openDatabase } from '../database/database';
 import { ENTITIES } from '../entities';
 import { RegisterImportService } from '../mica/register/register-import.service';
 import { RegisterSyncService, SyncReport } from '../mica/register/register-sync.service';
-import { RegisterSummaryService } from '../mica/register/register-summary';
+import { RegisterSummaryService } from '../mica/register/register-summary.service';
 
 /**
  * `npm run mica:import -- <folder>`: imports CASPS.csv, ARTZZ.csv, EMTWP.csv, OTHER.csv and NCASP.csv

@@ -17,7 +17,3 @@ export const OPERATOR_SCOPES = [
 ] as const;
 
 export type OperatorScope = (typeof OPERATOR_SCOPES)[number];
-
-export function isOperatorScope(value: unknown): value is OperatorScope {
-  return typeof value === 'string' && (OPERATOR_SCOPES as readonly string[]).includes(value);
-}

@@ -28,11 +28,7 @@ export function setLogSink(next: Sink): void {
  * slipped into a message or an error is still never printed.
  */
 export class JsonLogger implements LoggerService {
-  constructor(private level: LogLevelName = 'info') {}
-
-  setLevel(level: LogLevelName): void {
-    this.level = level;
-  }
+  constructor(private readonly level: LogLevelName = 'info') {}
 
   log(message: unknown, ...rest: unknown[]): void {
     const context = rest[rest.length - 1];

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { RegisterSummary, RegisterSummaryService } from '../register/register-summary';
+import { RegisterSummary, RegisterSummaryService } from '../register/register-summary.service';
 import type { MicaHealthDto } from './mica-health.dto';
 
 /** What the MiCA health route reports about the register data. */

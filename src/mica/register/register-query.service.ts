@@ -6,7 +6,7 @@ import { Page } from '../../common/http/page';
 import { escapeLike } from '../../common/http/text';
 import { normaliseCountryCode } from './esma.normalizer';
 import { ISSUER_COLUMNS, IssuerRow, STATUS_SQL } from './issuer.row';
-import { RegisterSummaryService } from './register-summary';
+import { RegisterSummaryService } from './register-summary.service';
 import {
   ChangeDto,
   ChangesQueryDto,

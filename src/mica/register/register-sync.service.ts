@@ -8,7 +8,7 @@ import { JsonLogger } from '../../common/logging/json-logger';
 import { MetricsService } from '../../metrics/metrics.service';
 import { RegisterFile, RegisterImportService, RegisterOutcome, SUCCESSFUL_OUTCOMES } from './register-import.service';
 import { REGISTERS, RegisterName } from './registers';
-import { RegisterSummaryService } from './register-summary';
+import { RegisterSummaryService } from './register-summary.service';
 
 export type SyncTrigger = 'cli' | 'admin' | 'schedule';
 export type SyncSource = { folder: string } | { url: string };

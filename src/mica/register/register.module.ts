@@ -3,7 +3,7 @@ import { RegisterAdminController } from './register-admin.controller';
 import { RegisterAdminService } from './register-admin.service';
 import { RegisterImportService } from './register-import.service';
 import { RegisterQueryService } from './register-query.service';
-import { RegisterSummaryService } from './register-summary';
+import { RegisterSummaryService } from './register-summary.service';
 import { RegisterSyncScheduler } from './register-sync.scheduler';
 import { RegisterSyncService } from './register-sync.service';
 import { RegisterController } from './register.controller';
