@@ -19,7 +19,7 @@ export class VerifiedKeyDto {
 
 /**
  * The verify route as Nest declares it: its OpenAPI entry, and the route itself in any Nest app
- * that imports AuthModule. This service answers it before Nest's router (verify.handler.ts, mounted
+ * that imports VerifyModule. This service answers it before Nest's router (verify.handler.ts, mounted
  * by configureApp) with the same check and the same answer, because the platform's every request
  * passes through it and Nest's per-route machinery costs more than the check.
  */
