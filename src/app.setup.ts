@@ -6,7 +6,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/app.config';
-import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
+import { AllExceptionsFilter } from './common/http/all-exceptions.filter';
 import { ERROR_CODES } from './common/errors/error-codes';
 import { accessLog } from './metrics/access-log.middleware';
 import { EnvelopeInterceptor } from './common/http/envelope.interceptor';

@@ -6,7 +6,7 @@ import { AppException } from '../common/errors/app.exception';
 import { ApiEnvelope, ApiErrors } from '../common/http/api-responses';
 import { KeyIdPipe } from '../common/http/key-id.pipe';
 import { InstanceRefPipe } from '../common/http/instance-ref.pipe';
-import { CurrentDeveloperId } from '../mica/accounts/current-developer.decorator';
+import { CurrentDeveloperId } from '../auth/current-developer.decorator';
 import { KeyUsageDto, MicaUsageDto, UsageQueryDto } from './usage-history.dto';
 import { UsageHistoryService } from './usage-history.service';
 

@@ -10,7 +10,7 @@ import { Page } from '../common/http/page';
 import { PaginationQueryDto } from '../common/http/pagination.dto';
 import { InstanceRefPipe } from '../common/http/instance-ref.pipe';
 import { KeyManagementLimitGuard } from '../instance-keys/key-management.limit.guard';
-import { CurrentDeveloperId } from '../mica/accounts/current-developer.decorator';
+import { CurrentDeveloperId } from '../auth/current-developer.decorator';
 import {
   CreateWebhookDto,
   DeletedWebhookDto,

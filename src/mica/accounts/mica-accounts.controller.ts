@@ -7,7 +7,7 @@ import type { Actor } from '../../domain/actor';
 import { ApiEnvelope, ApiErrors, ErrorResponseDto } from '../../common/http/api-responses';
 import { Page } from '../../common/http/page';
 import { PaginationQueryDto } from '../../common/http/pagination.dto';
-import { CurrentDeveloperId, CurrentTokenDigest } from './current-developer.decorator';
+import { CurrentDeveloperId, CurrentTokenDigest } from '../../auth/current-developer.decorator';
 import { Brake } from '../../auth/brake.decorator';
 import {
   CreateMicaKeyDto,

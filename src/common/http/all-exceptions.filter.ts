@@ -1,10 +1,10 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, NotFoundException } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { sendError } from '../http/envelope';
-import { allowedMethods } from '../http/method-not-allowed';
+import { sendError } from './envelope';
+import { allowedMethods } from './method-not-allowed';
 import { JsonLogger } from '../logging/json-logger';
-import { AppException } from './app.exception';
-import { ErrorCode } from './error-codes';
+import { AppException } from '../errors/app.exception';
+import { ErrorCode } from '../errors/error-codes';
 
 const STATUS_TO_CODE: Record<number, ErrorCode> = {
   400: 'VALIDATION_ERROR',

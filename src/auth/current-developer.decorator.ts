@@ -1,6 +1,6 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import { AppException } from '../../common/errors/app.exception';
-import type { AuthenticatedRequest } from '../../auth/principal';
+import { AppException } from '../common/errors/app.exception';
+import type { AuthenticatedRequest } from './principal';
 
 /** The developer id the management-token guard established; only usable behind ManagementTokenAuth. */
 export const CurrentDeveloperId = createParamDecorator((_: unknown, ctx: ExecutionContext): string => {
