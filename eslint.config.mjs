@@ -3,18 +3,19 @@
 // eslint-config-prettier switches every formatting rule off. Each tuned rule says why.
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
+import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
-export default tseslint.config(
+export default defineConfig(
   // The MiCA pages' browser scripts are served as written; test/mica-pages-browser.e2e-spec.ts runs them in Chromium.
   { ignores: ['dist/', 'coverage/', 'test/client/generated/', 'src/pages/public/'] },
   js.configs.recommended,
-  ...tseslint.configs.recommendedTypeChecked,
+  tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       // `_name` marks a parameter a signature requires but the body does not use (Nest's param decorators, Express handlers).
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       // Static factories are handed to map on purpose (`rows.map(InstanceDto.from)`); they use no `this`.
       '@typescript-eslint/unbound-method': ['error', { ignoreStatic: true }],
       // Input rules match control characters on purpose: that is how they refuse them.
