@@ -74,7 +74,8 @@ module.exports = {
     {
       name: 'migrations-stand-alone',
       severity: 'error',
-      comment: 'A migration is the schema as it was on its day: it may import typeorm and the pure rules of src/domain or src/common, nothing else of src/.',
+      comment:
+        'A migration is the schema as it was on its day: it may import typeorm and the pure rules of src/domain or src/common, nothing else of src/.',
       from: { path: '^migrations/' },
       to: { path: '^src/', pathNot: ['^src/domain/', '^src/common/'] },
     },

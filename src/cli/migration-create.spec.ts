@@ -3,9 +3,12 @@ import { join } from 'node:path';
 import { addToIndex, migrationNameProblem, migrationSource, nextTimestamp, timestampOf } from './migration-create';
 
 describe('migrationNameProblem', () => {
-  it.each(['AddKeyRestrictions', 'CreateWebhooks', 'IndexUnownedAuditEvents', 'AddContainmentAndAccountStatus', 'DropV1Tokens'])('accepts %s', (name) => {
-    expect(migrationNameProblem(name)).toBeUndefined();
-  });
+  it.each(['AddKeyRestrictions', 'CreateWebhooks', 'IndexUnownedAuditEvents', 'AddContainmentAndAccountStatus', 'DropV1Tokens'])(
+    'accepts %s',
+    (name) => {
+      expect(migrationNameProblem(name)).toBeUndefined();
+    },
+  );
 
   it('accepts every name the migrations folder already holds', () => {
     const names = readFileSync(join(__dirname, '../../migrations/index.ts'), 'utf8').match(/from '\.\/\d{13}-([A-Za-z0-9]+)'/g)!;
@@ -54,7 +57,9 @@ describe('the new migration and its line in index.ts', () => {
     const imports = lines.filter((l) => l.startsWith('import '));
     expect(imports.at(-1)).toBe("import { AddThing1796500000000 } from './1796500000000-AddThing';");
     expect(lines[lines.indexOf('];') - 1]).toBe('  AddThing1796500000000,');
-    expect(next.replace("import { AddThing1796500000000 } from './1796500000000-AddThing';\n", '').replace('  AddThing1796500000000,\n', '')).toBe(index);
+    expect(
+      next.replace("import { AddThing1796500000000 } from './1796500000000-AddThing';\n", '').replace('  AddThing1796500000000,\n', ''),
+    ).toBe(index);
   });
 
   it('writes a class named as TypeORM records it, whose steps fail until written', () => {

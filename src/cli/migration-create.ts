@@ -78,7 +78,10 @@ export function addToIndex(index: string, name: string, timestamp: number): stri
   const className = `${name}${timestamp}`;
   const lines = index.split('\n');
   const lastImport = lines.reduce((last, line, i) => (line.startsWith('import ') ? i : last), -1);
-  const close = lines.indexOf('];', lines.findIndex((line) => line.startsWith('export const MIGRATIONS = [')));
+  const close = lines.indexOf(
+    '];',
+    lines.findIndex((line) => line.startsWith('export const MIGRATIONS = [')),
+  );
   if (lastImport < 0 || close < 0) throw new Error('migrations/index.ts no longer has its imports and its MIGRATIONS list');
   lines.splice(close, 0, `  ${className},`);
   lines.splice(lastImport + 1, 0, `import { ${className} } from './${timestamp}-${name}';`);
