@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { KeyInvalidationService, keyTag } from '../key-cache/key-invalidation.service';
 import { AuditService } from '../audit/audit.service';
+import { keyNotActiveForManagement } from '../auth/key-management.limit.guard';
 import type { Actor } from '../domain/actor';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { AppException } from '../common/errors/app.exception';
@@ -84,10 +85,6 @@ const restrictionsOf = (row: KeyRow): KeyRestrictions => ({ services: row.servic
 const dto = (row: KeyRow) => InstanceKeyDto.from(toKey(row), row.now);
 const keyNotFound = () => new AppException('NOT_FOUND', 'Key not found.');
 const instanceNotFound = () => new AppException('NOT_FOUND', 'Instance not found.');
-
-/** 403, not the 409 of a key that cannot make a transition: here the caller's own key lacks the right. */
-export const keyNotActiveForManagement = () =>
-  new AppException('KEY_NOT_ACTIVE', 'Only an ACTIVE key can manage keys; this key is in its rotation overlap.', undefined, undefined, 403);
 
 /**
  * The key lifecycle behind both doors. Every change runs in a transaction that first locks the

@@ -11,7 +11,8 @@ import { PaginationQueryDto } from '../common/http/pagination.dto';
 import { CreateKeyDto, DeletedKeyDto, InstanceKeyDto, IssuedKeyDto, ListKeysQueryDto, PauseKeyDto, RotateKeyDto, UpdateKeyDto } from './instance-key.dto';
 import { InstanceKeysService, KeyScope } from './instance-keys.service';
 import { KeyIdPipe } from '../common/http/key-id.pipe';
-import { Brake, KeyManagementLimitGuard } from './key-management.limit.guard';
+import { Brake } from '../auth/brake.decorator';
+import { KeyManagementLimitGuard } from '../auth/key-management.limit.guard';
 import { NoBody } from '../common/http/no-body';
 import { Idempotent } from '../idempotency/idempotent.decorator';
 

@@ -9,7 +9,7 @@ import { NoBody } from '../common/http/no-body';
 import { Page } from '../common/http/page';
 import { PaginationQueryDto } from '../common/http/pagination.dto';
 import { InstanceRefPipe } from '../common/http/instance-ref.pipe';
-import { KeyManagementLimitGuard } from '../instance-keys/key-management.limit.guard';
+import { KeyManagementLimitGuard } from '../auth/key-management.limit.guard';
 import { CurrentDeveloperId } from '../auth/current-developer.decorator';
 import {
   CreateWebhookDto,

@@ -3,11 +3,12 @@ import { Reflector } from '@nestjs/core';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { AppException } from '../common/errors/app.exception';
 import { LimitRule, MINUTE_MS, RateLimiterService, rateLimitExceeded } from '../rate-limit/rate-limiter.service';
-import type { AuthenticatedRequest } from '../auth/principal';
-import { BRAKE } from '../auth/brake.decorator';
-import { keyNotActiveForManagement } from './instance-keys.service';
+import type { AuthenticatedRequest } from './principal';
+import { BRAKE } from './brake.decorator';
 
-export { Brake } from '../auth/brake.decorator';
+/** 403, not the 409 of a key that cannot make a transition: here the caller's own key lacks the right. */
+export const keyNotActiveForManagement = () =>
+  new AppException('KEY_NOT_ACTIVE', 'Only an ACTIVE key can manage keys; this key is in its rotation overlap.', undefined, undefined, 403);
 
 /**
  * The self-service key changes: only an ACTIVE key manages keys (a key in its rotation overlap gets
