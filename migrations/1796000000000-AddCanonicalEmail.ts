@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { canonicalEmail } from '../src/mica/accounts/email-canonical';
+import { canonicalEmail } from '../src/domain/email-canonical';
 
 /** The audit action that reports an account whose mailbox another, older account already holds. */
 export const EMAIL_CONFLICT_ACTION = 'mica.developer.email_conflict';

@@ -11,7 +11,7 @@ import { CreateWebhooks1796200000000 } from './1796200000000-CreateWebhooks';
 import { CreateOperatorTokens1796300000000 } from './1796300000000-CreateOperatorTokens';
 import { AddContainmentAndAccountStatus1796400000000 } from './1796400000000-AddContainmentAndAccountStatus';
 
-/** Every migration, oldest first. A new migration is written by hand and added here, one per line. */
+/** Every migration, oldest first, one per line: `npm run migration:create -- VerbNoun` adds the next one here. */
 export const MIGRATIONS = [
   CreateInstancesAndAuditEvents1795815113141,
   CreateMicaDevelopersAndKeys1795815838289,

@@ -1,11 +1,13 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from './config/app.config';
 import { JsonLogger } from './common/logging/json-logger';
-import { RateLimitModule } from './common/rate-limit/rate-limit.module';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { DatabaseModule } from './database/database.module';
 import type { OpenDatabase } from './database/database';
 import { AuditModule } from './audit/audit.module';
+import { AdminEventsModule } from './admin-events/admin-events.module';
 import { AuthModule } from './auth/auth.module';
+import { VerifyModule } from './hot-path/verify.module';
 import { HealthModule } from './health/health.module';
 import { InstancesModule } from './instances/instances.module';
 import { InstanceKeysModule } from './instance-keys/instance-keys.module';
@@ -20,7 +22,7 @@ import { ContainmentModule } from './containment/containment.module';
 import { SecretScanningModule } from './secret-scanning/secret-scanning.module';
 import { MicaOperatorsModule } from './mica/operators/mica-operators.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
-import { UsageHistoryModule } from './usage/usage-history.module';
+import { UsageHistoryModule } from './usage-history/usage-history.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Global()
@@ -55,7 +57,9 @@ export class AppModule {
         MetricsModule,
         RateLimitModule,
         AuditModule,
+        AdminEventsModule,
         AuthModule,
+        VerifyModule,
         UsageModule,
         IdempotencyModule,
         KeyCacheModule,

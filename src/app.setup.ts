@@ -6,9 +6,9 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/app.config';
-import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
+import { AllExceptionsFilter } from './common/http/all-exceptions.filter';
 import { ERROR_CODES } from './common/errors/error-codes';
-import { accessLog } from './common/http/access-log.middleware';
+import { accessLog } from './metrics/access-log.middleware';
 import { EnvelopeInterceptor } from './common/http/envelope.interceptor';
 import { jsonBody } from './common/http/json-body.middleware';
 import { corsMiddleware } from './common/http/cors.middleware';
@@ -20,11 +20,13 @@ import { StrictQueryInterceptor } from './common/http/strict-query';
 import { RefusePrototypeFieldsInterceptor } from './common/http/prototype-fields.interceptor';
 import { JsonLogger } from './common/logging/json-logger';
 import { registerConfiguredSecrets, urlPassword } from './common/logging/redact';
+import { isDatabaseUnavailable } from './database/database-errors';
 import { openDatabase } from './database/database';
+import { ENTITIES } from './entities';
 import { MetricsService } from './metrics/metrics.service';
 import { METRICS_TOKEN_SECURITY } from './metrics/metrics.controller';
 import { InstanceAuthGuard } from './auth/instance-auth.guard';
-import { VERIFY_PATH, verifyHandler } from './auth/verify.handler';
+import { VERIFY_PATH, verifyHandler } from './hot-path/verify.handler';
 import proxyaddr from 'proxy-addr';
 import { installHotPath } from './hot-path/hot-path.lane';
 import { RefusalPacer } from './hot-path/refusal-pacer';
@@ -129,7 +131,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): Ne
   app.use(VERIFY_PATH, verifyHandler(verify));
   app.use(MICA_HEALTH_PATH, micaHealthHandler(app.get(MicaKeyGuard), app.get(MicaHealthService), logger));
   app.setGlobalPrefix(API_PREFIX);
-  app.useGlobalFilters(new AllExceptionsFilter(logger));
+  app.useGlobalFilters(new AllExceptionsFilter(logger, isDatabaseUnavailable));
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalInterceptors(new RefusePrototypeFieldsInterceptor(), new StrictQueryInterceptor(), new EnvelopeInterceptor());
   SwaggerModule.setup(`${API_PREFIX}/docs`, app, () => buildOpenApiDocument(app), { jsonDocumentUrl: `${API_PREFIX}/docs-json` });
@@ -142,7 +144,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): Ne
 /** Opens the database, builds the module graph and applies configureApp. */
 export async function createApp(config: AppConfig, logger = new JsonLogger(config.log.level)): Promise<NestExpressApplication> {
   registerConfiguredSecrets([config.auth.adminToken, urlPassword(config.database.url), urlPassword(config.redisUrl)]);
-  const database = await openDatabase(config, logger);
+  const database = await openDatabase(config, logger, { entities: ENTITIES });
   try {
     const app = await NestFactory.create<NestExpressApplication>(AppModule.register({ config, logger, database }), {
       logger,

@@ -4,7 +4,7 @@ import { githubReport, KeysEndpoint, newSigningKey } from './support/secret-scan
 import { LIMITS_OUT_OF_REACH, onPostgresServer, startTestApp, TestApp } from './support/test-app';
 import { KeyCheckCache } from '../src/key-cache/key-check.cache';
 import { KeyInvalidationService } from '../src/key-cache/key-invalidation.service';
-import { generateInstanceKey } from '../src/instance-keys/instance-key.material';
+import { generateInstanceKey } from '../src/domain/instance-key.material';
 
 /**
  * Containment, break glass and suspension made through replica A must stop passing on replica B

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { Client } from 'pg';
-import { effectiveStatusSql } from '../src/instance-keys/instance-key.state';
+import { effectiveStatusSql } from '../src/domain/instance-key.state';
 import { onPostgresServer } from './support/test-app';
 import { buildService } from './support/build-service';
 

@@ -3,7 +3,7 @@ import { createInstance, TestInstance } from './support/instance-fixtures';
 import { createOperatorToken, TestOperatorToken } from './support/operator-tokens';
 import { LIMITS_OUT_OF_REACH, startTestApp, TestApp } from './support/test-app';
 import { ADMIN_SCOPE_EXTENSION } from '../src/auth/admin-scope';
-import { OPERATOR_SCOPES, OperatorScope } from '../src/operator-tokens/operator-token.scopes';
+import { OPERATOR_SCOPES, OperatorScope } from '../src/domain/operator-token.scopes';
 
 /*
  * The scope matrix of SPEC §20, generated from what the service itself serves: every route under

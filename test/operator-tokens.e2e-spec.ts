@@ -4,7 +4,7 @@ import { bearer, createOperatorToken } from './support/operator-tokens';
 import { advanceClock, expectServedFromCache } from './support/scale-helpers';
 import { LIMITS_OUT_OF_REACH, startTestApp, TEST_ADMIN_TOKEN, TestApp } from './support/test-app';
 import { KeyCheckCache } from '../src/key-cache/key-check.cache';
-import { OPERATOR_SCOPES } from '../src/operator-tokens/operator-token.scopes';
+import { OPERATOR_SCOPES } from '../src/domain/operator-token.scopes';
 
 const TOKEN_FORMAT = /^trusset_admin_[0-9a-f]{64}$/;
 const future = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();

@@ -3,8 +3,8 @@ import { adminKeys, createInstance } from './support/instance-fixtures';
 import { pinClockInsideOneMinute, pollUntil } from './support/scale-helpers';
 import { TcpProxy } from './support/tcp-proxy';
 import { onPostgresServer, startTestApp, TestApp } from './support/test-app';
-import { RATE_LIMIT_STORE } from '../src/common/rate-limit/rate-limit.store';
-import { FallbackRateLimitStore, RedisRateLimitStore } from '../src/common/rate-limit/redis-rate-limit.store';
+import { RATE_LIMIT_STORE } from '../src/rate-limit/rate-limit.store';
+import { FallbackRateLimitStore, RedisRateLimitStore } from '../src/rate-limit/redis-rate-limit.store';
 
 const REDIS_URL = process.env.TEST_REDIS_URL;
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { INSTANCE_KEY_FORMAT } from '../src/instance-keys/instance-key.material';
-import { MANAGEMENT_TOKEN_FORMAT, MICA_KEY_FORMAT } from '../src/mica/accounts/mica-credentials';
+import { INSTANCE_KEY_FORMAT } from '../src/domain/instance-key.material';
+import { MANAGEMENT_TOKEN_FORMAT, MICA_KEY_FORMAT } from '../src/domain/mica-credentials';
 import { envelopeProblem } from './support/envelope-checks';
 import { adminKeys, createInstance, TestInstance } from './support/instance-fixtures';
 import { LIMITS_OUT_OF_REACH, startTestApp, TEST_ADMIN_TOKEN, TestApp } from './support/test-app';

@@ -3,7 +3,7 @@ import { adminKeys, createInstance, TestInstance } from './support/instance-fixt
 import { registerMicaDeveloper } from './support/scale-helpers';
 import { githubReport, newSigningKey, sha256Hex, signBody, withGithubKeys } from './support/secret-scanning-fixtures';
 import { LIMITS_OUT_OF_REACH, startTestApp } from './support/test-app';
-import { generateInstanceKey } from '../src/instance-keys/instance-key.material';
+import { generateInstanceKey } from '../src/domain/instance-key.material';
 
 const SCANNER_TOKEN = 'operator-scanner-token-0123456789abcdefghij';
 const unknownInstanceKey = () => `trusset_ZZzz0000_${randomBytes(32).toString('hex')}`;

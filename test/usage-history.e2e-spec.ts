@@ -2,7 +2,7 @@ import { adminKeys, createInstance } from './support/instance-fixtures';
 import { pinClockInsideOneMinute, registerMicaDeveloper } from './support/scale-helpers';
 import { LIMITS_OUT_OF_REACH, onPostgresServer, startTestApp, TestApp } from './support/test-app';
 import { UsageTracker } from '../src/usage/usage.tracker';
-import { UsageHistoryService } from '../src/usage/usage-history.service';
+import { UsageHistoryService } from '../src/usage-history/usage-history.service';
 
 /**
  * SPEC §17. The flush interval is an hour, so nothing reaches the database until a test flushes

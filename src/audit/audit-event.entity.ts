@@ -1,6 +1,5 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
-
-export type ActorType = 'admin' | 'operator' | 'instance_key' | 'developer' | 'anonymous' | 'system';
+import type { ActorType } from '../domain/actor';
 
 /** Kept for the ORM reads of AuditRepository: the trails (owned, unowned, ofOperatorToken) with their totals. */
 @Entity({ name: 'audit_events' })

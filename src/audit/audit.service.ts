@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { Actor } from '../auth/principal';
+import type { Actor } from '../domain/actor';
 import { redactText, redactValue } from '../common/logging/redact';
 import { Page } from '../common/http/page';
 import { AppException } from '../common/errors/app.exception';

@@ -1,4 +1,4 @@
-import type { OperatorScope } from '../operator-tokens/operator-token.scopes';
+import type { OperatorScope } from '../domain/operator-token.scopes';
 
 /** Reflect metadata key of an admin route's declared scope (written by `@AdminScope`, read by AdminAuthGuard). */
 export const ADMIN_SCOPE_METADATA = 'trusset:admin-scope';

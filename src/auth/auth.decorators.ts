@@ -1,7 +1,7 @@
 import { applyDecorators, SetMetadata, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiExtension, ApiResponse, ApiSecurity, DECORATORS } from '@nestjs/swagger';
 import { ErrorResponseDto } from '../common/http/api-responses';
-import type { OperatorScope } from '../operator-tokens/operator-token.scopes';
+import type { OperatorScope } from '../domain/operator-token.scopes';
 import { AdminAuthGuard } from './admin-auth.guard';
 import { ADMIN_SCOPE_EXTENSION, ADMIN_SCOPE_METADATA, AdminScopeDeclaration, scopeSentence } from './admin-scope';
 import { InstanceAuthGuard } from './instance-auth.guard';

@@ -6,13 +6,11 @@ import { InstanceKeyVerifier } from './instance-key.verifier';
 import { ManagementTokenGuard } from './management-token.guard';
 import { MicaKeyGuard } from './mica-key.guard';
 import { MicaKeyVerifier } from './mica-key.verifier';
-import { OperatorTokenVerifier } from '../operator-tokens/operator-token.verifier';
-import { VerifyController } from './verify.controller';
+import { OperatorTokenVerifier } from './operator-token.verifier';
 
 /** The guards and what they share; global so any feature module can put a guard on its routes. */
 @Global()
 @Module({
-  controllers: [VerifyController],
   providers: [AdminAuthGuard, OperatorTokenVerifier, FailedAuthLimiter, MicaKeyVerifier, MicaKeyGuard, ManagementTokenGuard, InstanceKeyVerifier, InstanceAuthGuard],
   exports: [AdminAuthGuard, OperatorTokenVerifier, FailedAuthLimiter, MicaKeyVerifier, MicaKeyGuard, ManagementTokenGuard, InstanceKeyVerifier, InstanceAuthGuard],
 })

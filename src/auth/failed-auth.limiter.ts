@@ -3,8 +3,8 @@ import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { AppException } from '../common/errors/app.exception';
 import { FailedAttemptsService, FailedAuthAction } from '../audit/failed-attempts.service';
 import { addressLimitKey } from '../common/net/client-address';
-import { LIMIT_RULES, LimitRules } from '../common/rate-limit/limit-rules';
-import { LimitRule, RateLimiterService, rateLimitExceeded } from '../common/rate-limit/rate-limiter.service';
+import { LIMIT_RULES, LimitRules } from '../rate-limit/limit-rules';
+import { LimitRule, RateLimiterService, rateLimitExceeded } from '../rate-limit/rate-limiter.service';
 
 /**
  * The strict per-address limiter on failed authentication. Valid credentials are never counted or

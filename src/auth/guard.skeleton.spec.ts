@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Response } from 'express';
 import { AppException } from '../common/errors/app.exception';
 import { JsonLogger } from '../common/logging/json-logger';
-import type { LimitState } from '../common/rate-limit/rate-limiter.service';
+import type { LimitState } from '../rate-limit/rate-limiter.service';
 import { MetricsService } from '../metrics/metrics.service';
 import type { UsageTracker } from '../usage/usage.tracker';
 import { GuardSkeleton } from './guard.skeleton';

@@ -1,7 +1,7 @@
 import type { Response } from 'express';
 import { AppException } from '../common/errors/app.exception';
 import type { JsonLogger } from '../common/logging/json-logger';
-import { enforceLimits, LimitState, LimitWindowSuffix } from '../common/rate-limit/rate-limiter.service';
+import { enforceLimits, LimitState, LimitWindowSuffix } from '../rate-limit/rate-limiter.service';
 import type { MetricsService } from '../metrics/metrics.service';
 import { countWhenAdmitted } from '../usage/count-admitted';
 import type { RefusalReason, UsageKind, UsageTracker } from '../usage/usage.tracker';

@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import type { InstanceStatus } from '../instances/instance.entity';
-import type { ServiceName } from '../instances/services';
-import { parseInstanceKey } from '../instance-keys/instance-key.material';
-import { effectiveStatus, isUsable, KeyStatus, StoredKeyStatus } from '../instance-keys/instance-key.state';
+import type { InstanceStatus } from '../domain/instance-status';
+import type { ServiceName } from '../domain/platform-services';
+import { parseInstanceKey } from '../domain/instance-key.material';
+import { effectiveStatus, isUsable, KeyStatus, StoredKeyStatus } from '../domain/instance-key.state';
 import { CachedDigestVerifier, CachedDigestVerifiers, DigestCredential, DigestRow } from '../key-cache/cached-digest.verifier';
 import { instanceTag, keyTag } from '../key-cache/key-invalidation.service';
 import type { KnownAbsentNames } from '../key-cache/known-absent-names';
 import type { Cidr } from '../common/net/cidr';
-import { effectiveServices, parsedCidrs } from '../least-privilege/key-restrictions';
+import { effectiveServices, parsedCidrs } from '../domain/key-restrictions';
 
 export interface InstanceKeyIdentity {
   keyId: string;

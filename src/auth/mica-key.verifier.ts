@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { sha256 } from '../common/crypto/secrets';
-import { MICA_KEY_FORMAT, MICA_KEY_PREFIX } from '../mica/accounts/mica-credentials';
+import { MICA_KEY_FORMAT, MICA_KEY_PREFIX } from '../domain/mica-credentials';
 import { CachedDigestVerifier, CachedDigestVerifiers, DigestCredential, DigestRow } from '../key-cache/cached-digest.verifier';
 import { developerTag, keyTag } from '../key-cache/key-invalidation.service';
 

@@ -1,8 +1,8 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
-import type { ActorType } from '../audit/audit-event.entity';
-import type { ServiceName } from '../instances/services';
-import type { OperatorScope } from '../operator-tokens/operator-token.scopes';
+import type { Actor } from '../domain/actor';
+import type { ServiceName } from '../domain/platform-services';
+import type { OperatorScope } from '../domain/operator-token.scopes';
 import { canonicalAddress } from '../common/net/client-address';
 
 export type Principal =
@@ -13,16 +13,6 @@ export type Principal =
   /** tokenDigest: the digest of the management token presented, compared again inside each change (SPEC §7). */
   | { kind: 'developer'; developerId: string; tokenDigest?: Buffer }
   | { kind: 'mica_key'; keyId: string; developerId: string };
-
-/** Who did something, from where: what the audit trail records for every change. */
-export interface Actor {
-  type: ActorType;
-  id: string | null;
-  /** The operator token's name, for `type: 'operator'`. */
-  name?: string;
-  ip: string | null;
-  requestId: string | null;
-}
 
 export type AuthenticatedRequest = Request & { principal?: Principal; requestId?: string };
 

@@ -1,7 +1,7 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
 import { ApiResponse } from '@nestjs/swagger';
 import { ErrorResponseDto } from '../common/http/api-responses';
-import type { ServiceName } from '../instances/services';
+import type { ServiceName } from '../domain/platform-services';
 import { InstanceKeyAuth } from './auth.decorators';
 import { REQUIRED_SERVICE, RequiredService, SERVICE_FROM_QUERY } from './instance-auth.guard';
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { normaliseOrigin } from '../common/http/cors';
+import { LOG_LEVELS, LogLevelName } from '../common/logging/json-logger';
 
 export class ConfigError extends Error {
   constructor(
@@ -130,9 +131,6 @@ export interface WebhookConfig {
 export const LEAKED_KEY_ACTIONS = ['revoke', 'pause'] as const;
 export type LeakedKeyAction = (typeof LEAKED_KEY_ACTIONS)[number];
 export const GITHUB_SECRET_SCANNING_KEYS_URL = 'https://api.github.com/meta/public_keys/secret_scanning';
-
-export const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'debug'] as const;
-export type LogLevelName = (typeof LOG_LEVELS)[number];
 
 type Env = Record<string, string | undefined>;
 

@@ -1,9 +1,10 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { AdminAuth, AdminScope } from '../auth/auth.decorators';
-import { Actor, CurrentActor } from '../auth/principal';
+import { CurrentActor } from '../auth/principal';
+import type { Actor } from '../domain/actor';
 import { ApiEnvelope, ApiErrors } from '../common/http/api-responses';
-import { InstanceRefPipe } from '../instances/instance-ref.pipe';
+import { InstanceRefPipe } from '../common/http/instance-ref.pipe';
 import { RevokeAllKeysDto, RevokedAllDto } from './containment.dto';
 import { ContainmentService } from './containment.service';
 

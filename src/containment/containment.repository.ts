@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { firstRow, rows } from '../database/sql';
 import { Transactions } from '../database/transactions';
-import { effectiveStatusSql } from '../instance-keys/instance-key.state';
+import { effectiveStatusSql } from '../domain/instance-key.state';
 
 export interface InstanceKeyHit {
   digest: Buffer;

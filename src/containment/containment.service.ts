@@ -1,13 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditEntry, AuditService } from '../audit/audit.service';
-import type { Actor } from '../auth/principal';
+import type { Actor } from '../domain/actor';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { AppException } from '../common/errors/app.exception';
 import { sha256 } from '../common/crypto/secrets';
 import { Transactions } from '../database/transactions';
 import { instanceTag, KeyInvalidationService, keyTag } from '../key-cache/key-invalidation.service';
-import { INSTANCE_KEY_FORMAT } from '../instance-keys/instance-key.material';
-import { MICA_KEY_FORMAT } from '../mica/accounts/mica-credentials';
+import { INSTANCE_KEY_FORMAT } from '../domain/instance-key.material';
+import { MICA_KEY_FORMAT } from '../domain/mica-credentials';
 import type { WebhookOwner } from '../webhooks/webhook-events';
 import { WebhookEventInput, WebhookOutbox } from '../webhooks/webhook.outbox';
 import { ContainmentRepository } from './containment.repository';

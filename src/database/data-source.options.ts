@@ -2,8 +2,9 @@ import type { DataSourceOptions } from 'typeorm';
 import type { AppConfig } from '../config/app.config';
 import type { JsonLogger } from '../common/logging/json-logger';
 import { MIGRATIONS } from '../../migrations';
-import { ENTITIES } from './entities';
 import { TypeOrmJsonLogger } from './typeorm.logger';
+
+export type EntityList = NonNullable<DataSourceOptions['entities']>;
 
 export interface DatabaseEndpoint {
   url?: string;
@@ -12,13 +13,16 @@ export interface DatabaseEndpoint {
   embedded: boolean;
 }
 
-/** The one place that turns configuration into TypeORM options, for the app and every CLI alike. */
-export function dataSourceOptions(config: AppConfig, endpoint: DatabaseEndpoint, logger: JsonLogger): DataSourceOptions {
+/**
+ * The one place that turns configuration into TypeORM options, for the app and every CLI alike.
+ * `entities` comes from the composition root (src/entities.ts), the one list that knows every feature.
+ */
+export function dataSourceOptions(config: AppConfig, endpoint: DatabaseEndpoint, logger: JsonLogger, entities: EntityList): DataSourceOptions {
   const db = config.database;
   return {
     type: 'postgres',
     ...(endpoint.url ? { url: endpoint.url } : { host: endpoint.host, port: endpoint.port, username: 'postgres', database: 'postgres' }),
-    entities: ENTITIES,
+    entities,
     migrations: MIGRATIONS,
     migrationsRun: false,
     migrationsTransactionMode: 'each',

@@ -5,8 +5,8 @@ import type { ErrorDetails } from '../common/errors/app.exception';
 import type { JsonLogger } from '../common/logging/json-logger';
 import type { InstanceAuthGuard } from '../auth/instance-auth.guard';
 import type { InstanceKeyIdentity } from '../auth/instance-key.verifier';
-import { SERVICE_NAMES } from '../instances/services';
-import { appendLimitHeaders, RETRY_AFTER } from '../common/rate-limit/rate-limiter.service';
+import { SERVICE_NAMES } from '../domain/platform-services';
+import { appendLimitHeaders, RETRY_AFTER } from '../rate-limit/rate-limiter.service';
 import { errorJson, headerSafe, isoNow, writeAnswer } from './hot-path.response';
 import type { RefusalPacer } from './refusal-pacer';
 

@@ -1,10 +1,11 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { AdminAuth, AdminScope } from '../auth/auth.decorators';
-import { Actor, CurrentActor } from '../auth/principal';
+import { CurrentActor } from '../auth/principal';
+import type { Actor } from '../domain/actor';
 import { ApiEnvelope, ApiErrors } from '../common/http/api-responses';
 import { Page } from '../common/http/page';
-import { InstanceRefPipe } from '../instances/instance-ref.pipe';
+import { InstanceRefPipe } from '../common/http/instance-ref.pipe';
 import { CreateKeyDto, DeletedKeyDto, InstanceKeyDto, IssuedKeyDto, ListKeysQueryDto, PauseKeyDto, RotateKeyDto, UpdateKeyDto } from './instance-key.dto';
 import { InstanceKeysService } from './instance-keys.service';
 import { KeyIdPipe } from '../common/http/key-id.pipe';

@@ -1,12 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Max, MaxLength, Min, ValidateIf } from 'class-validator';
-import { SERVICE_NAMES, ServiceName } from '../instances/services';
-import { MAX_ALLOWED_CIDRS } from '../least-privilege/key-restrictions';
+import { SERVICE_NAMES, ServiceName } from '../domain/platform-services';
+import { MAX_ALLOWED_CIDRS } from '../domain/key-restrictions';
 import { PaginationQueryDto } from '../common/http/pagination.dto';
 import { CodePointLength, NoControlChars, Trim, WithUtcOffset } from '../common/http/text';
 import { isoOrNull } from '../common/http/iso-date';
 import type { InstanceKeyRecord } from './instance-key.repository';
-import { effectiveStatus, KEY_STATUSES, KeyStatus } from './instance-key.state';
+import { effectiveStatus, KEY_STATUSES, KeyStatus } from '../domain/instance-key.state';
 
 export const MAX_OVERLAP_SECONDS = 2_592_000;
 /** Ten years: long enough for any planned pause, short enough to stay a sane timestamp. */

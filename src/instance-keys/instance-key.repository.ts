@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { execute, firstRow, rows } from '../database/sql';
 import { Transactions } from '../database/transactions';
-import type { InstanceStatus } from '../instances/instance.entity';
-import type { ServiceName } from '../instances/services';
-import type { KeyRestrictions } from '../least-privilege/key-restrictions';
-import { effectiveStatusSql, KeyStatus, StoredKeyStatus } from './instance-key.state';
+import type { InstanceStatus } from '../domain/instance-status';
+import type { ServiceName } from '../domain/platform-services';
+import type { KeyRestrictions } from '../domain/key-restrictions';
+import { effectiveStatusSql, KeyStatus, StoredKeyStatus } from '../domain/instance-key.state';
 
 /** An instance key as stored, without its digest (never read back). `status` never holds EXPIRED. */
 export interface InstanceKeyRecord {

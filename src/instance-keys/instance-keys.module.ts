@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { AdminInstanceKeysController } from './admin-instance-keys.controller';
 import { InstanceKeyRepository } from './instance-key.repository';
 import { InstanceKeysService } from './instance-keys.service';
-import { KeyManagementLimitGuard } from './key-management.limit.guard';
+import { KeyManagementLimitGuard } from '../auth/key-management.limit.guard';
 import { SelfServiceKeysController } from './self-service-keys.controller';
 
 @Module({

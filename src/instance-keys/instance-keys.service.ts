@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { KeyInvalidationService, keyTag } from '../key-cache/key-invalidation.service';
 import { AuditService } from '../audit/audit.service';
-import type { Actor } from '../auth/principal';
+import { keyNotActiveForManagement } from '../auth/key-management.limit.guard';
+import type { Actor } from '../domain/actor';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { AppException } from '../common/errors/app.exception';
 import { Page } from '../common/http/page';
@@ -9,9 +10,9 @@ import type { AuditEventDto } from '../audit/audit-event.dto';
 import { isUniqueViolation } from '../database/sql';
 import { Transactions } from '../database/transactions';
 import { CreateKeyDto, DeletedKeyDto, InstanceKeyDto, IssuedKeyDto, KeyRestrictionsDto, ListKeysQueryDto, PauseKeyDto, RotateKeyDto, UpdateKeyDto } from './instance-key.dto';
-import { canonicalCidrs, effectiveServices, grantExceeds, KeyRestrictions, sortServices, UNRESTRICTED } from '../least-privilege/key-restrictions';
-import { generateInstanceKey } from './instance-key.material';
-import { effectiveStatus, isUsable, KeyAction, KeyStatus, transition } from './instance-key.state';
+import { canonicalCidrs, effectiveServices, grantExceeds, KeyRestrictions, sortServices, UNRESTRICTED } from '../domain/key-restrictions';
+import { generateInstanceKey } from '../domain/instance-key.material';
+import { effectiveStatus, isUsable, KeyAction, KeyStatus, transition } from '../domain/instance-key.state';
 import { isoOrNull } from '../common/http/iso-date';
 import { PaginationQueryDto } from '../common/http/pagination.dto';
 import { InstanceKeyRepository, KeyInstance, KeyRow } from './instance-key.repository';
@@ -26,10 +27,6 @@ const restrictionsOf = (row: KeyRow): KeyRestrictions => ({ services: row.servic
 const dto = (row: KeyRow) => InstanceKeyDto.from(row, row.now);
 const keyNotFound = () => new AppException('NOT_FOUND', 'Key not found.');
 const instanceNotFound = () => new AppException('NOT_FOUND', 'Instance not found.');
-
-/** 403, not the 409 of a key that cannot make a transition: here the caller's own key lacks the right. */
-export const keyNotActiveForManagement = () =>
-  new AppException('KEY_NOT_ACTIVE', 'Only an ACTIVE key can manage keys; this key is in its rotation overlap.', undefined, undefined, 403);
 
 /**
  * The key lifecycle behind both doors. Every change runs in a transaction that first locks the

@@ -2,7 +2,8 @@ import { Body, Controller, Delete, Get, Header, HttpCode, Param, Patch, Post, Qu
 import { ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AuditEventDto } from '../audit/audit-event.dto';
 import { InstanceKeyAuth } from '../auth/auth.decorators';
-import { Actor, CurrentActor, CurrentPrincipal, Principal } from '../auth/principal';
+import { CurrentActor, CurrentPrincipal, Principal } from '../auth/principal';
+import type { Actor } from '../domain/actor';
 import { AppException } from '../common/errors/app.exception';
 import { ApiEnvelope, ApiErrors, ErrorResponseDto } from '../common/http/api-responses';
 import { Page } from '../common/http/page';
@@ -10,7 +11,8 @@ import { PaginationQueryDto } from '../common/http/pagination.dto';
 import { CreateKeyDto, DeletedKeyDto, InstanceKeyDto, IssuedKeyDto, ListKeysQueryDto, PauseKeyDto, RotateKeyDto, UpdateKeyDto } from './instance-key.dto';
 import { InstanceKeysService, KeyScope } from './instance-keys.service';
 import { KeyIdPipe } from '../common/http/key-id.pipe';
-import { Brake, KeyManagementLimitGuard } from './key-management.limit.guard';
+import { Brake } from '../auth/brake.decorator';
+import { KeyManagementLimitGuard } from '../auth/key-management.limit.guard';
 import { NoBody } from '../common/http/no-body';
 import { Idempotent } from '../idempotency/idempotent.decorator';
 

@@ -4,8 +4,9 @@ import { PaginationQueryDto } from '../common/http/pagination.dto';
 import { IssuedKeyDto } from '../instance-keys/instance-key.dto';
 import { isoOrNull } from '../common/http/iso-date';
 import { CodePointLength, NoControlChars, Trim } from '../common/http/text';
-import type { Instance, InstanceStatus } from './instance.entity';
-import { SERVICE_NAMES, ServiceName } from './services';
+import type { Instance } from './instance.entity';
+import type { InstanceStatus } from '../domain/instance-status';
+import { SERVICE_NAMES, ServiceName } from '../domain/platform-services';
 
 export class CreateInstanceDto {
   @ApiProperty({ minLength: 1, maxLength: 100, example: 'Acme Bank production' })

@@ -1,7 +1,6 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
-import type { ServiceName } from './services';
-
-export type InstanceStatus = 'ACTIVE' | 'ARCHIVED';
+import type { InstanceStatus } from '../domain/instance-status';
+import type { ServiceName } from '../domain/platform-services';
 
 /** Kept for one ORM read: InstanceRepository.page (the filtered, counted list). */
 @Entity({ name: 'instances' })

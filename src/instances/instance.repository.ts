@@ -2,8 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { firstRow, rows } from '../database/sql';
 import { Transactions } from '../database/transactions';
 import { escapeLike } from '../common/http/text';
-import { Instance, InstanceStatus } from './instance.entity';
-import type { ServiceName } from './services';
+import { Instance } from './instance.entity';
+import type { InstanceStatus } from '../domain/instance-status';
+import type { ServiceName } from '../domain/platform-services';
 
 /** What an UPDATE sets; a field left out keeps its value. `archivedAt`: 'now' stamps it, null clears it. */
 export interface InstanceChange {

@@ -1,13 +1,14 @@
 import { Body, Controller, Get, Header, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { AdminAuth, AdminScope } from '../auth/auth.decorators';
-import { Actor, CurrentActor, VisibleInstances } from '../auth/principal';
+import { CurrentActor, VisibleInstances } from '../auth/principal';
+import type { Actor } from '../domain/actor';
 import { ApiEnvelope, ApiErrors } from '../common/http/api-responses';
 import { Page } from '../common/http/page';
 import { PaginationQueryDto } from '../common/http/pagination.dto';
 import { AuditEventDto } from '../audit/audit-event.dto';
 import { CreateInstanceDto, InstanceCreatedDto, InstanceDto, ListInstancesQueryDto, UpdateInstanceDto } from './instance.dto';
-import { InstanceRefPipe } from './instance-ref.pipe';
+import { InstanceRefPipe } from '../common/http/instance-ref.pipe';
 import { InstancesService } from './instances.service';
 import { NoBody } from '../common/http/no-body';
 import { Idempotent } from '../idempotency/idempotent.decorator';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AuditEventDto } from '../audit/audit-event.dto';
 import { AuditService } from '../audit/audit.service';
-import type { Actor } from '../auth/principal';
+import type { Actor } from '../domain/actor';
 import { AppException } from '../common/errors/app.exception';
 import { randomAlphanumeric } from '../common/crypto/secrets';
 import { Page } from '../common/http/page';

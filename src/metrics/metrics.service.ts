@@ -3,8 +3,8 @@ import { ModuleRef } from '@nestjs/core';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
-import { RATE_LIMIT_STORE, RateLimitStore } from '../common/rate-limit/rate-limit.store';
-import { FallbackRateLimitStore, RedisRateLimitStore } from '../common/rate-limit/redis-rate-limit.store';
+import { RATE_LIMIT_STORE, RateLimitStore } from '../rate-limit/rate-limit.store';
+import { FallbackRateLimitStore, RedisRateLimitStore } from '../rate-limit/redis-rate-limit.store';
 import { KeyCheckCache } from '../key-cache/key-check.cache';
 import { KeyInvalidationService } from '../key-cache/key-invalidation.service';
 

@@ -2,8 +2,8 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayNotEmpty, ArrayUnique, IsArray, IsIn, IsISO8601, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { PaginationQueryDto } from '../common/http/pagination.dto';
 import { NoControlChars, Trim } from '../common/http/text';
-import { INSTANCE_REF } from '../instances/instance-ref.pipe';
-import { OPERATOR_SCOPES, OperatorScope } from './operator-token.scopes';
+import { INSTANCE_REF } from '../common/http/instance-ref.pipe';
+import { OPERATOR_SCOPES, OperatorScope } from '../domain/operator-token.scopes';
 
 export const OPERATOR_TOKEN_STATUSES = ['ACTIVE', 'EXPIRED', 'REVOKED'] as const;
 export type OperatorTokenStatus = (typeof OPERATOR_TOKEN_STATUSES)[number];

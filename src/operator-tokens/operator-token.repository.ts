@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { firstRow, rows } from '../database/sql';
 import { Transactions } from '../database/transactions';
 import type { OperatorTokenStatus } from './operator-token.dto';
-import type { OperatorScope } from './operator-token.scopes';
+import type { OperatorScope } from '../domain/operator-token.scopes';
 
 /** What an operator token may hand on: its own scopes, instances and lifetime, never more. */
 export interface Powers {

@@ -1,7 +1,8 @@
 import { Body, Controller, Get, Header, HttpCode, Injectable, Param, PipeTransform, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { AdminAuth, AdminScope } from '../auth/auth.decorators';
-import { Actor, CurrentActor, CurrentPrincipal, Principal } from '../auth/principal';
+import { CurrentActor, CurrentPrincipal, Principal } from '../auth/principal';
+import type { Actor } from '../domain/actor';
 import { AppException } from '../common/errors/app.exception';
 import { ApiEnvelope, ApiErrors } from '../common/http/api-responses';
 import { NoBody } from '../common/http/no-body';

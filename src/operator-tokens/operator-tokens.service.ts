@@ -2,14 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { AuditEventDto } from '../audit/audit-event.dto';
 import { AuditService } from '../audit/audit.service';
 import { PaginationQueryDto } from '../common/http/pagination.dto';
-import type { Actor, Principal } from '../auth/principal';
+import type { Principal } from '../auth/principal';
+import type { Actor } from '../domain/actor';
 import { AppException } from '../common/errors/app.exception';
 import { isoOrNull } from '../common/http/iso-date';
 import { Page } from '../common/http/page';
 import { Transactions } from '../database/transactions';
 import { KeyInvalidationService, operatorTokenTag } from '../key-cache/key-invalidation.service';
 import { CreateOperatorTokenDto, IssuedOperatorTokenDto, ListOperatorTokensQueryDto, OperatorTokenDto } from './operator-token.dto';
-import { generateOperatorToken } from './operator-token.material';
+import { generateOperatorToken } from '../domain/operator-token.material';
 import { LockedRow, OperatorTokenRepository, Powers, TokenRow } from './operator-token.repository';
 
 /** Who is managing tokens: ADMIN_TOKEN, or an operator token holding `tokens:manage`. */

@@ -4,7 +4,7 @@ import { AuditService } from '../audit/audit.service';
 import { AppException } from '../common/errors/app.exception';
 import { JsonLogger } from '../common/logging/json-logger';
 import { secretsEqual } from '../common/crypto/secrets';
-import { parseBearer } from '../auth/bearer';
+import { parseBearer } from '../common/http/bearer';
 import { FailedAuthLimiter } from '../auth/failed-auth.limiter';
 import { actorOf, AuthenticatedRequest } from '../auth/principal';
 

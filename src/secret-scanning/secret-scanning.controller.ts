@@ -1,6 +1,7 @@
 import { Body, Controller, Headers, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { Actor, CurrentActor } from '../auth/principal';
+import { CurrentActor } from '../auth/principal';
+import type { Actor } from '../domain/actor';
 import { AppException } from '../common/errors/app.exception';
 import { ApiErrors, ErrorResponseDto } from '../common/http/api-responses';
 import type { RawBodyRequest } from '../common/http/json-body.middleware';

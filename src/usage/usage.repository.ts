@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { execute, firstRow, rows } from '../database/sql';
 import { Transactions } from '../database/transactions';
-import type { Granularity } from './usage-history.dto';
+import type { Granularity } from '../domain/usage-granularity';
 
 /** Which table a usage counter lives in; each has `id uuid`, `last_used_at timestamptz`, `request_count bigint`. */
 export type CounterTable = 'instance_keys' | 'mica_keys' | 'operator_tokens';

@@ -1,4 +1,4 @@
-import type { Actor } from '../auth/principal';
+import type { Actor } from '../domain/actor';
 
 /**
  * What an event's `data` may say about a thing: ids, names, states and times, picked field by field

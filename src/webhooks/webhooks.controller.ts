@@ -1,16 +1,17 @@
 import { applyDecorators, Body, Controller, Delete, Get, Header, HttpCode, Injectable, Param, Patch, PipeTransform, Post, Query, Type, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AdminAuth, AdminScope, InstanceKeyAuth, ManagementTokenAuth } from '../auth/auth.decorators';
-import { Actor, CurrentActor, CurrentPrincipal, Principal } from '../auth/principal';
+import { CurrentActor, CurrentPrincipal, Principal } from '../auth/principal';
+import type { Actor } from '../domain/actor';
 import { AppException } from '../common/errors/app.exception';
 import { ApiEnvelope, ApiErrors, ErrorResponseDto } from '../common/http/api-responses';
 import type { ErrorCode } from '../common/errors/error-codes';
 import { NoBody } from '../common/http/no-body';
 import { Page } from '../common/http/page';
 import { PaginationQueryDto } from '../common/http/pagination.dto';
-import { InstanceRefPipe } from '../instances/instance-ref.pipe';
-import { KeyManagementLimitGuard } from '../instance-keys/key-management.limit.guard';
-import { CurrentDeveloperId } from '../mica/accounts/current-developer.decorator';
+import { InstanceRefPipe } from '../common/http/instance-ref.pipe';
+import { KeyManagementLimitGuard } from '../auth/key-management.limit.guard';
+import { CurrentDeveloperId } from '../auth/current-developer.decorator';
 import {
   CreateWebhookDto,
   DeletedWebhookDto,

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { KeyManagementLimitGuard } from '../instance-keys/key-management.limit.guard';
+import { KeyManagementLimitGuard } from '../auth/key-management.limit.guard';
 import { WebhookDeliveryRepository } from './webhook-delivery.repository';
 import { WebhookDeliveryWorker } from './webhook-delivery.worker';
 import { WebhookEndpointsService } from './webhook-endpoints.service';

@@ -16,8 +16,4 @@ export class Page<T> {
   ) {
     this.pagination = { total, returned: items.length, limit, offset, hasMore: offset + items.length < total };
   }
-
-  map<U>(fn: (item: T) => U): Page<U> {
-    return new Page(this.items.map(fn), this.pagination.total, this.pagination.limit, this.pagination.offset, this.metadata);
-  }
 }

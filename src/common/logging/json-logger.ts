@@ -1,6 +1,9 @@
 import type { LoggerService } from '@nestjs/common';
-import { LOG_LEVELS, LogLevelName } from '../../config/app.config';
 import { redactText, redactValue } from './redact';
+
+/** The levels LOG_LEVEL accepts, quietest first. */
+export const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'debug'] as const;
+export type LogLevelName = (typeof LOG_LEVELS)[number];
 
 type Sink = (line: string) => void;
 
@@ -25,11 +28,7 @@ export function setLogSink(next: Sink): void {
  * slipped into a message or an error is still never printed.
  */
 export class JsonLogger implements LoggerService {
-  constructor(private level: LogLevelName = 'info') {}
-
-  setLevel(level: LogLevelName): void {
-    this.level = level;
-  }
+  constructor(private readonly level: LogLevelName = 'info') {}
 
   log(message: unknown, ...rest: unknown[]): void {
     const context = rest[rest.length - 1];

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { isEmail, IsOptional, IsString, ValidateBy } from 'class-validator';
 import { CodePointLength, NoControlChars, Trim } from '../../common/http/text';
-import { INVISIBLE_IN_ADDRESS } from './email-canonical';
+import { INVISIBLE_IN_ADDRESS } from '../../domain/email-canonical';
 import { isoOrNull } from '../../common/http/iso-date';
 import type { MicaDeveloperRecord, MicaKeyRecord } from './mica-account.repository';
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { execute, firstRow, rows } from '../../database/sql';
 import { Transactions } from '../../database/transactions';
-import type { AccountStatus } from '../operators/mica-operators.dto';
+import type { AccountStatus } from '../../domain/mica-account-status';
 
 /** A developer account as its owner sees it. */
 export interface MicaDeveloperRecord {

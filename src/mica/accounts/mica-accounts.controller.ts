@@ -2,11 +2,12 @@ import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Query, Us
 import { ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AuditEventDto } from '../../audit/audit-event.dto';
 import { ManagementTokenAuth } from '../../auth/auth.decorators';
-import { Actor, CurrentActor } from '../../auth/principal';
+import { CurrentActor } from '../../auth/principal';
+import type { Actor } from '../../domain/actor';
 import { ApiEnvelope, ApiErrors, ErrorResponseDto } from '../../common/http/api-responses';
 import { Page } from '../../common/http/page';
 import { PaginationQueryDto } from '../../common/http/pagination.dto';
-import { CurrentDeveloperId, CurrentTokenDigest } from './current-developer.decorator';
+import { CurrentDeveloperId, CurrentTokenDigest } from '../../auth/current-developer.decorator';
 import { Brake } from '../../auth/brake.decorator';
 import {
   CreateMicaKeyDto,

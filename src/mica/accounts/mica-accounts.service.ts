@@ -1,15 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditService } from '../../audit/audit.service';
 import type { AuditEventDto } from '../../audit/audit-event.dto';
-import type { Actor } from '../../auth/principal';
+import type { Actor } from '../../domain/actor';
 import { APP_CONFIG, AppConfig } from '../../config/app.config';
 import { AppException } from '../../common/errors/app.exception';
 import { Page } from '../../common/http/page';
 import { isUniqueViolation } from '../../database/sql';
 import { Transactions } from '../../database/transactions';
 import { KeyInvalidationService, keyTag } from '../../key-cache/key-invalidation.service';
-import { newManagementToken, newMicaKey } from './mica-credentials';
-import { canonicalEmail } from './email-canonical';
+import { newManagementToken, newMicaKey } from '../../domain/mica-credentials';
+import { canonicalEmail } from '../../domain/email-canonical';
 import { WebhookOutbox } from '../../webhooks/webhook.outbox';
 import type { DeveloperEventType } from '../../webhooks/webhook-events';
 import { actorFacts, micaKeyFacts } from '../../webhooks/webhook-payloads';

@@ -2,8 +2,8 @@ import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/commo
 import type { Request, Response } from 'express';
 import { APP_CONFIG, AppConfig } from '../../config/app.config';
 import { addressLimitKey } from '../../common/net/client-address';
-import { LIMIT_RULES, LimitRules } from '../../common/rate-limit/limit-rules';
-import { RateLimiterService } from '../../common/rate-limit/rate-limiter.service';
+import { LIMIT_RULES, LimitRules } from '../../rate-limit/limit-rules';
+import { RateLimiterService } from '../../rate-limit/rate-limiter.service';
 
 /**
  * The strict per-address limit on self-registration, counted before anything else so that every

@@ -2,7 +2,8 @@ import { Body, Controller, Delete, Get, HttpCode, Injectable, Param, PipeTransfo
 import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { AuditEventDto } from '../../audit/audit-event.dto';
 import { AdminAuth, AdminScope } from '../../auth/auth.decorators';
-import { Actor, CurrentActor } from '../../auth/principal';
+import { CurrentActor } from '../../auth/principal';
+import type { Actor } from '../../domain/actor';
 import { AppException } from '../../common/errors/app.exception';
 import { ApiEnvelope, ApiErrors } from '../../common/http/api-responses';
 import { NoBody } from '../../common/http/no-body';

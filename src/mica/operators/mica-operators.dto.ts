@@ -2,10 +2,9 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
 import { PaginationQueryDto } from '../../common/http/pagination.dto';
 import { NoControlChars, Trim } from '../../common/http/text';
+import { ACCOUNT_STATUSES, AccountStatus } from '../../domain/mica-account-status';
 import { MicaKeyDto } from '../accounts/mica-account.dto';
 
-export const ACCOUNT_STATUSES = ['ACTIVE', 'SUSPENDED', 'ERASED'] as const;
-export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
 
 export class ListDevelopersQueryDto extends PaginationQueryDto {
   @ApiPropertyOptional({ enum: ACCOUNT_STATUSES })

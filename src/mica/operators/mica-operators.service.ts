@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../../audit/audit.service';
 import type { AuditEventDto } from '../../audit/audit-event.dto';
-import type { Actor } from '../../auth/principal';
+import type { Actor } from '../../domain/actor';
 import { AppException } from '../../common/errors/app.exception';
 import { isoOrNull } from '../../common/http/iso-date';
 import { Page } from '../../common/http/page';

@@ -1,7 +1,8 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminAuth, AdminScope } from '../../auth/auth.decorators';
-import { Actor, CurrentActor } from '../../auth/principal';
+import { CurrentActor } from '../../auth/principal';
+import type { Actor } from '../../domain/actor';
 import { ApiEnvelope, ApiErrors } from '../../common/http/api-responses';
 import { RegisterAdminService } from './register-admin.service';
 import { SyncReportDto, SyncRequestDto } from './register.dto';

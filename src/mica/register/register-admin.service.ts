@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../../audit/audit.service';
-import type { Actor } from '../../auth/principal';
+import type { Actor } from '../../domain/actor';
 import { AppException } from '../../common/errors/app.exception';
 import { RegisterSyncService, SyncReport } from './register-sync.service';
 import type { SyncRequestDto } from './register.dto';
