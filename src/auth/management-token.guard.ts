@@ -20,6 +20,9 @@ import { GuardSkeleton } from './guard.skeleton';
 import { FailedAuthLimiter } from './failed-auth.limiter';
 import { actorOf, AuthenticatedRequest } from './principal';
 
+/** The management token's one lookup: an index scan on the unique digest, of an account not suspended or erased. Uncached: a token manages keys, it does not gate traffic. */
+export const MANAGEMENT_TOKEN_LOOKUP = `SELECT id FROM mica_developers WHERE management_token_digest = $1 AND status = 'ACTIVE'`;
+
 /**
  * `Authorization: Bearer <managementToken>` of a MiCA developer. No or another scheme is
  * UNAUTHORIZED; anything else that is not a current token (wrong, rotated away, an API key, the admin
@@ -64,7 +67,7 @@ export class ManagementTokenGuard implements CanActivate {
   private async developerOf(token: string): Promise<string | undefined> {
     if (!MANAGEMENT_TOKEN_FORMAT.test(token)) return undefined;
     const rows: Array<{ id: string }> = await withDeadline(
-      this.dataSource.query(`SELECT id FROM mica_developers WHERE management_token_digest = $1 AND status = 'ACTIVE'`, [sha256(token)]),
+      this.dataSource.query(MANAGEMENT_TOKEN_LOOKUP, [sha256(token)]),
       this.config.auth.decisionTimeoutMs,
       'management token check',
     );

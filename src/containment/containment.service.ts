@@ -9,7 +9,7 @@ import { instanceTag, KeyInvalidationService, keyTag } from '../key-cache/key-in
 import { INSTANCE_KEY_FORMAT } from '../domain/instance-key.material';
 import { MICA_KEY_FORMAT } from '../domain/mica-credentials';
 import type { WebhookOwner } from '../webhooks/webhook-events';
-import { WebhookEventInput, WebhookOutbox } from '../webhooks/webhook.outbox';
+import { WebhookEventInput, WebhookOutbox } from '../webhooks/webhook-outbox.repository';
 import { ContainmentRepository } from './containment.repository';
 import { actorFacts } from '../webhooks/webhook-payloads';
 

@@ -16,7 +16,7 @@ import { effectiveStatus, isUsable, KeyAction, KeyStatus, transition } from '../
 import { isoOrNull } from '../common/http/iso-date';
 import { PaginationQueryDto } from '../common/http/pagination.dto';
 import { InstanceKeyRepository, KeyInstance, KeyRow } from './instance-key.repository';
-import { WebhookOutbox } from '../webhooks/webhook.outbox';
+import { WebhookOutbox } from '../webhooks/webhook-outbox.repository';
 import { actorFacts, instanceFacts, keyFacts } from '../webhooks/webhook-payloads';
 
 /** Which instance a request may touch: the admin names it by ref, an instance key is bound to its id. */

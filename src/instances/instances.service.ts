@@ -14,7 +14,7 @@ import { instanceTag, KeyInvalidationService } from '../key-cache/key-invalidati
 import type { Instance } from './instance.entity';
 import { CreateInstanceDto, InstanceDto, ListInstancesQueryDto, UpdateInstanceDto } from './instance.dto';
 import { InstanceChange, InstanceRepository } from './instance.repository';
-import { WebhookOutbox } from '../webhooks/webhook.outbox';
+import { WebhookOutbox } from '../webhooks/webhook-outbox.repository';
 import { actorFacts } from '../webhooks/webhook-payloads';
 
 const REF_ATTEMPTS = 5;

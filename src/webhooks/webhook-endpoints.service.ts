@@ -8,7 +8,7 @@ import { Page } from '../common/http/page';
 import { Transactions } from '../database/transactions';
 import { eventTypesOf, WebhookOwner } from './webhook-events';
 import { CreateWebhookDto, DeletedWebhookDto, ListDeliveriesQueryDto, UpdateWebhookDto, WebhookDeliveryDto, WebhookEndpointDto, WebhookEndpointWithSecretDto, WebhookTestDto } from './webhook.dto';
-import { WebhookOutbox } from './webhook.outbox';
+import { WebhookOutbox } from './webhook-outbox.repository';
 import { DeliveryRow, EndpointRow, WebhookRepository } from './webhook.repository';
 import { messageIdOf, newSigningKey, secretOf } from './webhook.signature';
 import { refuseUrl } from './webhook-target.guard';

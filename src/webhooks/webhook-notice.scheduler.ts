@@ -4,7 +4,7 @@ import { JsonLogger } from '../common/logging/json-logger';
 import { isoOrNull } from '../common/http/iso-date';
 import { Transactions } from '../database/transactions';
 import { NoticeKind, WebhookDeliveryRepository } from './webhook-delivery.repository';
-import { WebhookOutbox } from './webhook.outbox';
+import { WebhookOutbox } from './webhook-outbox.repository';
 import { keyFacts } from './webhook-payloads';
 
 const BATCH = 500;

@@ -10,7 +10,7 @@ import { Transactions } from '../../database/transactions';
 import { KeyInvalidationService, keyTag } from '../../key-cache/key-invalidation.service';
 import { newManagementToken, newMicaKey } from '../../domain/mica-credentials';
 import { canonicalEmail } from '../../domain/email-canonical';
-import { WebhookOutbox } from '../../webhooks/webhook.outbox';
+import { WebhookOutbox } from '../../webhooks/webhook-outbox.repository';
 import type { DeveloperEventType } from '../../webhooks/webhook-events';
 import { actorFacts, micaKeyFacts } from '../../webhooks/webhook-payloads';
 import { MicaAccountRepository } from './mica-account.repository';

@@ -11,7 +11,7 @@ import { Transactions } from '../../database/transactions';
 import { developerTag, KeyInvalidationService, keyTag } from '../../key-cache/key-invalidation.service';
 import { MicaKeyDto } from '../accounts/mica-account.dto';
 import { MicaAccountRepository, OperatorDeveloperRow } from '../accounts/mica-account.repository';
-import { WebhookOutbox } from '../../webhooks/webhook.outbox';
+import { WebhookOutbox } from '../../webhooks/webhook-outbox.repository';
 import { actorFacts } from '../../webhooks/webhook-payloads';
 import { ListDevelopersQueryDto, OperatorDeveloperDetailDto, OperatorDeveloperDto } from './mica-operators.dto';
 
