@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsOptional, IsString, Length, ValidateIf } from 'class-validator';
 import { PaginationQueryDto } from '../common/http/pagination.dto';
@@ -5,6 +6,9 @@ import { NoControlChars, Trim } from '../common/http/text';
 import { WEBHOOK_EVENT_TYPES } from './webhook-events';
 
 export const MAX_URL_LENGTH = 2048;
+
+/** An endpoint's optional description, the same rule on create and update: trimmed, at most 500 characters, no control characters. */
+const WebhookDescription = () => applyDecorators(ApiPropertyOptional({ maxLength: 500 }), IsOptional(), Trim(), IsString(), Length(0, 500), NoControlChars());
 
 export class CreateWebhookDto {
   @ApiProperty({ example: 'https://hooks.example.com/trusset', maxLength: MAX_URL_LENGTH, description: '`https` only; never a private, loopback or link-local address.' })
@@ -22,12 +26,7 @@ export class CreateWebhookDto {
   @IsIn(WEBHOOK_EVENT_TYPES, { each: true })
   events?: string[] | null;
 
-  @ApiPropertyOptional({ maxLength: 500 })
-  @IsOptional()
-  @Trim()
-  @IsString()
-  @Length(0, 500)
-  @NoControlChars()
+  @WebhookDescription()
   description?: string;
 }
 
@@ -53,12 +52,7 @@ export class UpdateWebhookDto {
   @IsBoolean()
   enabled?: boolean;
 
-  @ApiPropertyOptional({ maxLength: 500 })
-  @IsOptional()
-  @Trim()
-  @IsString()
-  @Length(0, 500)
-  @NoControlChars()
+  @WebhookDescription()
   description?: string;
 }
 
