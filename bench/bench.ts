@@ -115,7 +115,7 @@ async function startScript(source: string, env: Record<string, string>): Promise
   const port = await freePort();
   const proc = spawn(process.execPath, ['-e', source], { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolvePromise, reject) => {
-    proc.stdout!.once('data', () => resolvePromise());
+    proc.stdout.once('data', () => resolvePromise());
     proc.once('exit', (code) => reject(new Error(`script exited with ${code}`)));
   });
   return track(proc, `http://127.0.0.1:${port}`);
@@ -128,15 +128,22 @@ async function stop(p: Proc): Promise<void> {
   await new Promise((r) => p.proc.once('exit', r));
 }
 
-async function api(server: Proc, method: string, path: string, body?: unknown) {
+/** `T`: the fields of the answer's `data` the caller reads. */
+async function api<T = unknown>(server: Proc, method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(server.url + path, {
     method,
     headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
-  const json = (await res.json()) as { data?: any; error?: any };
+  const json = (await res.json()) as { data?: T; error?: unknown };
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json.error)}`);
-  return json.data;
+  return json.data as T;
+}
+
+/** An issued instance key as the admin API answers it (the fields the bench reads). */
+interface IssuedKey {
+  id: string;
+  key: string;
 }
 
 /** A made-up key: under a made-up instance ref (what a scanner sends), or under `ref` (an attacker who knows one). */
@@ -158,7 +165,7 @@ async function run(url: string, headers: Record<string, string>, opts: RunOption
     connections: opts.connections ?? CONNECTIONS,
     ...(opts.amount ? { amount: opts.amount } : { duration: opts.seconds ?? SECONDS }),
     headers,
-    requests: opts.randomKey ? [{ setupRequest: (req: any) => ({ ...req, headers: { ...req.headers, 'x-api-key': unknownKey(typeof opts.randomKey === 'string' ? opts.randomKey : undefined) } }) }] : undefined,
+    requests: opts.randomKey ? [{ setupRequest: (req: autocannon.Request) => ({ ...req, headers: { ...req.headers, 'x-api-key': unknownKey(typeof opts.randomKey === 'string' ? opts.randomKey : undefined) } }) }] : undefined,
   });
   return { rps: result.requests.average, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors + result.timeouts };
 }
@@ -229,7 +236,7 @@ async function redisReachable(url: string): Promise<boolean> {
 async function propagation(a: Proc, b: Proc, instanceRef: string): Promise<number[]> {
   const delays: number[] = [];
   for (let i = 0; i < 10; i++) {
-    const created = await api(a, 'POST', `/api/admin/instances/${instanceRef}/keys`, { name: `prop${i}` });
+    const created = await api<IssuedKey>(a, 'POST', `/api/admin/instances/${instanceRef}/keys`, { name: `prop${i}` });
     const headers = { 'X-API-Key': created.key };
     for (let w = 0; w < 3; w++) await fetch(`${b.url}/api/auth/verify`, { headers });
     const t0 = process.hrtime.bigint();
@@ -286,11 +293,11 @@ async function main(): Promise<void> {
     const service = await startService(database.url);
     procs.push(service);
     await db.connect();
-    const created = await api(service, 'POST', '/api/admin/instances', { name: 'bench', services: ['trading'] });
+    const created = await api<{ instance: { id: string; instanceRef: string }; key: IssuedKey }>(service, 'POST', '/api/admin/instances', { name: 'bench', services: ['trading'] });
     const instanceRef: string = created.instance.instanceRef;
     const key: string = created.key.key;
     const identity = { instanceRef, instanceId: created.instance.id, keyId: created.key.id, keyStatus: 'ACTIVE', services: ['trading'] };
-    const mica = await api(service, 'POST', '/api/mica/developer/register', { name: 'Bench', email: `bench-${Date.now()}@example.com` });
+    const mica = await api<{ apiKey: string }>(service, 'POST', '/api/mica/developer/register', { name: 'Bench', email: `bench-${Date.now()}@example.com` });
     const bare = await startScript(BARE_CHECK, { DIGEST: createHash('sha256').update(key).digest('hex'), IDENTITY: JSON.stringify(identity) });
     procs.push(bare);
     const verifyUrl = `${service.url}/api/auth/verify?service=trading`;
@@ -414,7 +421,7 @@ async function main(): Promise<void> {
         procs.push(...limited);
         const trials: number[] = [];
         for (let t = 0; t < 3; t++) {
-          const fresh = await api(service, 'POST', `/api/admin/instances/${instanceRef}/keys`, { name: `limit${t}` });
+          const fresh = await api<IssuedKey>(service, 'POST', `/api/admin/instances/${instanceRef}/keys`, { name: `limit${t}` });
           const h = { 'X-API-Key': fresh.key };
           await roomInMinute(20);
           const results = await Promise.all(limited.map((s) => run(`${s.url}/api/auth/verify?service=trading`, h, { amount: limit * 1.5, connections: 25 })));

@@ -25,7 +25,7 @@ interface Answer {
   status: number;
   headers: Record<string, string>;
   body: string;
-  json?: any;
+  json?: { success?: boolean; upstream?: boolean; path?: string; error?: { code?: string; message?: string }; metadata?: { requestId?: string } };
 }
 
 /** One request on its own connection with headers exactly as given (duplicates included). */
@@ -35,7 +35,7 @@ function raw(url: string, path: string, headers: Array<[string, string]>): Promi
     const socket = connect(Number(port), hostname);
     let data = '';
     socket.setEncoding('latin1');
-    socket.on('data', (d) => (data += d));
+    socket.on('data', (d: string) => (data += d));
     socket.on('error', reject);
     socket.on('end', () => {
       const [head, ...rest] = data.split('\r\n\r\n');
@@ -55,7 +55,7 @@ function raw(url: string, path: string, headers: Array<[string, string]>): Promi
       } catch {
         json = undefined;
       }
-      resolvePromise({ status, headers: out, body, json });
+      resolvePromise({ status, headers: out, body, json: json as Answer['json'] });
     });
     const lines = [`GET ${path} HTTP/1.1`, `Host: ${hostname}:${port}`, 'Connection: close', ...headers.map(([n, v]) => `${n}: ${v}`)];
     socket.write(lines.join('\r\n') + '\r\n\r\n');
@@ -109,12 +109,12 @@ async function main(): Promise<void> {
         body: JSON.stringify(body),
       });
       if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-      return ((await res.json()) as { data: any }).data;
+      return ((await res.json()) as { data: { instance: { instanceRef: string }; key: { id: string; key: string } } }).data;
     };
     /** A fresh instance (trading only) and its key, so every check starts with a full per-key allowance. */
     const freshKey = async () => {
       const created = await admin('/api/admin/instances', { name: 'gateway check', services: ['trading'] });
-      return { key: created.key.key as string, ref: created.instance.instanceRef as string, keyId: created.key.id as string };
+      return { key: created.key.key, ref: created.instance.instanceRef, keyId: created.key.id };
     };
 
     for (const [name, binary, start] of [

@@ -81,7 +81,7 @@ async function main(): Promise<void> {
     const unexpectedSeen = new Map<string, number>();
     const expectStatus = async (what: string, expected: number, run: () => Promise<{ status: number }>) => {
       const t0 = process.hrtime.bigint();
-      let status = 0;
+      let status: number;
       try {
         status = (await run()).status;
       } catch {

@@ -7,7 +7,7 @@ import { Client } from 'pg';
  * on the server of `serverUrl`, dropped by `drop()`.
  */
 export async function freshDatabase(serverUrl: string, prefix: string, existingUrl?: string): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
-  if (existingUrl) return { url: existingUrl, name: new URL(existingUrl).pathname.slice(1), drop: async () => undefined };
+  if (existingUrl) return { url: existingUrl, name: new URL(existingUrl).pathname.slice(1), drop: () => Promise.resolve() };
   const name = `${prefix}_${Date.now()}`;
   const admin = new Client({ connectionString: serverUrl });
   await admin.connect();

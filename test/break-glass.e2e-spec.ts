@@ -1,6 +1,9 @@
 import { adminKeys, createInstance, TestInstance } from './support/instance-fixtures';
 import { LIMITS_OUT_OF_REACH, startTestApp, TestApp } from './support/test-app';
 
+/** A key.revoked audit row as the suite reads it. */
+type RevokedEvent = { target_id: string; details: { breakGlass?: boolean; reason?: string; from?: string } };
+
 describe('break glass: POST /api/admin/instances/{ref}/keys/revoke-all (SPEC §15)', () => {
   let t: TestApp;
   beforeAll(async () => {
@@ -12,8 +15,8 @@ describe('break glass: POST /api/admin/instances/{ref}/keys/revoke-all (SPEC §1
   const verify = (key: string) => t.http().get('/api/auth/verify').set('X-API-Key', key);
   const newKey = async (inst: TestInstance, name = 'k') => (await t.http().post(adminKeys(inst.ref)).set(t.admin).send({ name }).expect(201)).body.data;
   const statuses = async (inst: TestInstance) =>
-    Object.fromEntries((await t.http().get(adminKeys(inst.ref)).set(t.admin).expect(200)).body.data.map((k: any) => [k.id, k.status]));
-  const revokedEvents = (inst: TestInstance) =>
+    Object.fromEntries((await t.http().get(adminKeys(inst.ref)).set(t.admin).expect(200)).body.data.map((k: { id: string; status: string }) => [k.id, k.status]));
+  const revokedEvents = (inst: TestInstance): Promise<RevokedEvent[]> =>
     t.dataSource.query(`SELECT target_id, details FROM audit_events WHERE instance_id = $1 AND action = 'key.revoked' ORDER BY at`, [inst.id]);
 
   it('revokes every ACTIVE, PAUSED and PENDING_ROTATION key in one call, with one audit event per key carrying the reason', async () => {
@@ -39,10 +42,10 @@ describe('break glass: POST /api/admin/instances/{ref}/keys/revoke-all (SPEC §1
     });
     for (const key of [inst.key, paused.key, rotated.key, successor.key]) await verify(key).expect(401);
     const events = await revokedEvents(inst);
-    const breakGlass = events.filter((e: any) => e.details.breakGlass === true);
-    expect(breakGlass.map((e: any) => e.target_id).sort()).toEqual([inst.keyId, paused.id, rotated.id, successor.id].sort());
-    expect(breakGlass.map((e: any) => e.details.reason)).toEqual(Array(4).fill('Key material in a public CI log'));
-    expect(Object.fromEntries(breakGlass.map((e: any) => [e.target_id, e.details.from]))).toEqual({
+    const breakGlass = events.filter((e) => e.details.breakGlass === true);
+    expect(breakGlass.map((e) => e.target_id).sort()).toEqual([inst.keyId, paused.id, rotated.id, successor.id].sort());
+    expect(breakGlass.map((e) => e.details.reason)).toEqual(Array(4).fill('Key material in a public CI log'));
+    expect(Object.fromEntries(breakGlass.map((e) => [e.target_id, e.details.from]))).toEqual({
       [inst.keyId]: 'ACTIVE',
       [paused.id]: 'PAUSED',
       [rotated.id]: 'PENDING_ROTATION',

@@ -1,6 +1,6 @@
 import { startTestApp, TestApp } from './support/test-app';
 
-function expectEnvelopeError(body: any, code: string) {
+function expectEnvelopeError(body: { success: boolean; error: { code: string; message: unknown }; metadata: { requestId: unknown; timestamp: string } }, code: string) {
   expect(body.success).toBe(false);
   expect(body.error.code).toBe(code);
   expect(typeof body.error.message).toBe('string');

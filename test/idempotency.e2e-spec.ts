@@ -29,9 +29,10 @@ describe('idempotent writes (SPEC §13)', () => {
   const register = async () => (await t.http().post('/api/mica/developer/register').send({ name: 'Idem Dev', email: email() }).expect(201)).body.data;
 
   /** Every create and rotate route, each with a fresh target, as [name, send(idempotencyKey?)]. */
-  type Route = [string, () => Promise<(key?: string) => ReturnType<ReturnType<TestApp['http']>['post']>>];
+  type Send = (key?: string) => ReturnType<ReturnType<TestApp['http']>['post']>;
+  type Route = [string, () => Send | Promise<Send>];
   const routes: Route[] = [
-    ['POST /api/admin/instances', async () => {
+    ['POST /api/admin/instances', () => {
       const name = `Idem ${randomUUID()}`;
       return (key) => withKey(t.http().post('/api/admin/instances').set(t.admin).send({ name, services: ['trading'] }), key);
     }],
@@ -52,7 +53,7 @@ describe('idempotent writes (SPEC §13)', () => {
       const other = (await t.http().post(adminKeys(inst.ref)).set(t.admin).send({ name: 'other' }).expect(201)).body.data;
       return (key) => withKey(t.http().post(`/api/keys/${other.id}/rotate`).set('X-API-Key', inst.key).send({}), key);
     }],
-    ['POST /api/mica/developer/register', async () => {
+    ['POST /api/mica/developer/register', () => {
       const body = { name: 'Idem Dev', email: email() };
       return (key) => withKey(t.http().post('/api/mica/developer/register').send(body), key);
     }],

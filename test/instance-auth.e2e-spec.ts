@@ -1,3 +1,4 @@
+import type { Response } from 'supertest';
 import { randomBytes } from 'node:crypto';
 import { adminKeys, createInstance, TestInstance } from './support/instance-fixtures';
 import { onPostgresServer, startTestApp, TestApp } from './support/test-app';
@@ -86,7 +87,7 @@ describe('instance auth guard (SPEC §3)', () => {
     it('refuses malformed strings before any database work', async () => {
       const seen: string[] = [];
       const original = t.dataSource.query.bind(t.dataSource);
-      const spy = jest.spyOn(t.dataSource, 'query').mockImplementation((sql: string, params?: any) => {
+      const spy = jest.spyOn(t.dataSource, 'query').mockImplementation((sql, params) => {
         seen.push(sql);
         return original(sql, params);
       });
@@ -194,7 +195,7 @@ describe('instance key rate limits', () => {
     expect(first.headers['x-ratelimit-limit']).toBe('3');
     expect(Number(first.headers['x-ratelimit-remaining'])).toBeLessThanOrEqual(2);
     expect(Number(first.headers['x-ratelimit-reset'])).toBeGreaterThan(0);
-    let refused;
+    let refused: Response | undefined;
     // A window boundary may fall inside the loop; the limit is still hit well within twice its size.
     for (let i = 0; i < 8 && !refused; i++) {
       const res = await t.http().get('/api/auth/verify').set('X-API-Key', inst.key);

@@ -69,13 +69,13 @@ describe('instance keys under concurrent requests', () => {
         replica(round + 1).http().post(adminKeys(inst.ref, `/${inst.keyId}/rotate`)).set(t().admin).send({}),
       ]);
       const keys = (await t().http().get(adminKeys(inst.ref)).set(t().admin).expect(200)).body.data;
-      const old = keys.find((k: any) => k.id === inst.keyId);
+      const old = keys.find((k: { id: string }) => k.id === inst.keyId);
       expect(revoke.status).toBe(200);
       expect(old.status).toBe('REVOKED');
       if (rotate.status === 201) {
         // rotate, then revoke: the old key's overlap was ended early; the successor lives.
         expect(old.replacedByKeyId).toBe(rotate.body.data.id);
-        expect(keys.map((k: any) => [k.id, k.status])).toEqual([[rotate.body.data.id, 'ACTIVE'], [inst.keyId, 'REVOKED']]);
+        expect(keys.map((k: { id: string; status: string }) => [k.id, k.status])).toEqual([[rotate.body.data.id, 'ACTIVE'], [inst.keyId, 'REVOKED']]);
       } else {
         // revoke, then rotate: nothing to rotate.
         expect([rotate.status, rotate.body.error.code]).toEqual([409, 'KEY_NOT_ACTIVE']);

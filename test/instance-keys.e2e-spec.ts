@@ -62,7 +62,7 @@ describe('instance keys', () => {
       expect(created.headers['cache-control']).toBe('no-store');
       expect(created.body.data).toMatchObject({ name: 'CI', status: 'ACTIVE' });
       const list = await t.http().get('/api/keys').set(asKey(inst.key)).expect(200);
-      expect(list.body.data.map((k: any) => k.id)).toEqual([created.body.data.id, inst.keyId]);
+      expect(list.body.data.map((k: { id: string }) => k.id)).toEqual([created.body.data.id, inst.keyId]);
       expect(list.body.pagination).toMatchObject({ total: 2, returned: 2 });
       const one = await t.http().get(`/api/keys/${inst.keyId}`).set(asKey(inst.key)).expect(200);
       expect(one.body.data).toMatchObject({ id: inst.keyId, name: 'Default' });
@@ -103,9 +103,9 @@ describe('instance keys', () => {
         ['delete', ''],
       ];
       for (const [method, suffix, body] of routes) {
-        const self = await (t.http() as any)[method](`/api/keys/${b.keyId}${suffix}`).set(asKey(a.key)).send(body);
+        const self = await t.http()[method as 'post'](`/api/keys/${b.keyId}${suffix}`).set(asKey(a.key)).send(body);
         expect([method, suffix, self.status, self.body.error?.code]).toEqual([method, suffix, 404, 'NOT_FOUND']);
-        const admin = await (t.http() as any)[method](adminKeys(a.ref, `/${b.keyId}${suffix}`)).set(t.admin).send(body);
+        const admin = await t.http()[method as 'post'](adminKeys(a.ref, `/${b.keyId}${suffix}`)).set(t.admin).send(body);
         expect([method, suffix, admin.status]).toEqual([method, suffix, 404]);
       }
       const after = await t.http().get(adminKeys(b.ref, `/${b.keyId}`)).set(t.admin).expect(200);
@@ -164,7 +164,7 @@ describe('instance keys', () => {
       await t.editRows(`UPDATE instance_keys SET expires_at = now() - interval '1 second' WHERE id = $1`, [inst.keyId]);
       await verify(inst.key).expect(401);
       const listed = await t.http().get(adminKeys(inst.ref)).query({ status: 'EXPIRED' }).set(t.admin).expect(200);
-      expect(listed.body.data.map((k: any) => k.id)).toEqual([inst.keyId]);
+      expect(listed.body.data.map((k: { id: string }) => k.id)).toEqual([inst.keyId]);
     });
 
     it('refuses to rotate a key that is not ACTIVE, or twice, with KEY_NOT_ACTIVE', async () => {
@@ -254,7 +254,7 @@ describe('instance keys', () => {
       await t.http().get(adminKeys(inst.ref, `/${other.id}`)).set(t.admin).expect(404);
       await t.http().delete(adminKeys(inst.ref, `/${other.id}`)).set(t.admin).expect(404);
       const events = (await t.http().get(`/api/admin/instances/${inst.ref}/events`).set(t.admin).expect(200)).body.data;
-      expect(events.filter((e: any) => e.target?.id === other.id).map((e: any) => e.action)).toEqual(['key.deleted', 'key.created']);
+      expect(events.filter((e: { target?: { id: string } }) => e.target?.id === other.id).map((e: { action: string }) => e.action)).toEqual(['key.deleted', 'key.created']);
     });
   });
 
@@ -283,12 +283,12 @@ describe('instance keys', () => {
       issued.push(created.body.data.key);
       await adminRotate(inst.ref, created.body.data.id);
       const admin = await t.http().get(`/api/admin/instances/${inst.ref}/events`).set(t.admin).expect(200);
-      expect(admin.body.data.map((e: any) => e.action)).toEqual(['key.rotated', 'key.created', 'key.created', 'key.created', 'instance.created']);
+      expect(admin.body.data.map((e: { action: string }) => e.action)).toEqual(['key.rotated', 'key.created', 'key.created', 'key.created', 'instance.created']);
       const selfCreate = admin.body.data[2];
       expect(selfCreate).toMatchObject({ actor: inst.keyId, actorType: 'instance_key', requestId: 'audit-req-0001', ip: expect.any(String) });
       expect(admin.body.data[0]).toMatchObject({ actor: 'admin', target: { type: 'key', id: created.body.data.id } });
       const own = await t.http().get('/api/keys/events').set(asKey(inst.key)).query({ limit: 2 }).expect(200);
-      expect(own.body.data.map((e: any) => e.id)).toEqual(admin.body.data.slice(0, 2).map((e: any) => e.id));
+      expect(own.body.data.map((e: { id: string }) => e.id)).toEqual(admin.body.data.slice(0, 2).map((e: { id: string }) => e.id));
       expect(own.body.pagination).toMatchObject({ total: 5, returned: 2, hasMore: true });
       await t.http().get('/api/admin/instances/ZZZZZZZZ/events').set(t.admin).expect(404);
     });

@@ -59,18 +59,18 @@ describe('instances (admin API)', () => {
     await t.http().post(`/api/admin/instances/${refs[0]}/archive`).set(t.admin).expect(200);
 
     const all = await t.http().get('/api/admin/instances').query({ search: tag.toUpperCase() }).set(t.admin).expect(200);
-    expect(all.body.data.map((i: any) => i.instanceRef)).toEqual([...refs].reverse());
+    expect(all.body.data.map((i: { instanceRef: string }) => i.instanceRef)).toEqual([...refs].reverse());
     expect(all.body.pagination).toEqual({ total: 3, returned: 3, limit: 100, offset: 0, hasMore: false });
 
     const page = await t.http().get('/api/admin/instances').query({ search: tag, limit: 1, offset: 1 }).set(t.admin).expect(200);
-    expect(page.body.data.map((i: any) => i.instanceRef)).toEqual([refs[1]]);
+    expect(page.body.data.map((i: { instanceRef: string }) => i.instanceRef)).toEqual([refs[1]]);
     expect(page.body.pagination).toMatchObject({ total: 3, returned: 1, hasMore: true });
 
     const archived = await t.http().get('/api/admin/instances').query({ search: tag, status: 'ARCHIVED' }).set(t.admin).expect(200);
-    expect(archived.body.data.map((i: any) => i.instanceRef)).toEqual([refs[0]]);
+    expect(archived.body.data.map((i: { instanceRef: string }) => i.instanceRef)).toEqual([refs[0]]);
 
     const literal = await t.http().get('/api/admin/instances').query({ search: '%_' }).set(t.admin).expect(200);
-    expect(literal.body.data.every((i: any) => i.name.includes('%_'))).toBe(true);
+    expect(literal.body.data.every((i: { name: string }) => i.name.includes('%_'))).toBe(true);
   });
 
   it.each([{ limit: '0' }, { limit: '501' }, { limit: 'ten' }, { offset: '-1' }, { status: 'DELETED' }, { search: 'x'.repeat(101) }, { unknown: '1' }])(

@@ -117,7 +117,7 @@ describe('key-check cache on one replica (SPEC §6: a change stops passing at on
     const lookups = holdKeyLookups(t, 'before-read');
     const misses = cache.misses;
     const answers = Promise.all([inst.key, ...unknown].map((key) => verify(key).then((r) => r.status)));
-    await pollUntil(async () => cache.misses - misses, (n) => n === unknown.length + 1, 10_000);
+    await pollUntil(() => cache.misses - misses, (n) => n === unknown.length + 1, 10_000);
     lookups.release();
     expect(await answers).toEqual([200, ...unknown.map(() => 401)]);
     const config = t.app.get<AppConfig>(APP_CONFIG).cache;

@@ -35,15 +35,15 @@ describe('operators and MiCA accounts (SPEC §16)', () => {
       const a = await register(`Ada ${tag}`, `ada.${tag}@example.com`);
       const b = await register(`Bob ${tag}`, `bob.${tag}@example.com`);
       const byName = await t.http().get(base).set(t.admin).query({ search: tag.toUpperCase() }).expect(200);
-      expect(byName.body.data.map((d: any) => d.id)).toEqual([b.id, a.id]);
+      expect(byName.body.data.map((d: { id: string }) => d.id)).toEqual([b.id, a.id]);
       expect(byName.body.pagination).toMatchObject({ total: 2, returned: 2, hasMore: false });
       const byEmail = await t.http().get(base).set(t.admin).query({ search: `ada.${tag}@` }).expect(200);
-      expect(byEmail.body.data.map((d: any) => d.id)).toEqual([a.id]);
+      expect(byEmail.body.data.map((d: { id: string }) => d.id)).toEqual([a.id]);
       const byId = await t.http().get(base).set(t.admin).query({ search: b.id }).expect(200);
-      expect(byId.body.data.map((d: any) => d.id)).toEqual([b.id]);
+      expect(byId.body.data.map((d: { id: string }) => d.id)).toEqual([b.id]);
       expect(byId.body.data[0]).toMatchObject({ email: b.email, name: b.name, status: 'ACTIVE', activeKeys: 1, requestCount: 0, suspendedAt: null, erasedAt: null });
       const page = await t.http().get(base).set(t.admin).query({ search: tag, limit: 1, offset: 1 }).expect(200);
-      expect(page.body.data.map((d: any) => d.id)).toEqual([a.id]);
+      expect(page.body.data.map((d: { id: string }) => d.id)).toEqual([a.id]);
       expect(page.body.pagination).toMatchObject({ total: 2, returned: 1, limit: 1, offset: 1, hasMore: false });
     });
 
@@ -52,10 +52,10 @@ describe('operators and MiCA accounts (SPEC §16)', () => {
       const a = await register(`Under_score ${tag}`);
       await register(`Underxscore ${tag}`);
       const literal = await t.http().get(base).set(t.admin).query({ search: `under_score ${tag}` }).expect(200);
-      expect(literal.body.data.map((d: any) => d.id)).toEqual([a.id]);
+      expect(literal.body.data.map((d: { id: string }) => d.id)).toEqual([a.id]);
       await suspend(a.id).expect(200);
       const suspended = await t.http().get(base).set(t.admin).query({ search: tag, status: 'SUSPENDED' }).expect(200);
-      expect(suspended.body.data.map((d: any) => d.id)).toEqual([a.id]);
+      expect(suspended.body.data.map((d: { id: string }) => d.id)).toEqual([a.id]);
       await t.http().get(base).set(t.admin).query({ status: 'asleep' }).expect(400);
       await t.http().get(base).set(t.admin).query({ sort: 'name' }).expect(400);
     });
@@ -66,7 +66,7 @@ describe('operators and MiCA accounts (SPEC §16)', () => {
       await t.http().post('/api/mica/developer/keys').set(bearer(a.token)).send({ name: 'second' }).expect(201);
       const res = await t.http().get(`${base}/${a.id}`).set(t.admin).expect(200);
       expect(res.body.data.developer).toMatchObject({ id: a.id, email: a.email, status: 'ACTIVE', activeKeys: 2 });
-      expect(res.body.data.keys.map((k: any) => k.name)).toEqual(['second', 'key']);
+      expect(res.body.data.keys.map((k: { name: string }) => k.name)).toEqual(['second', 'key']);
       const text = JSON.stringify(res.body);
       expect(text).not.toContain(a.apiKey);
       expect(text).not.toContain(a.token);
@@ -115,7 +115,7 @@ describe('operators and MiCA accounts (SPEC §16)', () => {
       expect(restored.body.data).toMatchObject({ status: 'ACTIVE', suspendedAt: null, suspensionReason: null });
       await data(a).expect(200);
       await manage(a).expect(200);
-      const actions = (await t.http().get(`${base}/${a.id}/events`).set(t.admin).expect(200)).body.data.map((e: any) => e.action);
+      const actions = (await t.http().get(`${base}/${a.id}/events`).set(t.admin).expect(200)).body.data.map((e: { action: string }) => e.action);
       expect(actions.filter((x: string) => x === 'mica.developer.suspended')).toHaveLength(1);
       expect(actions[0]).toBe('mica.developer.restored');
     });
@@ -192,14 +192,14 @@ describe('operators and MiCA accounts (SPEC §16)', () => {
       expect((await data(a).expect(401)).body.error.code).toBe('INVALID_KEY');
       expect((await manage(a).expect(401)).body.error.code).toBe('INVALID_TOKEN');
 
-      const rows = await t.dataSource.query(`SELECT action, ip, details::text AS details FROM audit_events WHERE developer_id = $1 ORDER BY at`, [a.id]);
-      expect(rows.map((r: any) => r.action)).toEqual(['mica.developer.registered', 'mica.key.created', 'mica.key.revoked', 'mica.developer.erased']);
+      const rows: Array<{ action: string; ip: string | null; details: string }> = await t.dataSource.query(`SELECT action, ip, details::text AS details FROM audit_events WHERE developer_id = $1 ORDER BY at`, [a.id]);
+      expect(rows.map((r) => r.action)).toEqual(['mica.developer.registered', 'mica.key.created', 'mica.key.revoked', 'mica.developer.erased']);
       for (const r of rows) {
         expect(r.details).not.toContain(a.email);
         expect(r.details).not.toContain('Erin');
       }
       // The account's own events lose the client address; the operator's erasure keeps the operator's.
-      expect(rows.slice(0, 2).map((r: any) => r.ip)).toEqual([null, null]);
+      expect(rows.slice(0, 2).map((r) => r.ip)).toEqual([null, null]);
       const [stored] = await t.dataSource.query(`SELECT email, name FROM mica_developers WHERE id = $1`, [a.id]);
       expect(stored).toEqual({ email: null, name: null });
 

@@ -367,7 +367,7 @@ describeWithEsmaFiles(`MiCA register data (ESMA's real files from ../shared/esma
     expect(await total({ licenseType: 'CASP', country: 'DE' })).toBe(73);
     expect(await total({ licenseType: 'CASP', country: 'germany' })).toBe(73);
     expect(await total({ country: 'EL' })).toBe(await total({ country: 'GR' }));
-    const raw = parse(readFileSync(path.join(ESMA_DIR, 'CASPS.csv')), { bom: true, columns: true, relax_column_count: true }) as Array<Record<string, string>>;
+    const raw = parse<Record<string, string>>(readFileSync(path.join(ESMA_DIR, 'CASPS.csv')), { bom: true, columns: true, relax_column_count: true });
     const toGreece = raw.filter((r) => /(^|[^A-Z])(EL|GR)([^A-Z]|$)/.test(r.ac_serviceCode_cou)).length;
     expect(raw.some((r) => /(^|\|)EL(\||$)/.test(r.ac_serviceCode_cou))).toBe(true);
     const [{ gr, el }] = await t.dataSource.query(

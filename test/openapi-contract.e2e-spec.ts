@@ -13,8 +13,29 @@ import { LIMITS_OUT_OF_REACH, startTestApp, TestApp } from './support/test-app';
  * 401 and 400.
  */
 
-type Schema = Record<string, any>;
-type Operation = { responses: Record<string, unknown>; security?: Array<Record<string, string[]>>; parameters?: Schema[]; requestBody?: Schema };
+/** The OpenAPI schema and parameter keywords the fuzz reads. */
+interface Schema {
+  $ref?: string;
+  type?: string;
+  example?: unknown;
+  enum?: unknown[];
+  items?: Schema;
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  properties?: Record<string, Schema>;
+  content?: Record<string, { schema?: Schema }>;
+}
+interface Parameter {
+  in: string;
+  name: string;
+  required?: boolean;
+  schema: Schema;
+}
+/** The routes Express serves, as its router holds them. */
+type ExpressApp = { router: { stack: Array<{ route?: { path: string; methods: Record<string, boolean> } }> } };
+type Operation = { responses: Record<string, unknown>; security?: Array<Record<string, string[]>>; parameters?: Parameter[]; requestBody?: Schema };
 type Doc = { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, Schema> } };
 interface Case {
   label: string;
@@ -138,7 +159,7 @@ describe('OpenAPI contract', () => {
     const baseQuery = encodeQuery(requiredQuery);
     const bodySchema = op.requestBody ? resolve(op.requestBody.content?.['application/json']?.schema) : undefined;
     const validBody = bodySchema
-      ? Object.fromEntries(Object.entries(bodySchema.properties ?? {}).map(([k, s]) => [k, validValue(s as Schema)]))
+      ? Object.fromEntries(Object.entries(bodySchema.properties ?? {}).map(([k, s]) => [k, validValue(s)]))
       : undefined;
     const withBody = method !== 'get';
     const cases: Case[] = [{ label: 'valid', path: fill(), query: baseQuery, body: withBody ? (validBody ?? {}) : undefined }];
@@ -165,7 +186,7 @@ describe('OpenAPI contract', () => {
       for (const [field, s] of Object.entries(bodySchema?.properties ?? {})) {
         const rest = Object.fromEntries(Object.entries(base).filter(([k]) => k !== field));
         cases.push({ label: `body without ${field}`, path: fill(), body: rest });
-        for (const v of [...edgeValues(s as Schema), ...BAD_STRINGS]) {
+        for (const v of [...edgeValues(s), ...BAD_STRINGS]) {
           cases.push({ label: `body ${field}=${JSON.stringify(v).slice(0, 40)}`, path: fill(), body: { ...base, [field]: v } });
         }
       }
@@ -175,7 +196,7 @@ describe('OpenAPI contract', () => {
 
   async function send(method: string, c: Case, headers: Record<string, string>): Promise<Response> {
     const url = c.query ? `${c.path}?${c.query}` : c.path;
-    const req = (t.http() as any)[method](url).set(headers);
+    const req = t.http()[method as 'post'](url).set(headers);
     if (c.rawBody !== undefined) return req.set('Content-Type', 'application/json').send(c.rawBody);
     return c.body === undefined ? req : req.send(c.body as object);
   }
@@ -230,10 +251,10 @@ describe('OpenAPI contract', () => {
   });
 
   it('lists every served route', () => {
-    const router = (t.app.getHttpAdapter().getInstance() as any).router;
-    const served = (router.stack as any[])
-      .filter((layer) => layer.route)
-      .flatMap((layer) => Object.keys(layer.route.methods).map((m) => `${m.toUpperCase()} ${String(layer.route.path).replace(/:(\w+)/g, '{$1}')}`))
+    const { router } = t.app.getHttpAdapter().getInstance() as ExpressApp;
+    const served = router.stack
+      .flatMap((layer) => (layer.route ? [layer.route] : []))
+      .flatMap((route) => Object.keys(route.methods).map((m) => `${m.toUpperCase()} ${String(route.path).replace(/:(\w+)/g, '{$1}')}`))
       .filter((r) => !/ \/api\/docs/.test(r));
     const documented = operations().map(({ path, method }) => `${method.toUpperCase()} ${path}`);
     expect(served.length).toBeGreaterThan(30);

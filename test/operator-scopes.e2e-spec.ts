@@ -44,12 +44,10 @@ describe('operator token scopes over every admin operation', () => {
 
   /** Every route Express serves under /api/admin, as `method` and OpenAPI path. */
   function servedAdminRoutes(): Array<{ method: string; path: string }> {
-    const router = (t.app.getHttpAdapter().getInstance() as any).router;
-    return (router.stack as any[])
-      .filter((layer) => layer.route && String(layer.route.path).startsWith('/api/admin/'))
-      .flatMap((layer) =>
-        Object.keys(layer.route.methods).map((method) => ({ method, path: String(layer.route.path).replace(/:(\w+)/g, '{$1}') })),
-      );
+    const { router } = t.app.getHttpAdapter().getInstance() as { router: { stack: Array<{ route?: { path: string; methods: Record<string, boolean> } }> } };
+    return router.stack
+      .flatMap((layer) => (layer.route && String(layer.route.path).startsWith('/api/admin/') ? [layer.route] : []))
+      .flatMap((route) => Object.keys(route.methods).map((method) => ({ method, path: String(route.path).replace(/:(\w+)/g, '{$1}') })));
   }
 
   const label = (op: Pick<AdminOperation, 'method' | 'path'>) => `${op.method.toUpperCase()} ${op.path}`;
@@ -65,7 +63,7 @@ describe('operator token scopes over every admin operation', () => {
   }
 
   function call(method: string, path: string, auth: { Authorization: string }) {
-    const req = (t.http() as any)[method](path).set(auth);
+    const req = t.http()[method as 'post'](path).set(auth);
     return method === 'get' ? req : req.send({});
   }
 
@@ -75,7 +73,7 @@ describe('operator token scopes over every admin operation', () => {
     expect(undeclared).toEqual([]);
     const undescribed = operations.filter((op) => !(doc.paths[op.path][op.method].description ?? '').includes(`Required scope: \`${op.scope}\``)).map(label);
     expect(undescribed).toEqual([]);
-    const no403 = operations.filter((op) => !('403' in ((doc.paths[op.path][op.method] as any).responses ?? {}))).map(label);
+    const no403 = operations.filter((op) => !('403' in ((doc.paths[op.path][op.method].responses as object | undefined) ?? {}))).map(label);
     expect(no403).toEqual([]);
   });
 

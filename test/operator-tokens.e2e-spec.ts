@@ -1,10 +1,11 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createInstance } from './support/instance-fixtures';
 import { bearer, createOperatorToken } from './support/operator-tokens';
 import { advanceClock, expectServedFromCache } from './support/scale-helpers';
 import { LIMITS_OUT_OF_REACH, startTestApp, TEST_ADMIN_TOKEN, TestApp } from './support/test-app';
 import { KeyCheckCache } from '../src/key-cache/key-check.cache';
 import { OPERATOR_SCOPES } from '../src/domain/operator-token.scopes';
+import { UsageTracker } from '../src/usage/usage.tracker';
 
 const TOKEN_FORMAT = /^trusset_admin_[0-9a-f]{64}$/;
 const future = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
@@ -36,7 +37,7 @@ describe('operator tokens (SPEC §20)', () => {
       });
       const [row] = await t.dataSource.query(`SELECT row_to_json(t)::text AS json, encode(token_digest, 'hex') AS digest FROM operator_tokens t WHERE id = $1`, [issued.id]);
       expect(row.json).not.toContain(issued.token.slice(14));
-      expect(row.digest).toBe(require('node:crypto').createHash('sha256').update(issued.token).digest('hex'));
+      expect(row.digest).toBe(createHash('sha256').update(issued.token).digest('hex'));
 
       const again = await t.http().get(`/api/admin/tokens/${issued.id}`).set(t.admin).expect(200);
       expect(again.body.data.token).toBeUndefined();
@@ -165,7 +166,7 @@ describe('operator tokens (SPEC §20)', () => {
       const op = await createOperatorToken(t, { scopes: ['instances:read'] });
       for (let i = 0; i < 3; i++) await t.http().get('/api/admin/instances?limit=1').set(op.auth).expect(200);
       await t.http().post('/api/admin/instances').set(op.auth).send({ name: 'refused' }).expect(403);
-      await t.app.get(require('../src/usage/usage.tracker').UsageTracker).flush();
+      await t.app.get(UsageTracker).flush();
       const res = await t.http().get(`/api/admin/tokens/${op.id}`).set(t.admin).expect(200);
       expect(res.body.data.requestCount).toBe(3);
       expect(res.body.data.lastUsedAt).not.toBeNull();

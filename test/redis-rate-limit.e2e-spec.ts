@@ -22,7 +22,7 @@ const verify = (t: TestApp, key: string) => t.http().get('/api/auth/verify').set
 async function redisConnected(...apps: TestApp[]): Promise<void> {
   for (const t of apps) {
     const primary = t.app.get<FallbackRateLimitStore>(RATE_LIMIT_STORE).primary as RedisRateLimitStore;
-    await pollUntil(async () => primary.ready, (ready) => ready, 10_000);
+    await pollUntil(() => primary.ready, (ready) => ready, 10_000);
   }
 }
 

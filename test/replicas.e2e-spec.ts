@@ -122,7 +122,7 @@ import { KeyInvalidationService } from '../src/key-cache/key-invalidation.servic
       });
 
       await a.dataSource.query('SELECT pg_terminate_backend($1)', [pid]);
-      await pollUntil(async () => channelB.listening, (listening) => !listening, 5000);
+      await pollUntil(() => channelB.listening, (listening) => !listening, 5000);
       expect(channelB.listening).toBe(false);
       expect(cacheB.available).toBe(false);
 
@@ -136,7 +136,7 @@ import { KeyInvalidationService } from '../src/key-cache/key-invalidation.servic
       expect(cacheB.hits).toBe(hits);
 
       release();
-      await pollUntil(async () => channelB.listening, (listening) => listening, 10_000, 50);
+      await pollUntil(() => channelB.listening, (listening) => listening, 10_000, 50);
       expect(channelB.listening).toBe(true);
       expect(channelB.listenerPid).not.toBe(pid);
       expect(cacheB.available).toBe(true);
@@ -150,7 +150,7 @@ import { KeyInvalidationService } from '../src/key-cache/key-invalidation.servic
     it('reconnects by itself after its listener backend is terminated', async () => {
       const pid = channelB.listenerPid;
       await a.dataSource.query('SELECT pg_terminate_backend($1)', [pid]);
-      const pidAfter = await pollUntil(async () => channelB.listenerPid, (p) => p !== undefined && p !== pid, 10_000, 50);
+      const pidAfter = await pollUntil(() => channelB.listenerPid, (p) => p !== undefined && p !== pid, 10_000, 50);
       expect(pidAfter).toBeDefined();
       expect(pidAfter).not.toBe(pid);
       expect(cacheB.available).toBe(true);
@@ -178,11 +178,11 @@ import { KeyInvalidationService } from '../src/key-cache/key-invalidation.servic
       const cacheC = c.app.get(KeyCheckCache);
       await expectServedFromCache(cacheC, () => verifyOn(c, inst.key));
       proxy.freeze();
-      const available = await pollUntil(async () => cacheC.available, (v) => v === false, 1000, 10);
+      const available = await pollUntil(() => cacheC.available, (v) => v === false, 1000, 10);
       expect(available).toBe(false);
       proxy.thaw();
       const channelC = c.app.get(KeyInvalidationService);
-      expect(await pollUntil(async () => channelC.listening && cacheC.available, (v) => v, 10_000, 50)).toBe(true);
+      expect(await pollUntil(() => channelC.listening && cacheC.available, (v) => v, 10_000, 50)).toBe(true);
       await a.http().post(adminKeys(inst.ref, `/${inst.keyId}/revoke`)).set(a.admin).expect(200);
       expect((await nextRefusalOnB(() => verifyOn(c, inst.key))).status).toBe(401);
     });

@@ -128,7 +128,7 @@ describe('request fuzzing', () => {
     beforeEach(() => {
       sql = [];
       const original = t.dataSource.query.bind(t.dataSource);
-      spy = jest.spyOn(t.dataSource, 'query').mockImplementation((q: string, params?: any) => {
+      spy = jest.spyOn(t.dataSource, 'query').mockImplementation((q, params) => {
         sql.push(q);
         return original(q, params);
       });

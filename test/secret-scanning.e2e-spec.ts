@@ -29,7 +29,7 @@ describe('secret-scanning receivers and leaked-key containment (SPEC §15)', () 
       expect(res.body).toEqual([{ token_hash: sha256Hex(inst.key), token_type: 'trusset_instance', label: 'true_positive' }]);
       expect((await verify(inst.key).expect(401)).body.error.code).toBe('AUTH_FAILED');
       expect(await keyState(inst, inst.keyId)).toMatchObject({ status: 'REVOKED', revokedAt: expect.any(String) });
-      const leaked = (await events(inst)).filter((e: any) => e.action === 'key.leaked');
+      const leaked = (await events(inst)).filter((e: { action: string }) => e.action === 'key.leaked');
       expect(leaked).toHaveLength(1);
       expect(leaked[0]).toMatchObject({
         actorType: 'system',
@@ -46,7 +46,7 @@ describe('secret-scanning receivers and leaked-key containment (SPEC §15)', () 
       expect(res.body).toEqual([{ token_hash: sha256Hex(dev.apiKey), token_type: 'trusset_mica', label: 'true_positive' }]);
       expect((await micaHealth(dev.apiKey).expect(401)).body.error.code).toBe('INVALID_KEY');
       const own = (await s.t.http().get('/api/mica/developer/events').set('Authorization', `Bearer ${dev.token}`).expect(200)).body.data;
-      expect(own.filter((e: any) => e.action === 'mica.key.leaked')).toEqual([
+      expect(own.filter((e: { action: string }) => e.action === 'mica.key.leaked')).toEqual([
         expect.objectContaining({ target: { type: 'mica_key', id: dev.keyId }, details: expect.objectContaining({ url: expect.stringContaining('github.com'), contained: 'revoked' }) }),
       ]);
     });
@@ -57,7 +57,7 @@ describe('secret-scanning receivers and leaked-key containment (SPEC §15)', () 
       const strangers = [unknownInstanceKey(), 'ghp_notours0123456789', unknownMicaKey(), dev.token];
       const tokens = [inst.key, strangers[0], strangers[1], dev.apiKey, strangers[2], strangers[3]];
       const res = await githubReport(s.t, github, tokens.map((token) => ({ token }))).expect(200);
-      expect(res.body.map((l: any) => [l.token_hash, l.label])).toEqual([
+      expect(res.body.map((l: { token_hash: string; label: string }) => [l.token_hash, l.label])).toEqual([
         [sha256Hex(inst.key), 'true_positive'],
         [sha256Hex(strangers[0]), 'false_positive'],
         [sha256Hex(strangers[1]), 'false_positive'],
@@ -75,7 +75,7 @@ describe('secret-scanning receivers and leaked-key containment (SPEC §15)', () 
       await githubReport(s.t, github, [{ token: inst.key }]).expect(200);
       const before = await keyState(inst, inst.keyId);
       const again = await githubReport(s.t, github, [{ token: inst.key }, { token: inst.key }]).expect(200);
-      expect(again.body.map((l: any) => l.label)).toEqual(['true_positive', 'true_positive']);
+      expect(again.body.map((l: { label: string }) => l.label)).toEqual(['true_positive', 'true_positive']);
       expect(await keyState(inst, inst.keyId)).toEqual(before);
       expect(await leakedEventsOf(inst.keyId)).toBe(1);
     });
@@ -204,7 +204,7 @@ describe('secret-scanning receivers and leaked-key containment (SPEC §15)', () 
         { token_hash: sha256Hex('nope'), token_type: null, label: 'false_positive' },
       ]);
       await verify(inst.key).expect(401);
-      const leaked = (await events(inst)).find((e: any) => e.action === 'key.leaked');
+      const leaked = (await events(inst)).find((e: { action: string }) => e.action === 'key.leaked');
       expect(leaked).toMatchObject({ actor: 'secret-scanning:operator', details: { url: location, reporter: 'operator' } });
     });
 
@@ -309,8 +309,8 @@ describe('1,000 tokens in one report answer in under 2 s', () => {
     const res = await githubReport(s.t, github, reports).expect(200);
     const elapsed = performance.now() - started;
     expect(res.body).toHaveLength(1000);
-    expect(res.body.map((l: any) => l.token_hash)).toEqual(tokens.map(sha256Hex));
-    expect(res.body.every((l: any) => l.label === 'true_positive')).toBe(true);
+    expect(res.body.map((l: { token_hash: string }) => l.token_hash)).toEqual(tokens.map(sha256Hex));
+    expect(res.body.every((l: { label: string }) => l.label === 'true_positive')).toBe(true);
     expect(elapsed).toBeLessThan(2000);
     const [{ open, leaked }] = await s.t.dataSource.query(
       `SELECT count(*) FILTER (WHERE status <> 'REVOKED')::int AS open, count(*) FILTER (WHERE leaked_at IS NOT NULL)::int AS leaked FROM instance_keys WHERE instance_id = $1`,
@@ -326,6 +326,6 @@ describe('1,000 tokens in one report answer in under 2 s', () => {
     const started = performance.now();
     const res = await githubReport(s.t, github, tokens.map((token) => ({ token }))).expect(200);
     expect(performance.now() - started).toBeLessThan(2000);
-    expect(res.body.map((l: any) => l.label)).toEqual(tokens.map(() => 'false_positive'));
+    expect(res.body.map((l: { label: string }) => l.label)).toEqual(tokens.map(() => 'false_positive'));
   });
 });

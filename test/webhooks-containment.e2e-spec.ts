@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { adminKeys, createInstance } from './support/instance-fixtures';
 import { LIMITS_OUT_OF_REACH, ownServerDatabase, startTestApp, TestApp } from './support/test-app';
-import { ReceivedWebhook, WebhookReceiver } from './support/webhook-receiver';
+import { ReceivedWebhook, WebhookData, WebhookReceiver } from './support/webhook-receiver';
 
 /**
  * The containment paths (SPEC §15, §16) tell the owner's receivers what they did: a reported key
@@ -22,12 +22,12 @@ const ENV: Record<string, string> = {
 };
 const HEX64 = /(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])/;
 
-function verified(r: ReceivedWebhook, secret: string): { type: string; data: Record<string, any> } {
+function verified(r: ReceivedWebhook, secret: string): { type: string; data: WebhookData } {
   return new Webhook(secret).verify(r.body, {
     'webhook-id': String(r.headers['webhook-id']),
     'webhook-timestamp': String(r.headers['webhook-timestamp']),
     'webhook-signature': String(r.headers['webhook-signature']),
-  }) as { type: string; data: Record<string, any> };
+  }) as { type: string; data: WebhookData };
 }
 
 describe('webhooks from containment, break glass and erasure', () => {

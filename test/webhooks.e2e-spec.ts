@@ -55,7 +55,15 @@ async function subscribe(t: TestApp, path: string, headers: Record<string, strin
   return { id: res.body.data.id, secret: res.body.data.secret };
 }
 
-async function deliveriesOf(t: TestApp, inst: TestInstance, endpointId: string): Promise<any[]> {
+/** A delivery as the deliveries list answers it (the fields the suite reads). */
+interface Delivery {
+  id: string;
+  status: string;
+  attempt: number;
+  attempts: Array<{ attempt: number; status: string; responseStatus: number | null; error: string | null; nextAttemptAt: string | null; durationMs: number }>;
+}
+
+async function deliveriesOf(t: TestApp, inst: TestInstance, endpointId: string): Promise<Delivery[]> {
   const res = await t.http().get(`/api/admin/instances/${inst.ref}/webhooks/${endpointId}/deliveries`).set(t.admin).expect(200);
   return res.body.data;
 }
@@ -111,8 +119,8 @@ describe('webhook endpoints: the three doors', () => {
     const rotated = (await t.http().post(`/api/admin/instances/${inst.ref}/webhooks/${ep.id}/rotate-secret`).set(t.admin).expect(200)).body.data.secret;
     await t.http().delete(`/api/webhooks/${ep.id}`).set('X-API-Key', inst.key).expect(200);
     const trail = (await t.http().get('/api/keys/events').set('X-API-Key', inst.key).expect(200)).body;
-    const mine = trail.data.filter((e: any) => e.target?.id === ep.id);
-    expect(mine.map((e: any) => [e.action, e.actorType])).toEqual([
+    const mine = trail.data.filter((e: { target?: { id: string } }) => e.target?.id === ep.id);
+    expect(mine.map((e: { action: string; actorType: string }) => [e.action, e.actorType])).toEqual([
       ['webhook.deleted', 'instance_key'],
       ['webhook.secret_rotated', 'admin'],
       ['webhook.updated', 'instance_key'],
@@ -120,7 +128,7 @@ describe('webhook endpoints: the three doors', () => {
     ]);
     const micaEp = await subscribe(t, '/api/mica/developer/webhooks', bearer(dev.managementToken), { url: 'https://m.example.com/h' });
     const micaTrail = (await t.http().get('/api/mica/developer/events').set(bearer(dev.managementToken)).expect(200)).body;
-    expect(micaTrail.data.filter((e: any) => e.target?.id === micaEp.id).map((e: any) => e.action)).toEqual(['webhook.created']);
+    expect(micaTrail.data.filter((e: { target?: { id: string } }) => e.target?.id === micaEp.id).map((e: { action: string }) => e.action)).toEqual(['webhook.created']);
     for (const body of [JSON.stringify(trail), JSON.stringify(micaTrail)]) for (const secret of [ep.secret, rotated, micaEp.secret]) expect(body).not.toContain(secret);
   });
 
@@ -466,7 +474,7 @@ describe('webhook delivery: events, signatures, retries', () => {
     expect(gap2).toBeLessThan(3_000);
     const [d] = await waitUntil('delivered', () => deliveriesOf(t, inst, ep.id), (ds) => ds[0]?.status === 'DELIVERED');
     expect(d).toEqual(expect.objectContaining({ webhookId: tries[0].headers['webhook-id'], attempt: 3, status: 'DELIVERED', responseStatus: 204 }));
-    expect(d.attempts.map((a: any) => [a.attempt, a.status, a.responseStatus])).toEqual([
+    expect(d.attempts.map((a) => [a.attempt, a.status, a.responseStatus])).toEqual([
       [1, 'FAILED', 500],
       [2, 'FAILED', 503],
       [3, 'DELIVERED', 204],
@@ -666,7 +674,7 @@ describe('webhook targets: SSRF refusals (private targets and http not allowed)'
         { address: '169.254.169.254', family: 4 },
       ];
       await t.http().post(adminKeys(inst.ref)).set(t.admin).send({ name: 'to metadata' }).expect(201);
-      const ds = await waitUntil('refused', () => deliveriesOf(t, inst, ep.id), (d) => d.length === 2 && d.every((x: any) => x.attempts.length >= 1));
+      const ds = await waitUntil('refused', () => deliveriesOf(t, inst, ep.id), (d) => d.length === 2 && d.every((x) => x.attempts.length >= 1));
       for (const d of ds) {
         expect(d.attempts[0]).toEqual(expect.objectContaining({ status: 'REFUSED', responseStatus: null, error: `refused: ${name} resolves to a private, loopback or link-local address` }));
         expect(d.status).toBe('PENDING');
@@ -723,7 +731,7 @@ describe('webhook targets: SSRF refusals (private targets and http not allowed)'
       const ids = sent.map((s) => s.body.data.webhookId);
       expect(new Set(ids).size).toBe(20);
       await rx.waitFor((all) => ids.every((id) => all.some((r) => r.headers['webhook-id'] === id)));
-      const ds = await waitUntil('all delivered', () => deliveriesOf(a, inst, ep.id), (d) => d.length === 20 && d.every((x: any) => x.status === 'DELIVERED'));
+      const ds = await waitUntil('all delivered', () => deliveriesOf(a, inst, ep.id), (d) => d.length === 20 && d.every((x) => x.status === 'DELIVERED'));
       await new Promise((r) => setTimeout(r, 200));
       for (const id of ids) expect(rx.received.filter((r) => r.headers['webhook-id'] === id)).toHaveLength(1);
       for (const d of ds) expect(d.attempts).toHaveLength(1);

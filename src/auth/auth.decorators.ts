@@ -53,9 +53,10 @@ export function AdminScope(scope: OperatorScope, options: { allInstances?: boole
 /** Appends the scope sentence to the operation's OpenAPI description, keeping what `@ApiOperation` wrote. */
 function describeScope(sentence: string): MethodDecorator {
   return (_target, _key, descriptor: PropertyDescriptor) => {
-    const operation = (Reflect.getMetadata(DECORATORS.API_OPERATION, descriptor.value) ?? {}) as { description?: string };
+    const handler = descriptor.value as object;
+    const operation = (Reflect.getMetadata(DECORATORS.API_OPERATION, handler) ?? {}) as { description?: string };
     const description = operation.description ? `${operation.description}\n\n${sentence}` : sentence;
-    Reflect.defineMetadata(DECORATORS.API_OPERATION, { ...operation, description }, descriptor.value);
+    Reflect.defineMetadata(DECORATORS.API_OPERATION, { ...operation, description }, handler);
     return descriptor;
   };
 }

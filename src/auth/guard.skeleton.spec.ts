@@ -20,7 +20,8 @@ class RecordedUsage {
 
 /** A response that keeps its headers and finishes with a status when told. */
 function response() {
-  const res = Object.assign(new EventEmitter(), { statusCode: 200, headers: {} as Record<string, string> });
+  const headers: Record<string, string> = {};
+  const res = Object.assign(new EventEmitter(), { statusCode: 200, headers });
   const setHeader = (name: string, value: string) => (res.headers[name] = value);
   const finish = (status: number) => {
     res.statusCode = status;

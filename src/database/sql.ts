@@ -1,4 +1,4 @@
-import type { EntityManager, QueryResult } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { sqlStateOf, UNIQUE_VIOLATION } from './database-errors';
 
 /**
@@ -10,7 +10,7 @@ export async function execute<T>(manager: EntityManager, sql: string, params: re
   const own = manager.queryRunner ? undefined : manager.connection.createQueryRunner();
   const runner = manager.queryRunner ?? own!;
   try {
-    const result = (await runner.query(sql, params as unknown[], true)) as QueryResult;
+    const result = await runner.query(sql, params as unknown[], true);
     return { rows: (result.records ?? []) as T[], affected: result.affected ?? 0 };
   } finally {
     if (own) await own.release();

@@ -57,7 +57,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (typeof header !== 'string' || !IDEMPOTENCY_KEY_FORMAT.test(header)) {
       throw new AppException('VALIDATION_ERROR', 'Idempotency-Key must be 1–255 visible ASCII characters.', { 'Idempotency-Key': ['must be 1-255 visible ASCII characters'] });
     }
-    const request = { scope: idempotencyScope(req), idempotencyKey: header, method: req.method, path: req.originalUrl, body: req.body };
+    const request = { scope: idempotencyScope(req), idempotencyKey: header, method: req.method, path: req.originalUrl, body: req.body as unknown };
     return from(this.idempotency.begin(request)).pipe(
       switchMap((begun) => {
         if (begun.kind === 'replay') {

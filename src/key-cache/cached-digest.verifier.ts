@@ -136,7 +136,7 @@ export class CachedDigestVerifiers {
    * unknown digests (KEY_CACHE_NEGATIVE_TTL_MS), as many as KEY_CACHE_MAX_UNKNOWN_ENTRIES.
    */
   absentNames(sql: string): KnownAbsentNames {
-    return new KnownAbsentNames(async (names) => new Set(((await this.dataSource.query(sql, [names])) as Array<{ name: string }>).map((r) => r.name)), {
+    return new KnownAbsentNames(async (names) => new Set((await this.dataSource.query<Array<{ name: string }>>(sql, [names])).map((r) => r.name)), {
       absentTtlMs: this.options.negativeTtlMs,
       presentTtlMs: this.options.positiveTtlMs,
       maxEntries: this.options.maxUnknownEntries,

@@ -102,7 +102,7 @@ export class MetricsService implements OnApplicationBootstrap {
 
   private find<T>(token: unknown): T | undefined {
     try {
-      return this.moduleRef?.get(token as string, { strict: false }) as T;
+      return this.moduleRef?.get<T>(token as string, { strict: false });
     } catch {
       return undefined;
     }

@@ -86,7 +86,7 @@ export class UsageTracker implements OnModuleInit, OnModuleDestroy, BeforeApplic
 
   private tally(kind: UsageKind, id: string): Tally {
     let tallies = this.pending.get(kind);
-    if (!tallies) this.pending.set(kind, (tallies = new Map()));
+    if (!tallies) this.pending.set(kind, (tallies = new Map<string, Tally>()));
     let tally = tallies.get(id);
     if (!tally) tallies.set(id, (tally = { count: 0, lastUsedAt: 0, hours: new Map() }));
     return tally;

@@ -52,7 +52,7 @@ export function sendWebhook(
       {
         method: 'POST',
         headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'Trusset-Webhooks/1.0' },
-        lookup: guardedLookup(options.allowPrivateTargets) as never,
+        lookup: guardedLookup(options.allowPrivateTargets),
         agent: false,
       },
       (res) => {

@@ -69,7 +69,7 @@ function expandIpv6(address: string): number[] | undefined {
   const t = tail !== undefined ? (tail ? tail.split(':') : []) : [];
   const missing = 8 - h.length - t.length;
   if (tail === undefined && h.length !== 8) return undefined;
-  const all = [...h, ...Array(Math.max(missing, 0)).fill('0'), ...t].map((g) => parseInt(g, 16));
+  const all = [...h, ...new Array<string>(Math.max(missing, 0)).fill('0'), ...t].map((g) => parseInt(g, 16));
   return all.length === 8 && all.every((g) => g >= 0 && g <= 0xffff) ? all : undefined;
 }
 
@@ -127,7 +127,7 @@ export function guardedLookup(allowPrivateTargets: boolean) {
   return (hostname: string, options: { all?: boolean } & object, callback: LookupCallback): void => {
     dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, []);
-      const list = addresses as LookupAddress[];
+      const list = addresses;
       if (!allowPrivateTargets) {
         const bad = list.find((a) => isForbiddenAddress(a.address));
         if (bad || list.length === 0) return callback(new ForbiddenTargetError(`refused: ${hostname} resolves to a private, loopback or link-local address`), []);

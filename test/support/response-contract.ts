@@ -145,13 +145,13 @@ export class ResponseContract {
         if (Array.isArray(given)) for (let i = 0; i + 1 < given.length; i += 2) written[String(given[i]).toLowerCase()] = given[i + 1];
         else if (given) for (const [k, v] of Object.entries(given as Record<string, unknown>)) written[k.toLowerCase()] = v;
         return writeHead(status, ...rest);
-      }) as typeof res.writeHead;
+      });
       const chunks: Buffer[] = [];
       const write = res.write.bind(res) as (...args: unknown[]) => boolean;
       const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
       const keep = (chunk: unknown, encoding?: unknown) => {
         if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
-        chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk), typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'));
+        chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk as string | Uint8Array), typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'));
       };
       res.write = ((chunk: unknown, ...rest: unknown[]) => {
         keep(chunk, rest[0]);

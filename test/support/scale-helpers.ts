@@ -6,7 +6,7 @@ import type { TestApp } from './test-app';
  * Repeats `probe` with short pauses until `done` holds for its answer or `budgetMs` is spent, and
  * returns the last answer: the caller asserts on that answer (the behaviour), never on how long it took.
  */
-export async function pollUntil<T>(probe: () => Promise<T>, done: (value: T) => boolean, budgetMs = 1000, stepMs = 20): Promise<T> {
+export async function pollUntil<T>(probe: () => T | Promise<T>, done: (value: T) => boolean, budgetMs = 1000, stepMs = 20): Promise<T> {
   // performance.now, not Date.now: tests pin or advance Date.now, and the budget must stay real.
   const deadline = performance.now() + budgetMs;
   let value = await probe();

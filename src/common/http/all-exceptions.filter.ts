@@ -64,7 +64,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     this.logger.event('error', 'request failed', {
       requestId: (req as { requestId?: string }).requestId,
       method: req.method,
-      route: req.route?.path,
+      route: (req.route as { path?: string } | undefined)?.path,
       err: exception instanceof Error ? { name: exception.name, message: exception.message, stack: exception.stack } : String(exception),
     });
   }

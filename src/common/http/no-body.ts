@@ -9,7 +9,7 @@ class NoBodyInterceptor implements NestInterceptor {
     const body: unknown = context.switchToHttp().getRequest<Request>().body;
     const empty = body === undefined || body === null || (typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0);
     if (!empty) {
-      const fields = typeof body === 'object' && !Array.isArray(body) ? Object.keys(body as object) : ['body'];
+      const fields = typeof body === 'object' && !Array.isArray(body) ? Object.keys(body) : ['body'];
       throw new AppException('VALIDATION_ERROR', 'This operation takes no request body.', Object.fromEntries(fields.map((f) => [f, [`${f} is not allowed`]])));
     }
     return next.handle();

@@ -2,7 +2,7 @@ import { Transform } from 'class-transformer';
 import { Matches, ValidateBy, ValidationOptions } from 'class-validator';
 
 /** Trims surrounding white space of a string field before it is validated. */
-export const Trim = () => Transform(({ value }) => (typeof value === 'string' ? value.trim() : value), { toClassOnly: true });
+export const Trim = () => Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value), { toClassOnly: true });
 
 /**
  * Characters no name may hold: C0 and C1 controls and DEL (a name could forge a log or audit line),

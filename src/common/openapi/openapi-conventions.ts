@@ -156,7 +156,7 @@ export function applyApiConventions(document: OpenAPIObject, fixedHeaders: Map<s
 /** Nest marks every `@Body()` required; a body whose fields are all optional (rotate, create MiCA key) is not. */
 function requestBodyRequiredOnlyWhenNeeded(operation: OperationObject, document: OpenAPIObject): void {
   const body = operation.requestBody as { required?: boolean; content?: Record<string, { schema?: SchemaObject | ReferenceObject }> } | undefined;
-  const schema = body?.content?.['application/json']?.schema as ReferenceObject | SchemaObject | undefined;
+  const schema = body?.content?.['application/json']?.schema;
   if (!body || !schema) return;
   const resolved = '$ref' in schema ? (document.components?.schemas?.[schema.$ref.split('/').pop()!] as SchemaObject | undefined) : schema;
   if (resolved && !(resolved.required?.length)) body.required = false;

@@ -10,7 +10,7 @@ import { ENTITY_TYPES, EntityType, IssuerStatus, LICENSE_TYPES, LicenseType, REG
 /** `a,b , c` → ['a','b','c'] (optionally upper-cased); anything but a string is left for validation to refuse. */
 const CommaList = (upper = false) =>
   Transform(
-    ({ value }) =>
+    ({ value }: { value: unknown }) =>
       typeof value === 'string'
         ? value
             .split(',')
