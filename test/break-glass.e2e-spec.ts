@@ -13,22 +13,46 @@ describe('break glass: POST /api/admin/instances/{ref}/keys/revoke-all (SPEC §1
 
   const revokeAll = (ref: string, body: object) => t.http().post(adminKeys(ref, '/revoke-all')).set(t.admin).send(body);
   const verify = (key: string) => t.http().get('/api/auth/verify').set('X-API-Key', key);
-  const newKey = async (inst: TestInstance, name = 'k') => (await t.http().post(adminKeys(inst.ref)).set(t.admin).send({ name }).expect(201)).body.data;
+  const newKey = async (inst: TestInstance, name = 'k') =>
+    (await t.http().post(adminKeys(inst.ref)).set(t.admin).send({ name }).expect(201)).body.data;
   const statuses = async (inst: TestInstance) =>
-    Object.fromEntries((await t.http().get(adminKeys(inst.ref)).set(t.admin).expect(200)).body.data.map((k: { id: string; status: string }) => [k.id, k.status]));
+    Object.fromEntries(
+      (await t.http().get(adminKeys(inst.ref)).set(t.admin).expect(200)).body.data.map((k: { id: string; status: string }) => [
+        k.id,
+        k.status,
+      ]),
+    );
   const revokedEvents = (inst: TestInstance): Promise<RevokedEvent[]> =>
-    t.dataSource.query(`SELECT target_id, details FROM audit_events WHERE instance_id = $1 AND action = 'key.revoked' ORDER BY at`, [inst.id]);
+    t.dataSource.query(`SELECT target_id, details FROM audit_events WHERE instance_id = $1 AND action = 'key.revoked' ORDER BY at`, [
+      inst.id,
+    ]);
 
   it('revokes every ACTIVE, PAUSED and PENDING_ROTATION key in one call, with one audit event per key carrying the reason', async () => {
     const inst = await createInstance(t);
     const paused = await newKey(inst, 'paused');
-    await t.http().post(adminKeys(inst.ref, `/${paused.id}/pause`)).set(t.admin).send({ durationSeconds: 3600 }).expect(200);
+    await t
+      .http()
+      .post(adminKeys(inst.ref, `/${paused.id}/pause`))
+      .set(t.admin)
+      .send({ durationSeconds: 3600 })
+      .expect(200);
     const rotated = await newKey(inst, 'rotated');
-    const successor = (await t.http().post(adminKeys(inst.ref, `/${rotated.id}/rotate`)).set(t.admin).send({}).expect(201)).body.data;
+    const successor = (
+      await t
+        .http()
+        .post(adminKeys(inst.ref, `/${rotated.id}/rotate`))
+        .set(t.admin)
+        .send({})
+        .expect(201)
+    ).body.data;
     const expired = await newKey(inst, 'expired');
     await t.editRows(`UPDATE instance_keys SET expires_at = now() - interval '1 hour' WHERE id = $1`, [expired.id]);
     const revokedBefore = await newKey(inst, 'revoked before');
-    await t.http().post(adminKeys(inst.ref, `/${revokedBefore.id}/revoke`)).set(t.admin).expect(200);
+    await t
+      .http()
+      .post(adminKeys(inst.ref, `/${revokedBefore.id}/revoke`))
+      .set(t.admin)
+      .expect(200);
 
     const res = await revokeAll(inst.ref, { reason: 'Key material in a public CI log' }).expect(200);
     expect(res.body).toMatchObject({ success: true, data: { revoked: 4 } });
@@ -57,7 +81,9 @@ describe('break glass: POST /api/admin/instances/{ref}/keys/revoke-all (SPEC §1
     const inst = await createInstance(t);
     const keep = await newKey(inst, 'keep');
     await newKey(inst, 'go');
-    expect((await revokeAll(inst.ref, { reason: 'rotate everything', exceptKeyIds: [keep.id] }).expect(200)).body.data).toEqual({ revoked: 2 });
+    expect((await revokeAll(inst.ref, { reason: 'rotate everything', exceptKeyIds: [keep.id] }).expect(200)).body.data).toEqual({
+      revoked: 2,
+    });
     await verify(keep.key).expect(200);
     await verify(inst.key).expect(401);
     const count = (await revokedEvents(inst)).length;
@@ -92,7 +118,12 @@ describe('break glass: POST /api/admin/instances/{ref}/keys/revoke-all (SPEC §1
     await revokeAll('Zz9Zz9Zz', { reason: 'r' }).expect(404);
     const inst = await createInstance(t);
     await t.http().post(adminKeys(inst.ref, '/revoke-all')).send({ reason: 'r' }).expect(401);
-    await t.http().post(adminKeys(inst.ref, '/revoke-all')).set('Authorization', 'Bearer not-the-admin-token-0123456789abcdef').send({ reason: 'r' }).expect(401);
+    await t
+      .http()
+      .post(adminKeys(inst.ref, '/revoke-all'))
+      .set('Authorization', 'Bearer not-the-admin-token-0123456789abcdef')
+      .send({ reason: 'r' })
+      .expect(401);
     await verify(inst.key).expect(200);
   });
 

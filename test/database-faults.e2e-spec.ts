@@ -33,7 +33,11 @@ async function timed(req: PromiseLike<Answered>): Promise<Timed> {
 }
 
 async function registerMica(t: TestApp): Promise<{ apiKey: string; token: string }> {
-  const res = await t.http().post('/api/mica/developer/register').send({ name: 'Fault Tester', email: `faults.${randomUUID()}@example.com` }).expect(201);
+  const res = await t
+    .http()
+    .post('/api/mica/developer/register')
+    .send({ name: 'Fault Tester', email: `faults.${randomUUID()}@example.com` })
+    .expect(201);
   return { apiKey: res.body.data.apiKey, token: res.body.data.managementToken };
 }
 
@@ -41,14 +45,23 @@ async function registerMica(t: TestApp): Promise<{ apiKey: string; token: string
 async function eventually(probe: () => boolean | Promise<boolean>, withinMs: number): Promise<void> {
   const deadline = Date.now() + withinMs;
   while (Date.now() < deadline) {
-    if (await Promise.resolve().then(probe).catch(() => false)) return;
+    if (
+      await Promise.resolve()
+        .then(probe)
+        .catch(() => false)
+    )
+      return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`condition not met within ${withinMs} ms`);
 }
 
 const verify = (t: TestApp, key: string, service?: string) =>
-  t.http().get('/api/auth/verify').query(service ? { service } : {}).set('X-API-Key', key);
+  t
+    .http()
+    .get('/api/auth/verify')
+    .query(service ? { service } : {})
+    .set('X-API-Key', key);
 const micaHealth = (t: TestApp, key: string) => t.http().get('/api/mica/v1/health').set('X-API-Key', key);
 
 /** Every key check on both guards, for keys that exist, keys that do not, and one route of each guarded kind. */
@@ -123,8 +136,25 @@ function expectAuthErrorsWithinBound(results: Array<[string, Timed]>): void {
         ['admin instance list', await timed(t.http().get('/api/admin/instances').set(t.admin))],
         ['admin instance create', await timed(t.http().post('/api/admin/instances').set(t.admin).send({ name: 'during fault' }))],
         ['admin key list', await timed(t.http().get(adminKeys(inst.ref)).set(t.admin))],
-        ['admin key rotate', await timed(t.http().post(adminKeys(inst.ref, `/${inst.keyId}/rotate`)).set(t.admin).send({}))],
-        ['MiCA registration', await timed(t.http().post('/api/mica/developer/register').send({ name: 'Down', email: `down.${randomUUID()}@example.com` }))],
+        [
+          'admin key rotate',
+          await timed(
+            t
+              .http()
+              .post(adminKeys(inst.ref, `/${inst.keyId}/rotate`))
+              .set(t.admin)
+              .send({}),
+          ),
+        ],
+        [
+          'MiCA registration',
+          await timed(
+            t
+              .http()
+              .post('/api/mica/developer/register')
+              .send({ name: 'Down', email: `down.${randomUUID()}@example.com` }),
+          ),
+        ],
         ['readiness', await timed(t.http().get('/api/health/ready'))],
       ];
       const bound = t.config.database.acquireTimeoutMs + 1000;
@@ -187,7 +217,9 @@ function expectAuthErrorsWithinBound(results: Array<[string, Timed]>): void {
     await locker.query('BEGIN');
     try {
       await locker.query('LOCK TABLE instances, instance_keys, mica_keys IN ACCESS EXCLUSIVE MODE');
-      const checks = await Promise.all(keyChecks(t, inst, mica.apiKey).map(async ([what, run]) => [what, await timed(run())] as [string, Timed]));
+      const checks = await Promise.all(
+        keyChecks(t, inst, mica.apiKey).map(async ([what, run]) => [what, await timed(run())] as [string, Timed]),
+      );
       expectAuthErrorsWithinBound(checks);
 
       // Management routes wait on the lock until the server cancels the statement (statement_timeout).

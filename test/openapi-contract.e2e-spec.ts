@@ -35,7 +35,12 @@ interface Parameter {
 }
 /** The routes Express serves, as its router holds them. */
 type ExpressApp = { router: { stack: Array<{ route?: { path: string; methods: Record<string, boolean> } }> } };
-type Operation = { responses: Record<string, unknown>; security?: Array<Record<string, string[]>>; parameters?: Parameter[]; requestBody?: Schema };
+type Operation = {
+  responses: Record<string, unknown>;
+  security?: Array<Record<string, string[]>>;
+  parameters?: Parameter[];
+  requestBody?: Schema;
+};
 type Doc = { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, Schema> } };
 interface Case {
   label: string;
@@ -48,8 +53,43 @@ interface Case {
 const NOT_ENVELOPE = new Set(['/api/metrics']);
 const HUGE = 'x'.repeat(12_000);
 const UNICODE = 'Zürich 東京 🔑 \u202e\u2028 Ω';
-const BAD_STRINGS: unknown[] = ['', ' ', HUGE, UNICODE, '\0', 'a\r\nb', "' OR 1=1 --", '%s%n', null, 0, -1, 1.5, true, [], {}, ['a'], { $gt: '' }];
-const BAD_PATH_VALUES = ['x', 'a'.repeat(7), 'a'.repeat(9), 'a'.repeat(101), 'a'.repeat(3000), '☃'.repeat(8), '\0', '../..', "' OR 1=1 --", '\r\n', '\u2028', randomUUID(), '00000000-0000-0000-0000-000000000000', 'ZZZZZZZZ', '1e9', '-1'];
+const BAD_STRINGS: unknown[] = [
+  '',
+  ' ',
+  HUGE,
+  UNICODE,
+  '\0',
+  'a\r\nb',
+  "' OR 1=1 --",
+  '%s%n',
+  null,
+  0,
+  -1,
+  1.5,
+  true,
+  [],
+  {},
+  ['a'],
+  { $gt: '' },
+];
+const BAD_PATH_VALUES = [
+  'x',
+  'a'.repeat(7),
+  'a'.repeat(9),
+  'a'.repeat(101),
+  'a'.repeat(3000),
+  '☃'.repeat(8),
+  '\0',
+  '../..',
+  "' OR 1=1 --",
+  '\r\n',
+  '\u2028',
+  randomUUID(),
+  '00000000-0000-0000-0000-000000000000',
+  'ZZZZZZZZ',
+  '1e9',
+  '-1',
+];
 
 describe('OpenAPI contract', () => {
   let t: TestApp;
@@ -67,9 +107,23 @@ describe('OpenAPI contract', () => {
     doc = (await t.http().get('/api/docs-json').expect(200)).body;
     admin = await createInstance(t, ['trading']);
     selfService = await createInstance(t, ['trading']);
-    selfServiceTarget = (await t.http().post('/api/keys').set('X-API-Key', selfService.key).send({ name: 'target' }).expect(201)).body.data.id;
-    const reg = (await t.http().post('/api/mica/developer/register').send({ name: 'Contract fuzzer', email: `fuzz-${randomUUID()}@example.com` }).expect(201)).body.data;
-    const second = (await t.http().post('/api/mica/developer/keys').set('Authorization', `Bearer ${reg.managementToken}`).send({ name: 'target' }).expect(201)).body.data;
+    selfServiceTarget = (await t.http().post('/api/keys').set('X-API-Key', selfService.key).send({ name: 'target' }).expect(201)).body.data
+      .id;
+    const reg = (
+      await t
+        .http()
+        .post('/api/mica/developer/register')
+        .send({ name: 'Contract fuzzer', email: `fuzz-${randomUUID()}@example.com` })
+        .expect(201)
+    ).body.data;
+    const second = (
+      await t
+        .http()
+        .post('/api/mica/developer/keys')
+        .set('Authorization', `Bearer ${reg.managementToken}`)
+        .send({ name: 'target' })
+        .expect(201)
+    ).body.data;
     mica = { apiKey: reg.apiKey, token: reg.managementToken, targetKeyId: second.id };
     for (const [door, base, headers] of [
       ['self', '/api/webhooks', { 'X-API-Key': selfService.key }],
@@ -110,7 +164,13 @@ describe('OpenAPI contract', () => {
   }
 
   function validPathValue(path: string, name: string): string {
-    const door = path.startsWith('/api/webhooks') ? 'self' : path.startsWith('/api/admin/instances/{instanceRef}/webhooks') ? 'admin' : path.startsWith('/api/mica/developer/webhooks') ? 'mica' : undefined;
+    const door = path.startsWith('/api/webhooks')
+      ? 'self'
+      : path.startsWith('/api/admin/instances/{instanceRef}/webhooks')
+        ? 'admin'
+        : path.startsWith('/api/mica/developer/webhooks')
+          ? 'mica'
+          : undefined;
     if (door && name === 'id') return hooks[door].id;
     if (door && name === 'deliveryId') return hooks[door].deliveryId;
     if (name === 'instanceRef') return admin.ref;
@@ -165,22 +225,45 @@ describe('OpenAPI contract', () => {
     const cases: Case[] = [{ label: 'valid', path: fill(), query: baseQuery, body: withBody ? (validBody ?? {}) : undefined }];
 
     for (const p of pathParams) {
-      for (const bad of BAD_PATH_VALUES) cases.push({ label: `path ${p.name}=${JSON.stringify(bad).slice(0, 40)}`, path: fill({ [p.name]: bad }), query: baseQuery, body: withBody ? (validBody ?? {}) : undefined });
+      for (const bad of BAD_PATH_VALUES)
+        cases.push({
+          label: `path ${p.name}=${JSON.stringify(bad).slice(0, 40)}`,
+          path: fill({ [p.name]: bad }),
+          query: baseQuery,
+          body: withBody ? (validBody ?? {}) : undefined,
+        });
     }
     for (const p of queryParams) {
       const others = requiredQuery.filter(([k]) => k !== p.name);
       for (const v of [...edgeValues(p.schema ?? {}), ...BAD_STRINGS.filter((b) => typeof b === 'string')]) {
-        cases.push({ label: `query ${p.name}=${JSON.stringify(v).slice(0, 40)}`, path: fill(), query: encodeQuery([...others, [p.name, v]]) });
+        cases.push({
+          label: `query ${p.name}=${JSON.stringify(v).slice(0, 40)}`,
+          path: fill(),
+          query: encodeQuery([...others, [p.name, v]]),
+        });
       }
-      cases.push({ label: `query ${p.name} twice`, path: fill(), query: encodeQuery([...others, [p.name, validValue(p.schema ?? {})], [p.name, validValue(p.schema ?? {})]]) });
+      cases.push({
+        label: `query ${p.name} twice`,
+        path: fill(),
+        query: encodeQuery([...others, [p.name, validValue(p.schema ?? {})], [p.name, validValue(p.schema ?? {})]]),
+      });
       if (p.required) cases.push({ label: `query ${p.name} missing`, path: fill(), query: encodeQuery(others) });
     }
-    if (method === 'get') cases.push({ label: 'unknown query parameter', path: fill(), query: encodeQuery([...requiredQuery, ['unknownParameter', 'x']]) });
+    if (method === 'get')
+      cases.push({ label: 'unknown query parameter', path: fill(), query: encodeQuery([...requiredQuery, ['unknownParameter', 'x']]) });
 
     if (withBody) {
       const base = validBody ?? {};
       cases.push({ label: 'body with an unknown field', path: fill(), body: { ...base, unknownField: 'x' } });
-      for (const raw of ['[]', '"text"', '42', 'null', '{"a":', '{"__proto__":{"polluted":true}}', '{"constructor":{"prototype":{"x":1}}}']) {
+      for (const raw of [
+        '[]',
+        '"text"',
+        '42',
+        'null',
+        '{"a":',
+        '{"__proto__":{"polluted":true}}',
+        '{"constructor":{"prototype":{"x":1}}}',
+      ]) {
         cases.push({ label: `body ${raw}`, path: fill(), rawBody: raw });
       }
       for (const [field, s] of Object.entries(bodySchema?.properties ?? {})) {
@@ -246,7 +329,9 @@ describe('OpenAPI contract', () => {
   it('never reveals SQL, stack traces, driver errors or digests in any answer', () => {
     expect(answers.length).toBeGreaterThan(0);
     // Answers that hand out a secret (key creation, registration, rotation) legitimately hold one 64-hex token.
-    const leaks = answers.filter(({ res }) => res.status >= 400 && leakIn(res.text)).map(({ label, res }) => `${label}: ${leakIn(res.text)}`);
+    const leaks = answers
+      .filter(({ res }) => res.status >= 400 && leakIn(res.text))
+      .map(({ label, res }) => `${label}: ${leakIn(res.text)}`);
     expect(leaks).toEqual([]);
   });
 
@@ -275,7 +360,8 @@ describe('OpenAPI contract', () => {
       const name = `${method.toUpperCase()} ${path}`;
       const takesInput = !!op.requestBody || (op.parameters ?? []).some((p) => p.in === 'query') || method !== 'get';
       if (takesInput) expect({ name, has400: '400' in op.responses }).toEqual({ name, has400: true });
-      if (method !== 'get') expect({ name, has413: '413' in op.responses, has415: '415' in op.responses }).toEqual({ name, has413: true, has415: true });
+      if (method !== 'get')
+        expect({ name, has413: '413' in op.responses, has415: '415' in op.responses }).toEqual({ name, has413: true, has415: true });
     }
   });
 });

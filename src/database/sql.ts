@@ -6,7 +6,11 @@ import { sqlStateOf, UNIQUE_VIOLATION } from './database-errors';
  * whatever the statement. `manager.query` answers a SELECT's rows but `[rows, count]` for an UPDATE
  * or DELETE … RETURNING, which callers otherwise unpack each their own way.
  */
-export async function execute<T>(manager: EntityManager, sql: string, params: readonly unknown[] = []): Promise<{ rows: T[]; affected: number }> {
+export async function execute<T>(
+  manager: EntityManager,
+  sql: string,
+  params: readonly unknown[] = [],
+): Promise<{ rows: T[]; affected: number }> {
   const own = manager.queryRunner ? undefined : manager.connection.createQueryRunner();
   const runner = manager.queryRunner ?? own!;
   try {

@@ -29,7 +29,9 @@ export class IdempotencyCrypto {
 
   /** What makes two requests "the same": method, path and body (key order ignored). */
   fingerprint(method: string, path: string, body: unknown): Buffer {
-    return createHmac('sha256', this.lookupKey).update(`fp\0${method}\0${path}\0${canonicalJson(body ?? {})}`).digest();
+    return createHmac('sha256', this.lookupKey)
+      .update(`fp\0${method}\0${path}\0${canonicalJson(body ?? {})}`)
+      .digest();
   }
 
   seal(scope: string, idempotencyKey: string, recordId: Buffer, plaintext: string): Buffer {

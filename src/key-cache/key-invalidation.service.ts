@@ -99,7 +99,8 @@ export class KeyInvalidationService implements OnModuleInit, OnApplicationShutdo
     const result = await this.tx.run(async () => {
       const manager = this.tx.manager;
       const value = await work(manager, (...t) => t.forEach((tag) => tags.add(tag)));
-      for (const payload of notificationPayloads([...tags])) await manager.query('SELECT pg_notify($1, $2)', [INVALIDATION_CHANNEL, payload]);
+      for (const payload of notificationPayloads([...tags]))
+        await manager.query('SELECT pg_notify($1, $2)', [INVALIDATION_CHANNEL, payload]);
       return value;
     });
     if (tags.size > 0) this.cache.invalidate([...tags]);

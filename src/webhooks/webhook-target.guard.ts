@@ -110,7 +110,10 @@ export function refuseUrl(raw: string, policy: TargetPolicy): string | undefined
 
 /** The URL's host without IPv6 brackets or a trailing root dot. */
 export function hostOf(url: URL): string {
-  return url.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase();
+  return url.hostname
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '')
+    .toLowerCase();
 }
 
 export class ForbiddenTargetError extends Error {
@@ -130,7 +133,8 @@ export function guardedLookup(allowPrivateTargets: boolean) {
       const list = addresses;
       if (!allowPrivateTargets) {
         const bad = list.find((a) => isForbiddenAddress(a.address));
-        if (bad || list.length === 0) return callback(new ForbiddenTargetError(`refused: ${hostname} resolves to a private, loopback or link-local address`), []);
+        if (bad || list.length === 0)
+          return callback(new ForbiddenTargetError(`refused: ${hostname} resolves to a private, loopback or link-local address`), []);
       }
       if (options.all) return callback(null, list);
       callback(null, list[0].address, list[0].family);

@@ -37,7 +37,11 @@ export function pinClockInsideOneMinute(): jest.SpyInstance {
 
 /** A fresh MiCA developer account on `t`: its API key, its key id and its management token. */
 export async function registerMicaDeveloper(t: TestApp): Promise<{ apiKey: string; keyId: string; token: string }> {
-  const res = await t.http().post('/api/mica/developer/register').send({ name: 'Scale Tester', email: `scale.${randomUUID()}@example.com` }).expect(201);
+  const res = await t
+    .http()
+    .post('/api/mica/developer/register')
+    .send({ name: 'Scale Tester', email: `scale.${randomUUID()}@example.com` })
+    .expect(201);
   const { apiKey, managementToken } = res.body.data;
   const list = await t.http().get('/api/mica/developer/keys').set('Authorization', `Bearer ${managementToken}`).expect(200);
   return { apiKey, keyId: list.body.data.keys[0].id, token: managementToken };

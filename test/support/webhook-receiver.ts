@@ -68,7 +68,10 @@ export class WebhookReceiver {
     const deadline = Date.now() + timeoutMs;
     while (!predicate(this.received)) {
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`receiver: condition not met in ${timeoutMs} ms; got ${this.received.map((r) => r.json.type).join(', ') || 'nothing'}`);
+      if (left <= 0)
+        throw new Error(
+          `receiver: condition not met in ${timeoutMs} ms; got ${this.received.map((r) => r.json.type).join(', ') || 'nothing'}`,
+        );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(left, 200));
         this.waiters.push(() => {

@@ -63,7 +63,7 @@ function isIPv4Mapped(g: number[]): boolean {
 export function formatIPv6(groups: number[]): string {
   let bestStart = -1;
   let bestLength = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;

@@ -23,7 +23,10 @@ export function routeHeaders(app: INestApplication, prefix: string): Map<string,
         const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
         if (!headers?.length || method === undefined) continue;
         const path = ([] as string[]).concat((Reflect.getMetadata(PATH_METADATA, handler) ?? '') as string | string[])[0];
-        const full = `/${[prefix, base, path].map((p) => p.replace(/^\/|\/$/g, '')).filter(Boolean).join('/')}`.replace(/:(\w+)/g, '{$1}');
+        const full = `/${[prefix, base, path]
+          .map((p) => p.replace(/^\/|\/$/g, ''))
+          .filter(Boolean)
+          .join('/')}`.replace(/:(\w+)/g, '{$1}');
         out.set(`${RequestMethod[method].toLowerCase()} ${full}`, headers);
       }
     }
