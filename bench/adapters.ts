@@ -57,7 +57,10 @@ async function measure(url: string, headers: Record<string, string> = {}) {
 
 async function main(): Promise<void> {
   const rows: string[] = [];
-  for (const [adapter, port] of [['express', 3201], ['fastify', 3202]] as const) {
+  for (const [adapter, port] of [
+    ['express', 3201],
+    ['fastify', 3202],
+  ] as const) {
     const child = fork(__filename, ['serve', adapter, String(port)], { execArgv: ['-r', 'ts-node/register/transpile-only'] });
     await new Promise((r) => child.once('message', r));
     const base = `http://127.0.0.1:${port}`;
@@ -73,7 +76,8 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === 'serve') void serve(process.argv[3], Number(process.argv[4]));
-else main().catch((e) => {
-  process.stderr.write(`${e.stack ?? e}\n`);
-  process.exit(1);
-});
+else
+  main().catch((e) => {
+    process.stderr.write(`${e.stack ?? e}\n`);
+    process.exit(1);
+  });

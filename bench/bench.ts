@@ -113,9 +113,12 @@ http.createServer((req, res) => {
 
 async function startScript(source: string, env: Record<string, string>): Promise<Proc> {
   const port = await freePort();
-  const proc = spawn(process.execPath, ['-e', source], { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, ['-e', source], {
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise<void>((resolvePromise, reject) => {
-    proc.stdout!.once('data', () => resolvePromise());
+    proc.stdout.once('data', () => resolvePromise());
     proc.once('exit', (code) => reject(new Error(`script exited with ${code}`)));
   });
   return track(proc, `http://127.0.0.1:${port}`);
@@ -128,15 +131,22 @@ async function stop(p: Proc): Promise<void> {
   await new Promise((r) => p.proc.once('exit', r));
 }
 
-async function api(server: Proc, method: string, path: string, body?: unknown) {
+/** `T`: the fields of the answer's `data` the caller reads. */
+async function api<T = unknown>(server: Proc, method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(server.url + path, {
     method,
     headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
-  const json = (await res.json()) as { data?: any; error?: any };
+  const json = (await res.json()) as { data?: T; error?: unknown };
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json.error)}`);
-  return json.data;
+  return json.data as T;
+}
+
+/** An issued instance key as the admin API answers it (the fields the bench reads). */
+interface IssuedKey {
+  id: string;
+  key: string;
 }
 
 /** A made-up key: under a made-up instance ref (what a scanner sends), or under `ref` (an attacker who knows one). */
@@ -158,7 +168,16 @@ async function run(url: string, headers: Record<string, string>, opts: RunOption
     connections: opts.connections ?? CONNECTIONS,
     ...(opts.amount ? { amount: opts.amount } : { duration: opts.seconds ?? SECONDS }),
     headers,
-    requests: opts.randomKey ? [{ setupRequest: (req: any) => ({ ...req, headers: { ...req.headers, 'x-api-key': unknownKey(typeof opts.randomKey === 'string' ? opts.randomKey : undefined) } }) }] : undefined,
+    requests: opts.randomKey
+      ? [
+          {
+            setupRequest: (req: autocannon.Request) => ({
+              ...req,
+              headers: { ...req.headers, 'x-api-key': unknownKey(typeof opts.randomKey === 'string' ? opts.randomKey : undefined) },
+            }),
+          },
+        ]
+      : undefined,
   });
   return { rps: result.requests.average, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors + result.timeouts };
 }
@@ -229,7 +248,7 @@ async function redisReachable(url: string): Promise<boolean> {
 async function propagation(a: Proc, b: Proc, instanceRef: string): Promise<number[]> {
   const delays: number[] = [];
   for (let i = 0; i < 10; i++) {
-    const created = await api(a, 'POST', `/api/admin/instances/${instanceRef}/keys`, { name: `prop${i}` });
+    const created = await api<IssuedKey>(a, 'POST', `/api/admin/instances/${instanceRef}/keys`, { name: `prop${i}` });
     const headers = { 'X-API-Key': created.key };
     for (let w = 0; w < 3; w++) await fetch(`${b.url}/api/auth/verify`, { headers });
     const t0 = process.hrtime.bigint();
@@ -255,7 +274,9 @@ async function fillKeys(db: Client, total: number): Promise<void> {
   const [{ n }] = (await db.query('SELECT count(*)::int AS n FROM instance_keys')).rows;
   if (n >= total) return;
   const [{ id }] = (
-    await db.query(`INSERT INTO instances (ref, name, services, status) VALUES (substr(md5(random()::text), 1, 8), 'bench filler', '{}', 'ARCHIVED') RETURNING id`)
+    await db.query(
+      `INSERT INTO instances (ref, name, services, status) VALUES (substr(md5(random()::text), 1, 8), 'bench filler', '{}', 'ARCHIVED') RETURNING id`,
+    )
   ).rows;
   for (let done = n; done < total; done += 100_000) {
     await db.query(
@@ -286,12 +307,21 @@ async function main(): Promise<void> {
     const service = await startService(database.url);
     procs.push(service);
     await db.connect();
-    const created = await api(service, 'POST', '/api/admin/instances', { name: 'bench', services: ['trading'] });
+    const created = await api<{ instance: { id: string; instanceRef: string }; key: IssuedKey }>(service, 'POST', '/api/admin/instances', {
+      name: 'bench',
+      services: ['trading'],
+    });
     const instanceRef: string = created.instance.instanceRef;
     const key: string = created.key.key;
     const identity = { instanceRef, instanceId: created.instance.id, keyId: created.key.id, keyStatus: 'ACTIVE', services: ['trading'] };
-    const mica = await api(service, 'POST', '/api/mica/developer/register', { name: 'Bench', email: `bench-${Date.now()}@example.com` });
-    const bare = await startScript(BARE_CHECK, { DIGEST: createHash('sha256').update(key).digest('hex'), IDENTITY: JSON.stringify(identity) });
+    const mica = await api<{ apiKey: string }>(service, 'POST', '/api/mica/developer/register', {
+      name: 'Bench',
+      email: `bench-${Date.now()}@example.com`,
+    });
+    const bare = await startScript(BARE_CHECK, {
+      DIGEST: createHash('sha256').update(key).digest('hex'),
+      IDENTITY: JSON.stringify(identity),
+    });
     procs.push(bare);
     const verifyUrl = `${service.url}/api/auth/verify?service=trading`;
     const valid = { 'X-API-Key': key };
@@ -302,24 +332,55 @@ async function main(): Promise<void> {
 
     if (only('verify')) {
       // 1. The verify route, cached valid key, against the bare check.
-      const [ceiling, cached] = await alternate('verify', () => run(bare.url, valid), () => run(verifyUrl, valid));
+      const [ceiling, cached] = await alternate(
+        'verify',
+        () => run(bare.url, valid),
+        () => run(verifyUrl, valid),
+      );
       row('bare node:http check, valid key (ceiling)', ceiling, '1.00×');
       const verifyRatio = cached.rps / ceiling.rps;
       const p99Ratio = (cached.p99 || 1) / (ceiling.p99 || 1);
-      row('GET /api/auth/verify, cached valid key', cached, `${x(verifyRatio)} rps, ${x(p99Ratio)} p99`, '≥ 0.60× rps, ≤ 2× p99', verifyRatio >= 0.6 && p99Ratio <= 2);
+      row(
+        'GET /api/auth/verify, cached valid key',
+        cached,
+        `${x(verifyRatio)} rps, ${x(p99Ratio)} p99`,
+        '≥ 0.60× rps, ≤ 2× p99',
+        verifyRatio >= 0.6 && p99Ratio <= 2,
+      );
     }
 
     if (only('routes')) {
       // 2. Routes reported against the same ceiling: MiCA key check, a management route.
-      const [ceilingM, micaRun] = await alternate('mica', () => run(bare.url, valid), () => run(`${service.url}/api/mica/v1/health`, { 'X-API-Key': mica.apiKey }));
-      row('GET /api/mica/v1/health, MiCA key', micaRun, `${x(micaRun.rps / ceilingM.rps)} rps, ${x((micaRun.p99 || 1) / (ceilingM.p99 || 1))} p99`, 'reported');
-      const [ceilingK, keysRun] = await alternate('keys', () => run(bare.url, valid), () => run(`${service.url}/api/keys`, valid));
-      row('GET /api/keys (management, database read)', keysRun, `${x(keysRun.rps / ceilingK.rps)} rps, ${x((keysRun.p99 || 1) / (ceilingK.p99 || 1))} p99`, 'reported');
+      const [ceilingM, micaRun] = await alternate(
+        'mica',
+        () => run(bare.url, valid),
+        () => run(`${service.url}/api/mica/v1/health`, { 'X-API-Key': mica.apiKey }),
+      );
+      row(
+        'GET /api/mica/v1/health, MiCA key',
+        micaRun,
+        `${x(micaRun.rps / ceilingM.rps)} rps, ${x((micaRun.p99 || 1) / (ceilingM.p99 || 1))} p99`,
+        'reported',
+      );
+      const [ceilingK, keysRun] = await alternate(
+        'keys',
+        () => run(bare.url, valid),
+        () => run(`${service.url}/api/keys`, valid),
+      );
+      row(
+        'GET /api/keys (management, database read)',
+        keysRun,
+        `${x(keysRun.rps / ceilingK.rps)} rps, ${x((keysRun.p99 || 1) / (ceilingK.p99 || 1))} p99`,
+        'reported',
+      );
     }
 
     if (only('malformed')) {
       // 3. Malformed keys never reach the database.
-      const stats = async () => Number((await db.query('SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()')).rows[0].n);
+      const stats = async () =>
+        Number(
+          (await db.query('SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()')).rows[0].n,
+        );
       // The counter also moves with the service's background work (usage flush, the listener's
       // heartbeat) and this bench's own statements: the same span idle is the baseline.
       let before = await stats();
@@ -340,16 +401,25 @@ async function main(): Promise<void> {
 
     if (only('flood')) {
       // 4. An unknown-key flood, against the bare check answering unknown keys.
-      const [ceilingU, flood] = await alternate('flood', () => run(bare.url, {}, { randomKey: true }), () => run(verifyUrl, {}, { randomKey: true }));
+      const [ceilingU, flood] = await alternate(
+        'flood',
+        () => run(bare.url, {}, { randomKey: true }),
+        () => run(verifyUrl, {}, { randomKey: true }),
+      );
       row('bare check, unknown keys (ceiling)', ceilingU, '1.00×');
       row('unknown-key flood (401)', flood, x(flood.rps / ceilingU.rps), '≥ 0.50×', flood.rps / ceilingU.rps >= 0.5);
       // The same flood under the real instance's ref: no ref is known absent, so every key costs a (batched) lookup.
-      const [ceilingR, floodReal] = await alternate('flood, real ref', () => run(bare.url, {}, { randomKey: true }), () => run(verifyUrl, {}, { randomKey: instanceRef }));
+      const [ceilingR, floodReal] = await alternate(
+        'flood, real ref',
+        () => run(bare.url, {}, { randomKey: true }),
+        () => run(verifyUrl, {}, { randomKey: instanceRef }),
+      );
       row('unknown-key flood under a real instance ref (401)', floodReal, x(floodReal.rps / ceilingR.rps), 'reported');
       const [alone, during] = await alternate(
         'valid during flood',
         () => run(verifyUrl, valid, { connections: 10 }),
-        async () => (await Promise.all([run(verifyUrl, valid, { connections: 10 }), run(verifyUrl, {}, { connections: 40, randomKey: true })]))[0],
+        async () =>
+          (await Promise.all([run(verifyUrl, valid, { connections: 10 }), run(verifyUrl, {}, { connections: 40, randomKey: true })]))[0],
       );
       const floodP99 = (during.p99 || 1) / (alone.p99 || 1);
       row('valid key p99 during the flood vs alone', `${during.p99} ms vs ${alone.p99} ms`, x(floodP99), '≤ 2×', floodP99 <= 2);
@@ -367,7 +437,11 @@ async function main(): Promise<void> {
         ['caddy', CADDY, startCaddy, undefined],
       ] as const) {
         if (!binary) {
-          skipped(`${name} → auth → upstream vs ${name} → upstream`, `${name} is not installed`, target ? `≥ ${target.toFixed(2)}×` : 'reported');
+          skipped(
+            `${name} → auth → upstream vs ${name} → upstream`,
+            `${name} is not installed`,
+            target ? `≥ ${target.toFixed(2)}×` : 'reported',
+          );
           continue;
         }
         const plain = await start(keysHost, upstreamHost, { plainProxy: true });
@@ -375,14 +449,28 @@ async function main(): Promise<void> {
         const checked = await start(keysHost, upstreamHost);
         gateways.push(checked);
         await run(checked.url + path, valid, { seconds: 2 });
-        const [p, c] = await alternate(name, () => run(plain.url + path, valid), () => run(checked.url + path, valid));
+        const [p, c] = await alternate(
+          name,
+          () => run(plain.url + path, valid),
+          () => run(checked.url + path, valid),
+        );
         row(`${name} → upstream, no check`, p, '1.00×');
         const r = c.rps / p.rps;
-        row(`${name} → key check (recipe) → upstream`, c, x(r), target ? `≥ ${target.toFixed(2)}×` : 'reported', target ? r >= target : undefined);
+        row(
+          `${name} → key check (recipe) → upstream`,
+          c,
+          x(r),
+          target ? `≥ ${target.toFixed(2)}×` : 'reported',
+          target ? r >= target : undefined,
+        );
         // The recipe's own ceiling: the same recipe with the bare check standing in for the key service.
         const withBare = await start(new URL(bare.url).host, upstreamHost);
         gateways.push(withBare);
-        const [p2, b] = await alternate(`${name}, bare check`, () => run(plain.url + path, valid), () => run(withBare.url + path, valid));
+        const [p2, b] = await alternate(
+          `${name}, bare check`,
+          () => run(plain.url + path, valid),
+          () => run(withBare.url + path, valid),
+        );
         row(`${name} → bare check (recipe) → upstream`, b, x(b.rps / p2.rps), 'reported');
         await plain.stop();
         await checked.stop();
@@ -398,26 +486,46 @@ async function main(): Promise<void> {
         const redisService = await startService(database.url, { REDIS_URL });
         procs.push(redisService);
         await run(`${redisService.url}/api/auth/verify?service=trading`, valid, { seconds: 2 });
-        const [ceilingR, withRedis] = await alternate('redis', () => run(bare.url, valid), () => run(`${redisService.url}/api/auth/verify?service=trading`, valid));
+        const [ceilingR, withRedis] = await alternate(
+          'redis',
+          () => run(bare.url, valid),
+          () => run(`${redisService.url}/api/auth/verify?service=trading`, valid),
+        );
         const rr = withRedis.rps / ceilingR.rps;
         row('GET /api/auth/verify with REDIS_URL, cached valid key', withRedis, x(rr), '≥ 0.50×', rr >= 0.5);
 
         // Revocation seen by another replica (both on the same database).
         const delays = await propagation(service, redisService, instanceRef);
-        row('revocation seen by another replica', `median ${delays[5].toFixed(1)} ms, max ${delays[9].toFixed(1)} ms`, `${(delays[9] / 1000).toFixed(3)} s`, '≤ 1 s', delays[9] <= 1000);
+        row(
+          'revocation seen by another replica',
+          `median ${delays[5].toFixed(1)} ms, max ${delays[9].toFixed(1)} ms`,
+          `${(delays[9] / 1000).toFixed(3)} s`,
+          '≤ 1 s',
+          delays[9] <= 1000,
+        );
         await stop(redisService);
 
         const limited = [
-          await startService(database.url, { REDIS_URL, RATE_LIMIT_PER_KEY_PER_MINUTE: String(limit), RATE_LIMIT_PER_KEY_BATCH: String(batch) }),
-          await startService(database.url, { REDIS_URL, RATE_LIMIT_PER_KEY_PER_MINUTE: String(limit), RATE_LIMIT_PER_KEY_BATCH: String(batch) }),
+          await startService(database.url, {
+            REDIS_URL,
+            RATE_LIMIT_PER_KEY_PER_MINUTE: String(limit),
+            RATE_LIMIT_PER_KEY_BATCH: String(batch),
+          }),
+          await startService(database.url, {
+            REDIS_URL,
+            RATE_LIMIT_PER_KEY_PER_MINUTE: String(limit),
+            RATE_LIMIT_PER_KEY_BATCH: String(batch),
+          }),
         ];
         procs.push(...limited);
         const trials: number[] = [];
         for (let t = 0; t < 3; t++) {
-          const fresh = await api(service, 'POST', `/api/admin/instances/${instanceRef}/keys`, { name: `limit${t}` });
+          const fresh = await api<IssuedKey>(service, 'POST', `/api/admin/instances/${instanceRef}/keys`, { name: `limit${t}` });
           const h = { 'X-API-Key': fresh.key };
           await roomInMinute(20);
-          const results = await Promise.all(limited.map((s) => run(`${s.url}/api/auth/verify?service=trading`, h, { amount: limit * 1.5, connections: 25 })));
+          const results = await Promise.all(
+            limited.map((s) => run(`${s.url}/api/auth/verify?service=trading`, h, { amount: limit * 1.5, connections: 25 })),
+          );
           trials.push(results.reduce((sum, m) => sum + (limit * 1.5 - m.non2xx), 0));
           await api(service, 'POST', `/api/admin/instances/${instanceRef}/keys/${fresh.id}/revoke`);
         }
@@ -435,7 +543,13 @@ async function main(): Promise<void> {
         const other = await startService(database.url);
         procs.push(other);
         const delays = await propagation(service, other, instanceRef);
-        row('revocation seen by another replica', `median ${delays[5].toFixed(1)} ms, max ${delays[9].toFixed(1)} ms`, `${(delays[9] / 1000).toFixed(3)} s`, '≤ 1 s', delays[9] <= 1000);
+        row(
+          'revocation seen by another replica',
+          `median ${delays[5].toFixed(1)} ms, max ${delays[9].toFixed(1)} ms`,
+          `${(delays[9] / 1000).toFixed(3)} s`,
+          '≤ 1 s',
+          delays[9] <= 1000,
+        );
       }
     }
 
@@ -458,7 +572,11 @@ async function main(): Promise<void> {
   }
 
   const header = ['measure', 'result', 'p99', 'ratio', 'target', 'met'];
-  const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${[r.name, r.result, r.p99, r.ratio, r.target, r.met].join(' | ')} |`)];
+  const lines = [
+    `| ${header.join(' | ')} |`,
+    `|${header.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${[r.name, r.result, r.p99, r.ratio, r.target, r.met].join(' | ')} |`),
+  ];
   const targets = rows.filter((r) => r.met !== '');
   const met = targets.filter((r) => r.met === 'met').length;
   process.stdout.write(

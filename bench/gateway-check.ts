@@ -25,7 +25,13 @@ interface Answer {
   status: number;
   headers: Record<string, string>;
   body: string;
-  json?: any;
+  json?: {
+    success?: boolean;
+    upstream?: boolean;
+    path?: string;
+    error?: { code?: string; message?: string };
+    metadata?: { requestId?: string };
+  };
 }
 
 /** One request on its own connection with headers exactly as given (duplicates included). */
@@ -35,7 +41,7 @@ function raw(url: string, path: string, headers: Array<[string, string]>): Promi
     const socket = connect(Number(port), hostname);
     let data = '';
     socket.setEncoding('latin1');
-    socket.on('data', (d) => (data += d));
+    socket.on('data', (d: string) => (data += d));
     socket.on('error', reject);
     socket.on('end', () => {
       const [head, ...rest] = data.split('\r\n\r\n');
@@ -55,7 +61,7 @@ function raw(url: string, path: string, headers: Array<[string, string]>): Promi
       } catch {
         json = undefined;
       }
-      resolvePromise({ status, headers: out, body, json });
+      resolvePromise({ status, headers: out, body, json: json as Answer['json'] });
     });
     const lines = [`GET ${path} HTTP/1.1`, `Host: ${hostname}:${port}`, 'Connection: close', ...headers.map(([n, v]) => `${n}: ${v}`)];
     socket.write(lines.join('\r\n') + '\r\n\r\n');
@@ -98,7 +104,9 @@ async function main(): Promise<void> {
   execSync('npx nest build', { cwd: ROOT, stdio: 'inherit' });
   const database = await freshDatabase(SERVER_URL, 'trusset_gateway_check', process.env.BENCH_DATABASE_URL);
   const upstream = await startUpstream();
-  const { proc, url: keysUrl } = await startBuiltService(ROOT, database.url, ADMIN_TOKEN, { RATE_LIMIT_PER_KEY_PER_MINUTE: String(RATE_LIMIT) });
+  const { proc, url: keysUrl } = await startBuiltService(ROOT, database.url, ADMIN_TOKEN, {
+    RATE_LIMIT_PER_KEY_PER_MINUTE: String(RATE_LIMIT),
+  });
   const keys = new URL(keysUrl).host;
   const gateways: Gateway[] = [];
   try {
@@ -109,12 +117,12 @@ async function main(): Promise<void> {
         body: JSON.stringify(body),
       });
       if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-      return ((await res.json()) as { data: any }).data;
+      return ((await res.json()) as { data: { instance: { instanceRef: string }; key: { id: string; key: string } } }).data;
     };
     /** A fresh instance (trading only) and its key, so every check starts with a full per-key allowance. */
     const freshKey = async () => {
       const created = await admin('/api/admin/instances', { name: 'gateway check', services: ['trading'] });
-      return { key: created.key.key as string, ref: created.instance.instanceRef as string, keyId: created.key.id as string };
+      return { key: created.key.key, ref: created.instance.instanceRef, keyId: created.key.id };
     };
 
     for (const [name, binary, start] of [
@@ -158,8 +166,18 @@ async function checkGateway(
   seen.length = 0;
   const passed = await raw(gateway.url, path, [['X-API-Key', valid.key]]);
   const got = seen[0] ?? {};
-  expect(g, 'a valid key reaches the upstream with the path unchanged', passed.status === 200 && passed.json?.upstream === true && passed.json?.path === path, passed);
-  expect(g, 'the upstream gets X-Trusset-Instance-Ref and X-Trusset-Key-Id', got['x-trusset-instance-ref'] === valid.ref && got['x-trusset-key-id'] === valid.keyId, got);
+  expect(
+    g,
+    'a valid key reaches the upstream with the path unchanged',
+    passed.status === 200 && passed.json?.upstream === true && passed.json?.path === path,
+    passed,
+  );
+  expect(
+    g,
+    'the upstream gets X-Trusset-Instance-Ref and X-Trusset-Key-Id',
+    got['x-trusset-instance-ref'] === valid.ref && got['x-trusset-key-id'] === valid.keyId,
+    got,
+  );
   expect(g, "the upstream never gets the client's X-API-Key", got['x-api-key'] === undefined, got);
 
   // Refused: the same status, code, envelope and headers as the service itself answers.
@@ -178,10 +196,19 @@ async function checkGateway(
     expect(
       g,
       `${what}: ${status} ${code} in the service's envelope`,
-      through.status === status && direct.status === status && through.json?.success === false && through.json?.error?.code === code && through.json?.error?.message === direct.json?.error?.message,
+      through.status === status &&
+        direct.status === status &&
+        through.json?.success === false &&
+        through.json?.error?.code === code &&
+        through.json?.error?.message === direct.json?.error?.message,
       { through: through.status, body: through.body },
     );
-    expect(g, `${what}: X-Request-Id matches the envelope's requestId`, !!through.headers['x-request-id'] && through.headers['x-request-id'] === through.json?.metadata?.requestId, through.headers);
+    expect(
+      g,
+      `${what}: X-Request-Id matches the envelope's requestId`,
+      !!through.headers['x-request-id'] && through.headers['x-request-id'] === through.json?.metadata?.requestId,
+      through.headers,
+    );
     expect(g, `${what}: JSON content type`, /^application\/json/.test(through.headers['content-type'] ?? ''), through.headers);
     expect(g, `${what}: the upstream is not reached`, seen.length === 0, seen);
   }
@@ -191,8 +218,18 @@ async function checkGateway(
   for (let i = 0; i < RATE_LIMIT; i++) await raw(gateway.url, path, [['X-API-Key', limited.key]]);
   seen.length = 0;
   const tooMany = await raw(gateway.url, path, [['X-API-Key', limited.key]]);
-  expect(g, '429 RATE_LIMIT_EXCEEDED in the envelope', tooMany.status === 429 && tooMany.json?.error?.code === 'RATE_LIMIT_EXCEEDED', { status: tooMany.status, body: tooMany.body });
-  expect(g, '429 carries Retry-After and X-RateLimit-*', Number(tooMany.headers['retry-after']) >= 1 && tooMany.headers['x-ratelimit-limit'] === String(RATE_LIMIT) && tooMany.headers['x-ratelimit-remaining'] === '0', tooMany.headers);
+  expect(g, '429 RATE_LIMIT_EXCEEDED in the envelope', tooMany.status === 429 && tooMany.json?.error?.code === 'RATE_LIMIT_EXCEEDED', {
+    status: tooMany.status,
+    body: tooMany.body,
+  });
+  expect(
+    g,
+    '429 carries Retry-After and X-RateLimit-*',
+    Number(tooMany.headers['retry-after']) >= 1 &&
+      tooMany.headers['x-ratelimit-limit'] === String(RATE_LIMIT) &&
+      tooMany.headers['x-ratelimit-remaining'] === '0',
+    tooMany.headers,
+  );
   expect(g, '429: the upstream is not reached', seen.length === 0, seen);
 
   // Two X-API-Key headers, both the valid key: refused, never the first one's pass.
@@ -202,7 +239,12 @@ async function checkGateway(
     ['X-API-Key', twice.key],
     ['X-API-Key', twice.key],
   ]);
-  expect(g, 'two X-API-Key headers are refused with 401 AUTH_FAILED', doubled.status === 401 && doubled.json?.error?.code === 'AUTH_FAILED', { status: doubled.status, body: doubled.body });
+  expect(
+    g,
+    'two X-API-Key headers are refused with 401 AUTH_FAILED',
+    doubled.status === 401 && doubled.json?.error?.code === 'AUTH_FAILED',
+    { status: doubled.status, body: doubled.body },
+  );
   expect(g, 'two X-API-Key headers: the upstream is not reached', seen.length === 0, seen);
 
   // Client-sent X-Trusset-* headers never reach the upstream (nginx refuses them, Caddy strips them).
@@ -215,14 +257,24 @@ async function checkGateway(
   ]);
   const spoofSeen = seen[0];
   const leaked = spoofSeen && (spoofSeen['x-trusset-role'] !== undefined || spoofSeen['x-trusset-instance-ref'] !== spoof.ref);
-  expect(g, "the client's X-Trusset-* headers never reach the upstream", !leaked && (spoofed.status === 200 || (spoofed.status === 400 && spoofed.json?.error?.code === 'VALIDATION_ERROR')), {
-    status: spoofed.status,
-    body: spoofed.body,
-    upstream: spoofSeen,
-  });
+  expect(
+    g,
+    "the client's X-Trusset-* headers never reach the upstream",
+    !leaked && (spoofed.status === 200 || (spoofed.status === 400 && spoofed.json?.error?.code === 'VALIDATION_ERROR')),
+    {
+      status: spoofed.status,
+      body: spoofed.body,
+      upstream: spoofSeen,
+    },
+  );
 
   const unknownPath = await raw(gateway.url, '/api/unknown/x', [['X-API-Key', valid.key]]);
-  expect(g, 'a path outside /api/<service>/ is a 404 envelope, not proxied', unknownPath.status === 404 && unknownPath.json?.error?.code === 'NOT_FOUND', unknownPath);
+  expect(
+    g,
+    'a path outside /api/<service>/ is a 404 envelope, not proxied',
+    unknownPath.status === 404 && unknownPath.json?.error?.code === 'NOT_FOUND',
+    unknownPath,
+  );
 }
 
 main().catch((e) => {

@@ -48,7 +48,10 @@ export const CADDY = which('caddy', ['/usr/bin/caddy']);
 
 /** The recipe with its three placeholders replaced, as SPEC §19 describes. */
 export function recipe(path: string, listen: string, keys: string, upstream: string): string {
-  return readFileSync(join(ROOT, path), 'utf8').replaceAll('__LISTEN__', listen).replaceAll('__KEYS__', keys).replaceAll('__UPSTREAM__', upstream);
+  return readFileSync(join(ROOT, path), 'utf8')
+    .replaceAll('__LISTEN__', listen)
+    .replaceAll('__KEYS__', keys)
+    .replaceAll('__UPSTREAM__', upstream);
 }
 
 /**
@@ -56,7 +59,11 @@ export function recipe(path: string, listen: string, keys: string, upstream: str
  * `plainProxy`, the same server block proxying to the upstream without any check (the bench's
  * reference row).
  */
-export async function startNginx(keys: string, upstream: string, opts: { plainProxy?: boolean; workers?: number | 'auto' } = {}): Promise<Gateway> {
+export async function startNginx(
+  keys: string,
+  upstream: string,
+  opts: { plainProxy?: boolean; workers?: number | 'auto' } = {},
+): Promise<Gateway> {
   if (!NGINX) throw new Error('nginx is not installed');
   const dir = mkdtempSync(join(tmpdir(), 'trusset-nginx-'));
   const port = await freePort();
@@ -123,7 +130,13 @@ async function ready(name: Gateway['name'], proc: ChildProcess, url: string, dir
       throw new Error(`${name} exited with ${proc.exitCode}: ${stderr}${log}`);
     }
     // Any HTTP answer means it listens; the path is one no recipe proxies.
-    if (await fetch(`${url}/__gateway_ready`).then(() => true, () => false)) return { name, url, stop };
+    if (
+      await fetch(`${url}/__gateway_ready`).then(
+        () => true,
+        () => false,
+      )
+    )
+      return { name, url, stop };
     if (i > 100) {
       await stop();
       throw new Error(`${name} did not listen within 10 s: ${stderr}`);

@@ -72,7 +72,13 @@ async function main(): Promise<void> {
       const r = await api(base, 'POST', '/api/admin/instances', { name: `soak ${i}`, services: ['trading'] });
       instances.push({ ref: r.body.data.instance.instanceRef, key: r.body.data.key.key });
     }
-    const dev = await api(base, 'POST', '/api/mica/developer/register', { name: 'Soak Tester', email: `soak.${Date.now()}@example.com` }, { 'Content-Type': 'application/json' });
+    const dev = await api(
+      base,
+      'POST',
+      '/api/mica/developer/register',
+      { name: 'Soak Tester', email: `soak.${Date.now()}@example.com` },
+      { 'Content-Type': 'application/json' },
+    );
     const micaKey: string = dev.body.data.apiKey;
 
     let requests = 0;
@@ -81,7 +87,7 @@ async function main(): Promise<void> {
     const unexpectedSeen = new Map<string, number>();
     const expectStatus = async (what: string, expected: number, run: () => Promise<{ status: number }>) => {
       const t0 = process.hrtime.bigint();
-      let status = 0;
+      let status: number;
       try {
         status = (await run()).status;
       } catch {
@@ -104,18 +110,31 @@ async function main(): Promise<void> {
       const verify = (key: string, expected: number) =>
         expectStatus('verify', expected, () => api(base, 'GET', '/api/auth/verify?service=trading', undefined, { 'X-API-Key': key }));
       switch (i % 20) {
-        case 0: case 1: case 2: case 3: case 4: case 5: case 6:
+        case 0:
+        case 1:
+        case 2:
+        case 3:
+        case 4:
+        case 5:
+        case 6:
           return verify(inst.key, 200);
-        case 7: case 8:
+        case 7:
+        case 8:
           return verify(`trusset_${inst.ref}_${randomBytes(32).toString('hex')}`, 401);
-        case 9: case 10:
+        case 9:
+        case 10:
           return verify(`trusset_${inst.ref}_NOT-A-KEY`, 401);
-        case 11: case 12:
+        case 11:
+        case 12:
           return expectStatus('mica health', 200, () => api(base, 'GET', '/api/mica/v1/health', undefined, { 'X-API-Key': micaKey }));
         case 13:
-          return expectStatus('mica issuers', 200, () => api(base, 'GET', '/api/mica/v1/issuers?licenseType=CASP&limit=20', undefined, { 'X-API-Key': micaKey }));
+          return expectStatus('mica issuers', 200, () =>
+            api(base, 'GET', '/api/mica/v1/issuers?licenseType=CASP&limit=20', undefined, { 'X-API-Key': micaKey }),
+          );
         case 14:
-          return expectStatus('mica search', 200, () => api(base, 'GET', '/api/mica/v1/search?q=bank', undefined, { 'X-API-Key': micaKey }));
+          return expectStatus('mica search', 200, () =>
+            api(base, 'GET', '/api/mica/v1/search?q=bank', undefined, { 'X-API-Key': micaKey }),
+          );
         case 15:
           return expectStatus('admin instances', 200, () => api(base, 'GET', '/api/admin/instances?limit=20'));
         case 16:
@@ -150,7 +169,9 @@ async function main(): Promise<void> {
       const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${service!.proc.pid}/status`, 'utf8'));
       const metrics = await (await fetch(`${base}/api/metrics`)).text();
       const heap = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(metrics);
-      const [{ n }] = (await pg.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [db.name])).rows;
+      const [{ n }] = (
+        await pg.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [db.name])
+      ).rows;
       const sorted = latencies.sort((a, b) => a - b);
       samples.push({
         minute: (Date.now() - started) / 60_000,
@@ -163,7 +184,9 @@ async function main(): Promise<void> {
       });
       latencies = [];
       const s = samples[samples.length - 1];
-      log(`${s.minute.toFixed(1)} min: rss ${s.rssMb.toFixed(1)} MB, heap ${s.heapMb.toFixed(1)} MB, connections ${s.connections}, requests ${s.requests}, unexpected ${s.unexpected}`);
+      log(
+        `${s.minute.toFixed(1)} min: rss ${s.rssMb.toFixed(1)} MB, heap ${s.heapMb.toFixed(1)} MB, connections ${s.connections}, requests ${s.requests}, unexpected ${s.unexpected}`,
+      );
     };
 
     log(`running ${MINUTES} min at ~${RPS} req/s against ${db.name}`);
@@ -187,7 +210,15 @@ async function main(): Promise<void> {
       row(['min', 'RSS MB', 'heap MB', 'DB conns', 'requests', 'unexpected', 'p99 ms (interval)']),
       row(['---', '---', '---', '---', '---', '---', '---']),
       ...samples.map((s) =>
-        row([s.minute.toFixed(1), s.rssMb.toFixed(1), s.heapMb.toFixed(1), String(s.connections), String(s.requests), String(s.unexpected), s.p99Ms.toFixed(1)]),
+        row([
+          s.minute.toFixed(1),
+          s.rssMb.toFixed(1),
+          s.heapMb.toFixed(1),
+          String(s.connections),
+          String(s.requests),
+          String(s.unexpected),
+          s.p99Ms.toFixed(1),
+        ]),
       ),
       '',
       row(['series', 'first', 'last', 'max']),

@@ -12,7 +12,9 @@ export const EMAIL_CONFLICT_ACTION = 'mica.developer.email_conflict';
  * account (SPEC §16) has no address left and is passed over.
  */
 export async function backfillCanonicalEmails(q: QueryRunner): Promise<{ filled: number; conflicts: number }> {
-  const rows: Array<{ id: string; email: string }> = await q.query(`SELECT id, email FROM mica_developers WHERE email_canonical IS NULL AND email IS NOT NULL ORDER BY created_at, id`);
+  const rows: Array<{ id: string; email: string }> = await q.query(
+    `SELECT id, email FROM mica_developers WHERE email_canonical IS NULL AND email IS NOT NULL ORDER BY created_at, id`,
+  );
   if (rows.length === 0) return { filled: 0, conflicts: 0 };
   const held = new Map<string, string>();
   const taken: Array<{ id: string; email_canonical: string }> = await q.query(

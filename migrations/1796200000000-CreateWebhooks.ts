@@ -27,8 +27,12 @@ export class CreateWebhooks1796200000000 implements MigrationInterface {
         CONSTRAINT webhook_endpoints_one_owner CHECK ((instance_id IS NULL) <> (developer_id IS NULL)),
         CONSTRAINT webhook_endpoints_key_length CHECK (octet_length(signing_key) = 32)
       )`);
-    await q.query(`CREATE INDEX webhook_endpoints_instance_idx ON webhook_endpoints (instance_id, created_at DESC) WHERE instance_id IS NOT NULL`);
-    await q.query(`CREATE INDEX webhook_endpoints_developer_idx ON webhook_endpoints (developer_id, created_at DESC) WHERE developer_id IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX webhook_endpoints_instance_idx ON webhook_endpoints (instance_id, created_at DESC) WHERE instance_id IS NOT NULL`,
+    );
+    await q.query(
+      `CREATE INDEX webhook_endpoints_developer_idx ON webhook_endpoints (developer_id, created_at DESC) WHERE developer_id IS NOT NULL`,
+    );
 
     await q.query(`
       CREATE TABLE webhook_events (
@@ -76,7 +80,9 @@ export class CreateWebhooks1796200000000 implements MigrationInterface {
       )`);
 
     // The notice sweep looks for keys whose expiry (own, or end of overlap) comes within a window.
-    await q.query(`CREATE INDEX instance_keys_expiry_idx ON instance_keys (expires_at) WHERE expires_at IS NOT NULL AND status <> 'REVOKED'`);
+    await q.query(
+      `CREATE INDEX instance_keys_expiry_idx ON instance_keys (expires_at) WHERE expires_at IS NOT NULL AND status <> 'REVOKED'`,
+    );
 
     // Time-driven events are emitted once per key and threshold: the unique key is the backstop.
     await q.query(`

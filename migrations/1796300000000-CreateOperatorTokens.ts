@@ -34,7 +34,9 @@ export class CreateOperatorTokens1796300000000 implements MigrationInterface {
     await q.query(`ALTER TABLE audit_events ADD COLUMN actor_name varchar(100)`);
     // A token's own trail: what it did, and what was done to it.
     await q.query(`CREATE INDEX audit_events_operator_actor_idx ON audit_events (actor_id, at DESC) WHERE actor_type = 'operator'`);
-    await q.query(`CREATE INDEX audit_events_operator_target_idx ON audit_events (target_id, at DESC) WHERE target_type = 'operator_token'`);
+    await q.query(
+      `CREATE INDEX audit_events_operator_target_idx ON audit_events (target_id, at DESC) WHERE target_type = 'operator_token'`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -53,7 +53,9 @@ export class AddContainmentAndAccountStatus1796400000000 implements MigrationInt
     await q.query(`ALTER TABLE mica_keys DROP COLUMN leaked_at`);
     await q.query(`UPDATE instance_keys SET paused_until = now() + interval '100 years' WHERE status = 'PAUSED' AND paused_until IS NULL`);
     await q.query(`ALTER TABLE instance_keys DROP CONSTRAINT instance_keys_paused_has_end`);
-    await q.query(`ALTER TABLE instance_keys ADD CONSTRAINT instance_keys_paused_has_end CHECK (status <> 'PAUSED' OR paused_until IS NOT NULL)`);
+    await q.query(
+      `ALTER TABLE instance_keys ADD CONSTRAINT instance_keys_paused_has_end CHECK (status <> 'PAUSED' OR paused_until IS NOT NULL)`,
+    );
     await q.query(`ALTER TABLE instance_keys DROP COLUMN leaked_at`);
   }
 }

@@ -12,7 +12,9 @@ try {
 }
 const counts = report?.metadata?.vulnerabilities;
 if (!counts) {
-  process.stderr.write(`npm audit: the registry's audit service did not answer; skipped.\n${(run.stderr || '').split('\n').slice(0, 3).join('\n')}\n`);
+  process.stderr.write(
+    `npm audit: the registry's audit service did not answer; skipped.\n${(run.stderr || '').split('\n').slice(0, 3).join('\n')}\n`,
+  );
   process.exit(0);
 }
 const serious = (counts.high ?? 0) + (counts.critical ?? 0);

@@ -36,7 +36,12 @@ import { MicaKeyGuard } from './auth/mica-key.guard';
 import { MICA_HEALTH_PATH, micaHealthHandler } from './mica/health/mica-health.handler';
 import { MicaHealthService } from './mica/health/mica-health.service';
 import { micaPagesHandler } from './pages/pages.handler';
-import { GITHUB_SIGNATURE_SECURITY, SECRET_SCANNING_BODY_LIMIT_BYTES, SECRET_SCANNING_PATH, SECRET_SCANNING_SECURITY } from './secret-scanning/secret-scanning.constants';
+import {
+  GITHUB_SIGNATURE_SECURITY,
+  SECRET_SCANNING_BODY_LIMIT_BYTES,
+  SECRET_SCANNING_PATH,
+  SECRET_SCANNING_SECURITY,
+} from './secret-scanning/secret-scanning.constants';
 import { ADMIN_SECURITY, INSTANCE_KEY_SECURITY, MANAGEMENT_TOKEN_SECURITY, MICA_KEY_SECURITY } from './auth/auth.decorators';
 
 export const API_PREFIX = 'api';
@@ -49,13 +54,31 @@ export function buildOpenApiDocument(app: NestExpressApplication): OpenAPIObject
         'Every JSON answer is an envelope: `{success, data, metadata}` or `{success: false, error: {code, message, details?}, metadata}`.',
     )
     .setVersion('1.0')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN, or an operator token (`trusset_admin_` + 64 hex) holding the scope the operation names' }, ADMIN_SECURITY)
-    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'MiCA API key (`trusset_mica_` + 48 hex)' }, MICA_KEY_SECURITY)
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        description: 'ADMIN_TOKEN, or an operator token (`trusset_admin_` + 64 hex) holding the scope the operation names',
+      },
+      ADMIN_SECURITY,
+    )
+    .addApiKey(
+      { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'MiCA API key (`trusset_mica_` + 48 hex)' },
+      MICA_KEY_SECURITY,
+    )
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'MiCA management token (64 hex)' }, MANAGEMENT_TOKEN_SECURITY)
-    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Instance API key (`trusset_{instanceRef}_` + 64 hex)' }, INSTANCE_KEY_SECURITY)
+    .addApiKey(
+      { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Instance API key (`trusset_{instanceRef}_` + 64 hex)' },
+      INSTANCE_KEY_SECURITY,
+    )
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'SECRET_SCANNING_TOKEN' }, SECRET_SCANNING_SECURITY)
     .addApiKey(
-      { type: 'apiKey', in: 'header', name: 'Github-Public-Key-Signature', description: "GitHub's ECDSA signature of the body, with Github-Public-Key-Identifier" },
+      {
+        type: 'apiKey',
+        in: 'header',
+        name: 'Github-Public-Key-Signature',
+        description: "GitHub's ECDSA signature of the body, with Github-Public-Key-Identifier",
+      },
       GITHUB_SIGNATURE_SECURITY,
     )
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, when the deployment sets one' }, METRICS_TOKEN_SECURITY)
@@ -83,7 +106,10 @@ function documentBodyFailures(document: OpenAPIObject): OpenAPIObject {
       const operation = item[method];
       if (!operation) continue;
       for (const [status, description] of failures) {
-        operation.responses[status] ??= { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponseDto' } } } };
+        operation.responses[status] ??= {
+          description,
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponseDto' } } },
+        };
       }
     }
   }
@@ -99,7 +125,9 @@ function answerClientErrors(server: Server): void {
     const requestId = randomUUID();
     const body = JSON.stringify({ success: false, error: { code, message }, metadata: { requestId, timestamp: new Date().toISOString() } });
     // Express never sees these requests, so the security headers its middleware adds are written here.
-    const security = Object.entries(API_HEADERS).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+    const security = Object.entries(API_HEADERS)
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('');
     socket.end(
       `HTTP/1.1 ${status} ${code === 'VALIDATION_ERROR' ? 'Bad Request' : 'Request Header Fields Too Large'}\r\n` +
         `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\n${security}Connection: close\r\n\r\n${body}`,
@@ -127,7 +155,13 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): Ne
   // The raw lane sees the request before Express: the same trust-proxy rule gives it the same client address.
   const trustProxy = app.getHttpAdapter().getInstance().get('trust proxy fn') as (addr: string, i: number) => boolean;
   const pacer = new RefusalPacer(config.auth.refusalPaceMs, config.auth.refusalFloodPerSecond);
-  const verify = new VerifyAnswer(app.get(InstanceAuthGuard), logger, (req) => proxyaddr(req, trustProxy), pacer, app.get(MetricsService).refusalsPaced);
+  const verify = new VerifyAnswer(
+    app.get(InstanceAuthGuard),
+    logger,
+    (req) => proxyaddr(req, trustProxy),
+    pacer,
+    app.get(MetricsService).refusalsPaced,
+  );
   app.use(VERIFY_PATH, verifyHandler(verify));
   app.use(MICA_HEALTH_PATH, micaHealthHandler(app.get(MicaKeyGuard), app.get(MicaHealthService), logger));
   app.setGlobalPrefix(API_PREFIX);

@@ -29,11 +29,17 @@ async function main(): Promise<void> {
     );
   }
   if (config.secrets.generated) {
-    logger.event('warn', 'no SECRETS_KEY set: generated one for this run; idempotent answers stored now cannot be replayed after a restart');
+    logger.event(
+      'warn',
+      'no SECRETS_KEY set: generated one for this run; idempotent answers stored now cannot be replayed after a restart',
+    );
   }
   const app = await createApp(config, logger);
   await app.listen(config.http.port, config.http.host);
-  logger.event('info', 'listening', { port: config.http.port, database: config.database.url ? 'postgres' : `embedded (${config.database.dataDir})` });
+  logger.event('info', 'listening', {
+    port: config.http.port,
+    database: config.database.url ? 'postgres' : `embedded (${config.database.dataDir})`,
+  });
 
   let stopping = false;
   const stop = async (signal: string) => {

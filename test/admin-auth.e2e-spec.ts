@@ -30,8 +30,16 @@ describe('admin authentication', () => {
 
   it('records failed attempts in the audit trail without the presented token', async () => {
     const requestId = `audit-probe-${randomUUID()}`;
-    await t.http().get('/api/admin/instances').set('Authorization', 'Bearer guess-that-must-not-be-stored').set('X-Request-Id', requestId).expect(401);
-    const rows = await t.dataSource.query(`SELECT actor_type, action, ip, details::text AS details FROM audit_events WHERE request_id = $1`, [requestId]);
+    await t
+      .http()
+      .get('/api/admin/instances')
+      .set('Authorization', 'Bearer guess-that-must-not-be-stored')
+      .set('X-Request-Id', requestId)
+      .expect(401);
+    const rows = await t.dataSource.query(
+      `SELECT actor_type, action, ip, details::text AS details FROM audit_events WHERE request_id = $1`,
+      [requestId],
+    );
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ actor_type: 'anonymous', action: 'admin.auth_failed' });
     expect(rows[0].details).not.toContain('guess-that-must-not-be-stored');

@@ -21,9 +21,13 @@ describe('#11 item 11: configured secrets and operator details do not leak sidew
 
   it('redacts the configured ADMIN_TOKEN from the access log and the audit entry when it appears in a path or query, encoded or not', async () => {
     const encoded = TEST_ADMIN_TOKEN.replace(/[a-z]/g, (c) => `%${c.charCodeAt(0).toString(16)}`);
-    for (const path of [`/api/admin/instances/${TEST_ADMIN_TOKEN}?token=${TEST_ADMIN_TOKEN}`, `/api/admin/instances/${encoded}/events`, `/api/admin/instances/${encodeURIComponent(TEST_ADMIN_TOKEN)}`]) {
+    for (const path of [
+      `/api/admin/instances/${TEST_ADMIN_TOKEN}?token=${TEST_ADMIN_TOKEN}`,
+      `/api/admin/instances/${encoded}/events`,
+      `/api/admin/instances/${encodeURIComponent(TEST_ADMIN_TOKEN)}`,
+    ]) {
       const requestId = `leak-${randomUUID()}`;
-      const res = await t.http().get(path).set(wrongAdmin).set("X-Request-Id", requestId).set("X-Forwarded-For", nextAddress());
+      const res = await t.http().get(path).set(wrongAdmin).set('X-Request-Id', requestId).set('X-Forwarded-For', nextAddress());
       expect([path, res.status]).toEqual([path, 401]);
       const [row] = await t.dataSource.query(`SELECT details FROM audit_events WHERE request_id = $1`, [requestId]);
       expect(row).toBeDefined();
@@ -43,7 +47,14 @@ describe('#11 item 11: configured secrets and operator details do not leak sidew
     const other = (await t.http().post(`/api/admin/instances/${inst.ref}/keys`).set(t.admin).send({ name: 'other' }).expect(201)).body.data;
     const operatorRequest = `op-${randomUUID()}`;
     const operatorAddress = nextAddress();
-    await t.http().post(`/api/admin/instances/${inst.ref}/keys/${other.id}/pause`).set(t.admin).set('X-Request-Id', operatorRequest).set('X-Forwarded-For', operatorAddress).send({ durationSeconds: 60 }).expect(200);
+    await t
+      .http()
+      .post(`/api/admin/instances/${inst.ref}/keys/${other.id}/pause`)
+      .set(t.admin)
+      .set('X-Request-Id', operatorRequest)
+      .set('X-Forwarded-For', operatorAddress)
+      .send({ durationSeconds: 60 })
+      .expect(200);
     const tenantRequest = `tenant-${randomUUID()}`;
     await t.http().post(`/api/keys/${other.id}/resume`).set(apiKey(inst.key)).set('X-Request-Id', tenantRequest).expect(200);
 
@@ -52,24 +63,41 @@ describe('#11 item 11: configured secrets and operator details do not leak sidew
     expect(paused).toMatchObject({ actor: 'admin', actorType: 'admin', ip: null, requestId: null });
     expect(JSON.stringify(tenant)).not.toContain(operatorAddress);
     expect(JSON.stringify(tenant)).not.toContain(operatorRequest);
-    expect(tenant.find((e: { action: string }) => e.action === 'key.resumed')).toMatchObject({ actorType: 'instance_key', requestId: tenantRequest });
+    expect(tenant.find((e: { action: string }) => e.action === 'key.resumed')).toMatchObject({
+      actorType: 'instance_key',
+      requestId: tenantRequest,
+    });
 
     const operator = (await t.http().get(`/api/admin/instances/${inst.ref}/events`).set(t.admin).expect(200)).body.data;
-    expect(operator.find((e: { action: string }) => e.action === 'key.paused')).toMatchObject({ ip: operatorAddress, requestId: operatorRequest });
+    expect(operator.find((e: { action: string }) => e.action === 'key.paused')).toMatchObject({
+      ip: operatorAddress,
+      requestId: operatorRequest,
+    });
   });
 });
 
 describe('#11 item 12: unauthenticated audit growth is bounded', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ ...LIMITS_OUT_OF_REACH, RATE_LIMIT_STRICT_PER_MINUTE: '3', TRUST_PROXY: 'true', AUDIT_FAILED_AUTH_RETENTION_DAYS: '30' });
+    t = await startTestApp({
+      ...LIMITS_OUT_OF_REACH,
+      RATE_LIMIT_STRICT_PER_MINUTE: '3',
+      TRUST_PROXY: 'true',
+      AUDIT_FAILED_AUTH_RETENTION_DAYS: '30',
+    });
   });
   afterAll(() => t.close());
   afterEach(() => jest.restoreAllMocks());
 
   it('stores at most 256 characters of a failed attempt’s path', async () => {
     const requestId = `long-${randomUUID()}`;
-    await t.http().get(`/api/admin/instances/${'x'.repeat(8000)}`).set(wrongAdmin).set('X-Request-Id', requestId).set('X-Forwarded-For', nextAddress()).expect(401);
+    await t
+      .http()
+      .get(`/api/admin/instances/${'x'.repeat(8000)}`)
+      .set(wrongAdmin)
+      .set('X-Request-Id', requestId)
+      .set('X-Forwarded-For', nextAddress())
+      .expect(401);
     const [row] = await t.dataSource.query(`SELECT details FROM audit_events WHERE request_id = $1`, [requestId]);
     expect([...row.details.path].length).toBeLessThanOrEqual(256);
     expect(JSON.stringify(row.details).length).toBeLessThan(512);
@@ -80,19 +108,42 @@ describe('#11 item 12: unauthenticated audit growth is bounded', () => {
     const address = nextAddress();
     const since = new Date(Date.now() - 1000).toISOString();
     const statuses: number[] = [];
-    for (let i = 0; i < 10; i++) statuses.push((await t.http().get('/api/admin/instances').set(wrongAdmin).set('X-Forwarded-For', address)).status);
-    for (let i = 0; i < 2; i++) statuses.push((await t.http().get('/api/mica/developer/keys').set('Authorization', `Bearer ${'0'.repeat(63)}z`).set('X-Forwarded-For', address)).status);
+    for (let i = 0; i < 10; i++)
+      statuses.push((await t.http().get('/api/admin/instances').set(wrongAdmin).set('X-Forwarded-For', address)).status);
+    for (let i = 0; i < 2; i++)
+      statuses.push(
+        (
+          await t
+            .http()
+            .get('/api/mica/developer/keys')
+            .set('Authorization', `Bearer ${'0'.repeat(63)}z`)
+            .set('X-Forwarded-For', address)
+        ).status,
+      );
     expect(statuses).toEqual([401, 401, 401, ...Array(9).fill(429)]);
-    const [{ stored }] = await t.dataSource.query(`SELECT count(*)::int AS stored FROM audit_events WHERE ip = $1 AND action = 'admin.auth_failed'`, [address]);
+    const [{ stored }] = await t.dataSource.query(
+      `SELECT count(*)::int AS stored FROM audit_events WHERE ip = $1 AND action = 'admin.auth_failed'`,
+      [address],
+    );
     expect(stored).toBe(3);
 
     await t.app.get(FailedAttemptsService).flush();
     jest.restoreAllMocks();
-    const res = await t.http().get(`/api/admin/events?action=auth.failures_suppressed&since=${encodeURIComponent(since)}&limit=500`).set(t.admin).expect(200);
+    const res = await t
+      .http()
+      .get(`/api/admin/events?action=auth.failures_suppressed&since=${encodeURIComponent(since)}&limit=500`)
+      .set(t.admin)
+      .expect(200);
     const mine = res.body.data.filter((e: { ip: string }) => e.ip === address);
     expect(mine).toHaveLength(1);
     expect(mine[0].details).toMatchObject({ count: 9, byAction: { 'admin.auth_failed': 7, 'mica.management_auth_failed': 2 } });
-    const failed = (await t.http().get(`/api/admin/events?action=admin.auth_failed&since=${encodeURIComponent(since)}&limit=500`).set(t.admin).expect(200)).body.data;
+    const failed = (
+      await t
+        .http()
+        .get(`/api/admin/events?action=admin.auth_failed&since=${encodeURIComponent(since)}&limit=500`)
+        .set(t.admin)
+        .expect(200)
+    ).body.data;
     expect(failed.filter((e: { ip: string }) => e.ip === address)).toHaveLength(3);
   });
 

@@ -1,6 +1,9 @@
 import { adminKeys, createInstance, TestInstance } from './support/instance-fixtures';
 import { LIMITS_OUT_OF_REACH, startTestApp, TestApp } from './support/test-app';
 
+/** A key.revoked audit row as the suite reads it. */
+type RevokedEvent = { target_id: string; details: { breakGlass?: boolean; reason?: string; from?: string } };
+
 describe('break glass: POST /api/admin/instances/{ref}/keys/revoke-all (SPEC §15)', () => {
   let t: TestApp;
   beforeAll(async () => {
@@ -10,22 +13,46 @@ describe('break glass: POST /api/admin/instances/{ref}/keys/revoke-all (SPEC §1
 
   const revokeAll = (ref: string, body: object) => t.http().post(adminKeys(ref, '/revoke-all')).set(t.admin).send(body);
   const verify = (key: string) => t.http().get('/api/auth/verify').set('X-API-Key', key);
-  const newKey = async (inst: TestInstance, name = 'k') => (await t.http().post(adminKeys(inst.ref)).set(t.admin).send({ name }).expect(201)).body.data;
+  const newKey = async (inst: TestInstance, name = 'k') =>
+    (await t.http().post(adminKeys(inst.ref)).set(t.admin).send({ name }).expect(201)).body.data;
   const statuses = async (inst: TestInstance) =>
-    Object.fromEntries((await t.http().get(adminKeys(inst.ref)).set(t.admin).expect(200)).body.data.map((k: any) => [k.id, k.status]));
-  const revokedEvents = (inst: TestInstance) =>
-    t.dataSource.query(`SELECT target_id, details FROM audit_events WHERE instance_id = $1 AND action = 'key.revoked' ORDER BY at`, [inst.id]);
+    Object.fromEntries(
+      (await t.http().get(adminKeys(inst.ref)).set(t.admin).expect(200)).body.data.map((k: { id: string; status: string }) => [
+        k.id,
+        k.status,
+      ]),
+    );
+  const revokedEvents = (inst: TestInstance): Promise<RevokedEvent[]> =>
+    t.dataSource.query(`SELECT target_id, details FROM audit_events WHERE instance_id = $1 AND action = 'key.revoked' ORDER BY at`, [
+      inst.id,
+    ]);
 
   it('revokes every ACTIVE, PAUSED and PENDING_ROTATION key in one call, with one audit event per key carrying the reason', async () => {
     const inst = await createInstance(t);
     const paused = await newKey(inst, 'paused');
-    await t.http().post(adminKeys(inst.ref, `/${paused.id}/pause`)).set(t.admin).send({ durationSeconds: 3600 }).expect(200);
+    await t
+      .http()
+      .post(adminKeys(inst.ref, `/${paused.id}/pause`))
+      .set(t.admin)
+      .send({ durationSeconds: 3600 })
+      .expect(200);
     const rotated = await newKey(inst, 'rotated');
-    const successor = (await t.http().post(adminKeys(inst.ref, `/${rotated.id}/rotate`)).set(t.admin).send({}).expect(201)).body.data;
+    const successor = (
+      await t
+        .http()
+        .post(adminKeys(inst.ref, `/${rotated.id}/rotate`))
+        .set(t.admin)
+        .send({})
+        .expect(201)
+    ).body.data;
     const expired = await newKey(inst, 'expired');
     await t.editRows(`UPDATE instance_keys SET expires_at = now() - interval '1 hour' WHERE id = $1`, [expired.id]);
     const revokedBefore = await newKey(inst, 'revoked before');
-    await t.http().post(adminKeys(inst.ref, `/${revokedBefore.id}/revoke`)).set(t.admin).expect(200);
+    await t
+      .http()
+      .post(adminKeys(inst.ref, `/${revokedBefore.id}/revoke`))
+      .set(t.admin)
+      .expect(200);
 
     const res = await revokeAll(inst.ref, { reason: 'Key material in a public CI log' }).expect(200);
     expect(res.body).toMatchObject({ success: true, data: { revoked: 4 } });
@@ -39,10 +66,10 @@ describe('break glass: POST /api/admin/instances/{ref}/keys/revoke-all (SPEC §1
     });
     for (const key of [inst.key, paused.key, rotated.key, successor.key]) await verify(key).expect(401);
     const events = await revokedEvents(inst);
-    const breakGlass = events.filter((e: any) => e.details.breakGlass === true);
-    expect(breakGlass.map((e: any) => e.target_id).sort()).toEqual([inst.keyId, paused.id, rotated.id, successor.id].sort());
-    expect(breakGlass.map((e: any) => e.details.reason)).toEqual(Array(4).fill('Key material in a public CI log'));
-    expect(Object.fromEntries(breakGlass.map((e: any) => [e.target_id, e.details.from]))).toEqual({
+    const breakGlass = events.filter((e) => e.details.breakGlass === true);
+    expect(breakGlass.map((e) => e.target_id).sort()).toEqual([inst.keyId, paused.id, rotated.id, successor.id].sort());
+    expect(breakGlass.map((e) => e.details.reason)).toEqual(Array(4).fill('Key material in a public CI log'));
+    expect(Object.fromEntries(breakGlass.map((e) => [e.target_id, e.details.from]))).toEqual({
       [inst.keyId]: 'ACTIVE',
       [paused.id]: 'PAUSED',
       [rotated.id]: 'PENDING_ROTATION',
@@ -54,7 +81,9 @@ describe('break glass: POST /api/admin/instances/{ref}/keys/revoke-all (SPEC §1
     const inst = await createInstance(t);
     const keep = await newKey(inst, 'keep');
     await newKey(inst, 'go');
-    expect((await revokeAll(inst.ref, { reason: 'rotate everything', exceptKeyIds: [keep.id] }).expect(200)).body.data).toEqual({ revoked: 2 });
+    expect((await revokeAll(inst.ref, { reason: 'rotate everything', exceptKeyIds: [keep.id] }).expect(200)).body.data).toEqual({
+      revoked: 2,
+    });
     await verify(keep.key).expect(200);
     await verify(inst.key).expect(401);
     const count = (await revokedEvents(inst)).length;
@@ -89,7 +118,12 @@ describe('break glass: POST /api/admin/instances/{ref}/keys/revoke-all (SPEC §1
     await revokeAll('Zz9Zz9Zz', { reason: 'r' }).expect(404);
     const inst = await createInstance(t);
     await t.http().post(adminKeys(inst.ref, '/revoke-all')).send({ reason: 'r' }).expect(401);
-    await t.http().post(adminKeys(inst.ref, '/revoke-all')).set('Authorization', 'Bearer not-the-admin-token-0123456789abcdef').send({ reason: 'r' }).expect(401);
+    await t
+      .http()
+      .post(adminKeys(inst.ref, '/revoke-all'))
+      .set('Authorization', 'Bearer not-the-admin-token-0123456789abcdef')
+      .send({ reason: 'r' })
+      .expect(401);
     await verify(inst.key).expect(200);
   });
 

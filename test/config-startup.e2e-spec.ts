@@ -52,7 +52,7 @@ describe('Configuration errors at start', () => {
     root = mkdtempSync(join(tmpdir(), 'trusset-config-'));
     // All at once: each start compiles the sources, which takes long on a loaded machine.
     const results = await Promise.all(CASES.map(([name, value], i) => start(name, value, i)));
-    CASES.forEach(([name, value], i) => runs.set(`${name}=${value}`, results[i]!));
+    CASES.forEach(([name, value], i) => runs.set(`${name}=${value}`, results[i]));
   }, 300_000);
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 

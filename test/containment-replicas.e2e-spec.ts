@@ -67,7 +67,11 @@ import { generateInstanceKey } from '../src/domain/instance-key.material';
     );
     const watched = [tokens[0], tokens[499], tokens[999]];
     for (const key of watched) await warmB(() => verifyOn(b, key));
-    await githubReport(a, github, tokens.map((token) => ({ token }))).expect(200);
+    await githubReport(
+      a,
+      github,
+      tokens.map((token) => ({ token })),
+    ).expect(200);
     for (const key of watched) expect(await refusedOnB(() => verifyOn(b, key))).toEqual([401, 'AUTH_FAILED']);
   });
 
@@ -76,7 +80,9 @@ import { generateInstanceKey } from '../src/domain/instance-key.material';
     const second = (await a.http().post(adminKeys(inst.ref)).set(a.admin).send({ name: 'second' }).expect(201)).body.data;
     await warmB(() => verifyOn(b, inst.key));
     await warmB(() => verifyOn(b, second.key));
-    expect((await a.http().post(adminKeys(inst.ref, '/revoke-all')).set(a.admin).send({ reason: 'drill' }).expect(200)).body.data).toEqual({ revoked: 2 });
+    expect((await a.http().post(adminKeys(inst.ref, '/revoke-all')).set(a.admin).send({ reason: 'drill' }).expect(200)).body.data).toEqual({
+      revoked: 2,
+    });
     expect(await refusedOnB(() => verifyOn(b, inst.key))).toEqual([401, 'AUTH_FAILED']);
     expect(await refusedOnB(() => verifyOn(b, second.key))).toEqual([401, 'AUTH_FAILED']);
   });
@@ -87,9 +93,15 @@ import { generateInstanceKey } from '../src/domain/instance-key.material';
     await warmB(() => micaOn(b, dev.apiKey));
     await a.http().post(`/api/admin/mica/developers/${id}/suspend`).set(a.admin).send({ reason: 'drill' }).expect(200);
     expect(await refusedOnB(() => micaOn(b, dev.apiKey))).toEqual([401, 'INVALID_KEY']);
-    expect((await b.http().get('/api/mica/developer/keys').set('Authorization', `Bearer ${dev.token}`).expect(401)).body.error.code).toBe('INVALID_TOKEN');
+    expect((await b.http().get('/api/mica/developer/keys').set('Authorization', `Bearer ${dev.token}`).expect(401)).body.error.code).toBe(
+      'INVALID_TOKEN',
+    );
     await a.http().post(`/api/admin/mica/developers/${id}/restore`).set(a.admin).expect(200);
-    const back = await pollUntil(() => micaOn(b, dev.apiKey), (r) => r.status === 200, 1000);
+    const back = await pollUntil(
+      () => micaOn(b, dev.apiKey),
+      (r) => r.status === 200,
+      1000,
+    );
     expect(back.status).toBe(200);
     await b.http().get('/api/mica/developer/keys').set('Authorization', `Bearer ${dev.token}`).expect(200);
   });

@@ -27,7 +27,8 @@ describe('CORS from a page of another origin (headless Chromium)', () => {
   beforeAll(async () => {
     // Two page servers: one whose origin is listed, one whose is not. Ports are picked first so the
     // listed origin can be configured.
-    const page = () => createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><title>dashboard</title>'));
+    const page = () =>
+      createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><title>dashboard</title>'));
     const allowed = page();
     const other = page();
     pages.push(allowed, other);
@@ -41,7 +42,14 @@ describe('CORS from a page of another origin (headless Chromium)', () => {
     inst = await createInstance(t, ['trading']);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
   afterAll(async () => {
@@ -115,10 +123,21 @@ describe('CORS from a page of another origin (headless Chromium)', () => {
   });
 
   it('answers the preflight over HTTP: 204 for a listed origin, 405 with Allow and no CORS header for another', async () => {
-    const ok = await t.http().options('/api/keys').set('Origin', 'https://dashboard.example.com').set('Access-Control-Request-Method', 'POST').set('Access-Control-Request-Headers', 'x-api-key, content-type').expect(204);
+    const ok = await t
+      .http()
+      .options('/api/keys')
+      .set('Origin', 'https://dashboard.example.com')
+      .set('Access-Control-Request-Method', 'POST')
+      .set('Access-Control-Request-Headers', 'x-api-key, content-type')
+      .expect(204);
     expect(ok.headers['access-control-allow-origin']).toBe('https://dashboard.example.com');
     expect(ok.headers['access-control-allow-headers']).toContain('X-API-Key');
-    const no = await t.http().options('/api/keys').set('Origin', 'https://evil.example.com').set('Access-Control-Request-Method', 'POST').expect(405);
+    const no = await t
+      .http()
+      .options('/api/keys')
+      .set('Origin', 'https://evil.example.com')
+      .set('Access-Control-Request-Method', 'POST')
+      .expect(405);
     expect(no.headers['access-control-allow-origin']).toBeUndefined();
     expect(no.headers.allow).toBe('GET, HEAD, POST');
   });

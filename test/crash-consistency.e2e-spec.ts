@@ -1,4 +1,4 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
@@ -52,13 +52,18 @@ async function startService(databaseUrl: string, env: Record<string, string> = {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
-  proc.stderr!.on('data', (d) => (stderr += d));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => proc.once('exit', (code, signal) => r({ code, signal })));
+  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    proc.once('exit', (code, signal) => r({ code, signal })),
+  );
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`service exited with ${proc.exitCode} at start: ${stderr}`);
-    const ok = await fetch(`${url}/api/health/ready`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/api/health/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline) {
       proc.kill('SIGKILL');
@@ -71,7 +76,7 @@ async function startService(databaseUrl: string, env: Record<string, string> = {
 
 async function call(svc: Service, method: string, path: string, body?: unknown, headers: Record<string, string> = admin) {
   const res = await fetch(`${svc.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: res.status, body: (await res.json()) as any };
+  return { status: res.status, body: await res.json() };
 }
 
 interface Issued {
@@ -152,7 +157,8 @@ async function checkInvariants(db: Client, instanceIds: string[], acknowledged: 
        FROM instance_keys k WHERE k.instance_id = ANY($1) AND k.status = 'PENDING_ROTATION'`,
     [instanceIds],
   );
-  for (const row of pending.rows) expect({ id: row.id, successors: row.successors }).toEqual({ id: row.id, successors: [row.replaced_by_key_id] });
+  for (const row of pending.rows)
+    expect({ id: row.id, successors: row.successors }).toEqual({ id: row.id, successors: [row.replaced_by_key_id] });
 
   const orphans = await db.query(
     `SELECT s.id FROM instance_keys s JOIN instance_keys p ON p.id = s.replaces_key_id
@@ -187,7 +193,10 @@ async function checkInvariants(db: Client, instanceIds: string[], acknowledged: 
 }
 
 async function keysByStatus(db: Client, keys: Issued[], status: string): Promise<Issued[]> {
-  const rows = await db.query(`SELECT id FROM instance_keys k WHERE k.id = ANY($1) AND ${effectiveStatusSql('k')} = $2`, [keys.map((k) => k.id), status]);
+  const rows = await db.query(`SELECT id FROM instance_keys k WHERE k.id = ANY($1) AND ${effectiveStatusSql('k')} = $2`, [
+    keys.map((k) => k.id),
+    status,
+  ]);
   const ids = new Set(rows.rows.map((r) => r.id));
   return keys.filter((k) => ids.has(k.id));
 }
@@ -270,7 +279,9 @@ async function keysByStatus(db: Client, keys: Issued[], status: string): Promise
     await locker.connect();
     await locker.query('BEGIN');
     await locker.query('SELECT id FROM instances WHERE id = $1 FOR UPDATE', [inst.id]);
-    const creates = Array.from({ length: 5 }, (_, i) => call(svc, 'POST', `/api/admin/instances/${inst.ref}/keys`, { name: `in flight ${i}` }));
+    const creates = Array.from({ length: 5 }, (_, i) =>
+      call(svc, 'POST', `/api/admin/instances/${inst.ref}/keys`, { name: `in flight ${i}` }),
+    );
     const waitUntil = Date.now() + 10_000;
     for (;;) {
       const { rows } = await db.query(
@@ -320,7 +331,9 @@ async function keysByStatus(db: Client, keys: Issued[], status: string): Promise
     expect(rows[0].n).toBe(6);
     const usage = await db.query(`SELECT request_count::int AS n FROM instance_keys WHERE id = $1`, [inst.keys[0].id]);
     expect(usage.rows[0].n).toBe(verified);
-    const left = await db.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`);
+    const left = await db.query(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+    );
     expect(left.rows[0].n).toBe(0);
   }, 120_000);
 });

@@ -23,33 +23,49 @@ interface Timed {
   ms: number;
 }
 
-async function timed(req: PromiseLike<{ status: number; body: { error?: { code?: string } } }>): Promise<Timed> {
+/** The fields of an answer `timed` reads. */
+type Answered = { status: number; body: { error?: { code?: string } } };
+
+async function timed(req: PromiseLike<Answered>): Promise<Timed> {
   const started = process.hrtime.bigint();
   const res = await req;
   return { status: res.status, code: res.body?.error?.code, ms: Number(process.hrtime.bigint() - started) / 1e6 };
 }
 
 async function registerMica(t: TestApp): Promise<{ apiKey: string; token: string }> {
-  const res = await t.http().post('/api/mica/developer/register').send({ name: 'Fault Tester', email: `faults.${randomUUID()}@example.com` }).expect(201);
+  const res = await t
+    .http()
+    .post('/api/mica/developer/register')
+    .send({ name: 'Fault Tester', email: `faults.${randomUUID()}@example.com` })
+    .expect(201);
   return { apiKey: res.body.data.apiKey, token: res.body.data.managementToken };
 }
 
 /** Polls `probe` until it holds or `withinMs` passes; the loop is bounded so a failure is a clear timeout, never a hang. */
-async function eventually(probe: () => Promise<boolean>, withinMs: number): Promise<void> {
+async function eventually(probe: () => boolean | Promise<boolean>, withinMs: number): Promise<void> {
   const deadline = Date.now() + withinMs;
   while (Date.now() < deadline) {
-    if (await probe().catch(() => false)) return;
+    if (
+      await Promise.resolve()
+        .then(probe)
+        .catch(() => false)
+    )
+      return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`condition not met within ${withinMs} ms`);
 }
 
 const verify = (t: TestApp, key: string, service?: string) =>
-  t.http().get('/api/auth/verify').query(service ? { service } : {}).set('X-API-Key', key);
+  t
+    .http()
+    .get('/api/auth/verify')
+    .query(service ? { service } : {})
+    .set('X-API-Key', key);
 const micaHealth = (t: TestApp, key: string) => t.http().get('/api/mica/v1/health').set('X-API-Key', key);
 
 /** Every key check on both guards, for keys that exist, keys that do not, and one route of each guarded kind. */
-function keyChecks(t: TestApp, inst: TestInstance, micaKey: string): Array<[string, () => PromiseLike<any>]> {
+function keyChecks(t: TestApp, inst: TestInstance, micaKey: string): Array<[string, () => PromiseLike<Answered>]> {
   return [
     ['verify with a valid key', () => verify(t, inst.key, 'trading')],
     ['verify with an unknown well-formed key', () => verify(t, `trusset_${inst.ref}_${randomBytes(32).toString('hex')}`)],
@@ -79,7 +95,7 @@ function expectAuthErrorsWithinBound(results: Array<[string, Timed]>): void {
     const port = await proxy.start();
     // The production defaults for every timeout: the bound must hold as shipped, not only when tuned.
     t = await startTestApp({ DATABASE_URL: via.urlVia(port), RATE_LIMIT_STRICT_PER_MINUTE: '1000' });
-    await eventually(async () => t.app.get(KeyInvalidationService).listening, 10_000);
+    await eventually(() => t.app.get(KeyInvalidationService).listening, 10_000);
     inst = await createInstance(t, ['trading']);
     mica = await registerMica(t);
   });
@@ -120,8 +136,25 @@ function expectAuthErrorsWithinBound(results: Array<[string, Timed]>): void {
         ['admin instance list', await timed(t.http().get('/api/admin/instances').set(t.admin))],
         ['admin instance create', await timed(t.http().post('/api/admin/instances').set(t.admin).send({ name: 'during fault' }))],
         ['admin key list', await timed(t.http().get(adminKeys(inst.ref)).set(t.admin))],
-        ['admin key rotate', await timed(t.http().post(adminKeys(inst.ref, `/${inst.keyId}/rotate`)).set(t.admin).send({}))],
-        ['MiCA registration', await timed(t.http().post('/api/mica/developer/register').send({ name: 'Down', email: `down.${randomUUID()}@example.com` }))],
+        [
+          'admin key rotate',
+          await timed(
+            t
+              .http()
+              .post(adminKeys(inst.ref, `/${inst.keyId}/rotate`))
+              .set(t.admin)
+              .send({}),
+          ),
+        ],
+        [
+          'MiCA registration',
+          await timed(
+            t
+              .http()
+              .post('/api/mica/developer/register')
+              .send({ name: 'Down', email: `down.${randomUUID()}@example.com` }),
+          ),
+        ],
         ['readiness', await timed(t.http().get('/api/health/ready'))],
       ];
       const bound = t.config.database.acquireTimeoutMs + 1000;
@@ -139,7 +172,7 @@ function expectAuthErrorsWithinBound(results: Array<[string, Timed]>): void {
     await verify(t, inst.key, 'trading').expect(200);
     await micaHealth(t, mica.apiKey).expect(200);
     await t.http().get(adminKeys(inst.ref)).set(t.admin).expect(200);
-    await eventually(async () => t.app.get(KeyInvalidationService).listening, 10_000);
+    await eventually(() => t.app.get(KeyInvalidationService).listening, 10_000);
   });
 
   it('does not let a key revoked while the channel was down pass from a cache filled before', async () => {
@@ -184,7 +217,9 @@ function expectAuthErrorsWithinBound(results: Array<[string, Timed]>): void {
     await locker.query('BEGIN');
     try {
       await locker.query('LOCK TABLE instances, instance_keys, mica_keys IN ACCESS EXCLUSIVE MODE');
-      const checks = await Promise.all(keyChecks(t, inst, mica.apiKey).map(async ([what, run]) => [what, await timed(run())] as [string, Timed]));
+      const checks = await Promise.all(
+        keyChecks(t, inst, mica.apiKey).map(async ([what, run]) => [what, await timed(run())] as [string, Timed]),
+      );
       expectAuthErrorsWithinBound(checks);
 
       // Management routes wait on the lock until the server cancels the statement (statement_timeout).
@@ -196,7 +231,7 @@ function expectAuthErrorsWithinBound(results: Array<[string, Timed]>): void {
             ['admin key list', () => t.http().get(adminKeys(inst.ref)).set(t.admin)],
             ['admin key create', () => t.http().post(adminKeys(inst.ref)).set(t.admin).send({ name: 'stuck' })],
             ['admin instance archive', () => t.http().post(`/api/admin/instances/${inst.ref}/archive`).set(t.admin)],
-          ] as Array<[string, () => PromiseLike<any>]>
+          ] as Array<[string, () => PromiseLike<Answered>]>
         ).map(async ([what, run]) => [what, await timed(run())] as [string, Timed]),
       );
       for (const [what, r] of answers) {
@@ -237,11 +272,11 @@ function expectAuthErrorsWithinBound(results: Array<[string, Timed]>): void {
     // Both connections of the app's own pool are busy in long statements, as under a slow query storm.
     const sleepers = Array.from({ length: t.config.database.poolSize }, () => t.dataSource.query('SELECT pg_sleep($1)', [sleepSeconds]));
     await eventually(async () => {
-      const [{ n }] = await new Promise<any[]>((resolve, reject) => {
+      const [{ n }] = await new Promise<Array<{ n: number }>>((resolve, reject) => {
         const c = new Client({ connectionString: process.env.TEST_DATABASE_URL });
         c.connect()
           .then(() => c.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%' AND state = 'active'`))
-          .then((r) => resolve(r.rows), reject)
+          .then((r) => resolve(r.rows as Array<{ n: number }>), reject)
           .finally(() => c.end());
       });
       return n >= t.config.database.poolSize;

@@ -28,9 +28,24 @@ describe('GET /api/auth/verify on the raw lane', () => {
     const headers = { ...res.headers } as Record<string, string>;
     const requestId = headers['x-request-id'];
     const error = headers['x-trusset-error'];
-    for (const name of ['date', 'x-request-id', 'x-trusset-error', 'content-length', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'retry-after']) delete headers[name];
+    for (const name of [
+      'date',
+      'x-request-id',
+      'x-trusset-error',
+      'content-length',
+      'x-ratelimit-remaining',
+      'x-ratelimit-reset',
+      'retry-after',
+    ])
+      delete headers[name];
     const body = res.body && Object.keys(res.body).length ? { ...res.body, metadata: Object.keys(res.body.metadata ?? {}) } : res.body;
-    return { status: res.status, headers, body, requestIdIsSet: /^[A-Za-z0-9._:-]{8,128}$/.test(requestId ?? ''), hasErrorHeader: error !== undefined };
+    return {
+      status: res.status,
+      headers,
+      body,
+      requestIdIsSet: /^[A-Za-z0-9._:-]{8,128}$/.test(requestId ?? ''),
+      hasErrorHeader: error !== undefined,
+    };
   }
 
   it('answers every decision exactly as the Express fallback does: status, headers, envelope', async () => {
@@ -78,7 +93,7 @@ describe('GET /api/auth/verify on the raw lane', () => {
     const odd = await t.http().get('/api/auth/verify?service=trading&%C3%A9t%C3%A9=1').set('X-API-Key', inst.key).expect(400);
     expect(odd.headers['x-trusset-error']).toMatch(/^[\x20-\x7e]+$/);
     expect(JSON.parse(odd.headers['x-trusset-error'])).toEqual(odd.body);
-    expect(odd.body.error.details).toEqual({ 'été': ['été is not a query parameter of this operation'] });
+    expect(odd.body.error.details).toEqual({ été: ['été is not a query parameter of this operation'] });
   });
 
   it('refuses an X-Trusset-* header from the client with 400 after the key check, on both lanes', async () => {
@@ -86,7 +101,9 @@ describe('GET /api/auth/verify on the raw lane', () => {
     for (const send of [lane, fallback]) {
       const res = await send(inst.key).set('X-Trusset-Instance-Ref', 'Evil0000').expect(400);
       expect(res.body.error.code).toBe('VALIDATION_ERROR');
-      expect(res.body.error.details).toEqual({ 'X-Trusset-Instance-Ref': ['is set by the gateway from the key check; a client may not send it'] });
+      expect(res.body.error.details).toEqual({
+        'X-Trusset-Instance-Ref': ['is set by the gateway from the key check; a client may not send it'],
+      });
       expect(res.headers['x-trusset-instance-ref']).toBeUndefined();
       // An invalid key is still 401 first, whatever else the request carries.
       await send('trusset_short').set('X-Trusset-Key-Id', 'x').expect(401);
@@ -119,8 +136,18 @@ describe('GET /api/auth/verify on the raw lane', () => {
     const quiet = await startTestApp({ ...LIMITS_OUT_OF_REACH, LOG_LEVEL: 'info' });
     try {
       const requestId = `quiet-${randomBytes(6).toString('hex')}`;
-      await quiet.http().get('/api/auth/verify?service=trading').set('X-API-Key', 'trusset_short').set('X-Request-Id', requestId).expect(401);
-      await quiet.http().get('/api/auth/verify?service=tr%61ding').set('X-API-Key', 'trusset_short').set('X-Request-Id', `${requestId}-x`).expect(401);
+      await quiet
+        .http()
+        .get('/api/auth/verify?service=trading')
+        .set('X-API-Key', 'trusset_short')
+        .set('X-Request-Id', requestId)
+        .expect(401);
+      await quiet
+        .http()
+        .get('/api/auth/verify?service=tr%61ding')
+        .set('X-API-Key', 'trusset_short')
+        .set('X-Request-Id', `${requestId}-x`)
+        .expect(401);
       expect(capturedLogLines.some((l) => l.includes(`"${requestId}"`))).toBe(false);
       // The Express fallback still writes its access line, as every other route does.
       expect(capturedLogLines.some((l) => l.includes(`"${requestId}-x"`))).toBe(true);

@@ -1,6 +1,9 @@
 import { startTestApp, TestApp } from './support/test-app';
 
-function expectEnvelopeError(body: any, code: string) {
+function expectEnvelopeError(
+  body: { success: boolean; error: { code: string; message: unknown }; metadata: { requestId: unknown; timestamp: string } },
+  code: string,
+) {
   expect(body.success).toBe(false);
   expect(body.error.code).toBe(code);
   expect(typeof body.error.message).toBe('string');
@@ -24,7 +27,11 @@ describe('HTTP conventions', () => {
 
   it('wraps success in the envelope with a request id header', async () => {
     const res = await t.http().get('/api/health/live').expect(200);
-    expect(res.body).toEqual({ success: true, data: { status: 'ok' }, metadata: { requestId: expect.any(String), timestamp: expect.any(String) } });
+    expect(res.body).toEqual({
+      success: true,
+      data: { status: 'ok' },
+      metadata: { requestId: expect.any(String), timestamp: expect.any(String) },
+    });
     expect(res.headers['x-request-id']).toBe(res.body.metadata.requestId);
   });
 
@@ -36,7 +43,13 @@ describe('HTTP conventions', () => {
   });
 
   it('rejects malformed JSON with 400 VALIDATION_ERROR', async () => {
-    const res = await t.http().post('/api/admin/instances').set(t.admin).set('Content-Type', 'application/json').send('{"name": ').expect(400);
+    const res = await t
+      .http()
+      .post('/api/admin/instances')
+      .set(t.admin)
+      .set('Content-Type', 'application/json')
+      .send('{"name": ')
+      .expect(400);
     expectEnvelopeError(res.body, 'VALIDATION_ERROR');
   });
 
@@ -48,12 +61,22 @@ describe('HTTP conventions', () => {
   });
 
   it('rejects a body over the limit with 413', async () => {
-    const res = await t.http().post('/api/admin/instances').set(t.admin).send({ name: 'x'.repeat(t.config.http.bodyLimitBytes + 10) }).expect(413);
+    const res = await t
+      .http()
+      .post('/api/admin/instances')
+      .set(t.admin)
+      .send({ name: 'x'.repeat(t.config.http.bodyLimitBytes + 10) })
+      .expect(413);
     expectEnvelopeError(res.body, 'PAYLOAD_TOO_LARGE');
   });
 
   it('rejects unknown and invalid fields with per-field details', async () => {
-    const res = await t.http().post('/api/admin/instances').set(t.admin).send({ name: '', services: ['nope'], extra: 1 }).expect(400);
+    const res = await t
+      .http()
+      .post('/api/admin/instances')
+      .set(t.admin)
+      .send({ name: '', services: ['nope'], extra: 1 })
+      .expect(400);
     expectEnvelopeError(res.body, 'VALIDATION_ERROR');
     expect(Object.keys(res.body.error.details).sort()).toEqual(['extra', 'name', 'services']);
   });
@@ -104,7 +127,9 @@ describe('HTTP conventions', () => {
   it('serves the OpenAPI document with every route', async () => {
     const res = await t.http().get('/api/docs-json').expect(200);
     expect(res.body.openapi).toMatch(/^3\./);
-    expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/api/admin/instances', '/api/admin/instances/{instanceRef}', '/api/health/ready']));
+    expect(Object.keys(res.body.paths)).toEqual(
+      expect.arrayContaining(['/api/admin/instances', '/api/admin/instances/{instanceRef}', '/api/health/ready']),
+    );
     await t.http().get('/api/docs').expect(200);
   });
 });

@@ -23,48 +23,97 @@ describe('idempotent writes (SPEC §13)', () => {
   afterEach(() => jest.restoreAllMocks());
 
   const activeKeys = async (instanceId: string): Promise<number> => {
-    const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM instance_keys WHERE instance_id = $1 AND status IN ('ACTIVE', 'PAUSED')`, [instanceId]);
+    const [{ n }] = await t.dataSource.query(
+      `SELECT count(*)::int AS n FROM instance_keys WHERE instance_id = $1 AND status IN ('ACTIVE', 'PAUSED')`,
+      [instanceId],
+    );
     return n;
   };
-  const register = async () => (await t.http().post('/api/mica/developer/register').send({ name: 'Idem Dev', email: email() }).expect(201)).body.data;
+  const register = async () =>
+    (await t.http().post('/api/mica/developer/register').send({ name: 'Idem Dev', email: email() }).expect(201)).body.data;
 
   /** Every create and rotate route, each with a fresh target, as [name, send(idempotencyKey?)]. */
-  type Route = [string, () => Promise<(key?: string) => ReturnType<ReturnType<TestApp['http']>['post']>>];
+  type Send = (key?: string) => ReturnType<ReturnType<TestApp['http']>['post']>;
+  type Route = [string, () => Send | Promise<Send>];
   const routes: Route[] = [
-    ['POST /api/admin/instances', async () => {
-      const name = `Idem ${randomUUID()}`;
-      return (key) => withKey(t.http().post('/api/admin/instances').set(t.admin).send({ name, services: ['trading'] }), key);
-    }],
-    ['POST /api/admin/instances/{ref}/keys', async () => {
-      const inst = await createInstance(t);
-      return (key) => withKey(t.http().post(adminKeys(inst.ref)).set(t.admin).send({ name: 'by admin' }), key);
-    }],
-    ['POST /api/admin/instances/{ref}/keys/{id}/rotate', async () => {
-      const inst = await createInstance(t);
-      return (key) => withKey(t.http().post(adminKeys(inst.ref, `/${inst.keyId}/rotate`)).set(t.admin).send({ overlapSeconds: 60 }), key);
-    }],
-    ['POST /api/keys', async () => {
-      const inst = await createInstance(t);
-      return (key) => withKey(t.http().post('/api/keys').set('X-API-Key', inst.key).send({ name: 'self' }), key);
-    }],
-    ['POST /api/keys/{id}/rotate', async () => {
-      const inst = await createInstance(t);
-      const other = (await t.http().post(adminKeys(inst.ref)).set(t.admin).send({ name: 'other' }).expect(201)).body.data;
-      return (key) => withKey(t.http().post(`/api/keys/${other.id}/rotate`).set('X-API-Key', inst.key).send({}), key);
-    }],
-    ['POST /api/mica/developer/register', async () => {
-      const body = { name: 'Idem Dev', email: email() };
-      return (key) => withKey(t.http().post('/api/mica/developer/register').send(body), key);
-    }],
-    ['POST /api/mica/developer/keys', async () => {
-      const reg = await register();
-      return (key) => withKey(t.http().post('/api/mica/developer/keys').set(bearer(reg.managementToken)).send({ name: 'second' }), key);
-    }],
-    ['POST /api/mica/developer/keys/{id}/rotate', async () => {
-      const reg = await register();
-      const list = await t.http().get('/api/mica/developer/keys').set(bearer(reg.managementToken)).expect(200);
-      return (key) => withKey(t.http().post(`/api/mica/developer/keys/${list.body.data.keys[0].id}/rotate`).set(bearer(reg.managementToken)).send({}), key);
-    }],
+    [
+      'POST /api/admin/instances',
+      () => {
+        const name = `Idem ${randomUUID()}`;
+        return (key) =>
+          withKey(
+            t
+              .http()
+              .post('/api/admin/instances')
+              .set(t.admin)
+              .send({ name, services: ['trading'] }),
+            key,
+          );
+      },
+    ],
+    [
+      'POST /api/admin/instances/{ref}/keys',
+      async () => {
+        const inst = await createInstance(t);
+        return (key) => withKey(t.http().post(adminKeys(inst.ref)).set(t.admin).send({ name: 'by admin' }), key);
+      },
+    ],
+    [
+      'POST /api/admin/instances/{ref}/keys/{id}/rotate',
+      async () => {
+        const inst = await createInstance(t);
+        return (key) =>
+          withKey(
+            t
+              .http()
+              .post(adminKeys(inst.ref, `/${inst.keyId}/rotate`))
+              .set(t.admin)
+              .send({ overlapSeconds: 60 }),
+            key,
+          );
+      },
+    ],
+    [
+      'POST /api/keys',
+      async () => {
+        const inst = await createInstance(t);
+        return (key) => withKey(t.http().post('/api/keys').set('X-API-Key', inst.key).send({ name: 'self' }), key);
+      },
+    ],
+    [
+      'POST /api/keys/{id}/rotate',
+      async () => {
+        const inst = await createInstance(t);
+        const other = (await t.http().post(adminKeys(inst.ref)).set(t.admin).send({ name: 'other' }).expect(201)).body.data;
+        return (key) => withKey(t.http().post(`/api/keys/${other.id}/rotate`).set('X-API-Key', inst.key).send({}), key);
+      },
+    ],
+    [
+      'POST /api/mica/developer/register',
+      () => {
+        const body = { name: 'Idem Dev', email: email() };
+        return (key) => withKey(t.http().post('/api/mica/developer/register').send(body), key);
+      },
+    ],
+    [
+      'POST /api/mica/developer/keys',
+      async () => {
+        const reg = await register();
+        return (key) => withKey(t.http().post('/api/mica/developer/keys').set(bearer(reg.managementToken)).send({ name: 'second' }), key);
+      },
+    ],
+    [
+      'POST /api/mica/developer/keys/{id}/rotate',
+      async () => {
+        const reg = await register();
+        const list = await t.http().get('/api/mica/developer/keys').set(bearer(reg.managementToken)).expect(200);
+        return (key) =>
+          withKey(
+            t.http().post(`/api/mica/developer/keys/${list.body.data.keys[0].id}/rotate`).set(bearer(reg.managementToken)).send({}),
+            key,
+          );
+      },
+    ],
   ];
   function withKey<T extends { set(name: string, value: string): T }>(req: T, key?: string): T {
     return key === undefined ? req : req.set('Idempotency-Key', key);
@@ -111,8 +160,20 @@ describe('idempotent writes (SPEC §13)', () => {
     // Key order does not make another body.
     const inst2 = await createInstance(t);
     const k2 = randomUUID();
-    const x = await t.http().post(adminKeys(inst2.ref)).set(t.admin).set('Idempotency-Key', k2).send({ name: 'n', expiresAt: '2099-01-01T00:00:00Z' }).expect(201);
-    const y = await t.http().post(adminKeys(inst2.ref)).set(t.admin).set('Idempotency-Key', k2).send({ expiresAt: '2099-01-01T00:00:00Z', name: 'n' }).expect(201);
+    const x = await t
+      .http()
+      .post(adminKeys(inst2.ref))
+      .set(t.admin)
+      .set('Idempotency-Key', k2)
+      .send({ name: 'n', expiresAt: '2099-01-01T00:00:00Z' })
+      .expect(201);
+    const y = await t
+      .http()
+      .post(adminKeys(inst2.ref))
+      .set(t.admin)
+      .set('Idempotency-Key', k2)
+      .send({ expiresAt: '2099-01-01T00:00:00Z', name: 'n' })
+      .expect(201);
     expect(y.body.data.key).toBe(x.body.data.key);
   });
 
@@ -125,7 +186,12 @@ describe('idempotent writes (SPEC §13)', () => {
     expect(ra.body.data.id).not.toBe(rb.body.data.id);
   });
 
-  it.each([['empty', ''], ['too long', 'x'.repeat(256)], ['with a space', 'a b'], ['non-ASCII', 'clé']])('refuses an Idempotency-Key that is %s with VALIDATION_ERROR', async (_, value) => {
+  it.each([
+    ['empty', ''],
+    ['too long', 'x'.repeat(256)],
+    ['with a space', 'a b'],
+    ['non-ASCII', 'clé'],
+  ])('refuses an Idempotency-Key that is %s with VALIDATION_ERROR', async (_, value) => {
     const inst = await createInstance(t);
     const res = await t.http().post(adminKeys(inst.ref)).set(t.admin).set('Idempotency-Key', value).send({ name: 'k' });
     expect([res.status, res.body.error.code]).toEqual([400, 'VALIDATION_ERROR']);
@@ -136,21 +202,43 @@ describe('idempotent writes (SPEC §13)', () => {
     const inst = await createInstance(t);
     const key = randomUUID();
     const ids: string[] = [];
-    for (let i = 0; i < 9; i++) ids.push((await t.http().post(adminKeys(inst.ref)).set(t.admin).send({ name: `k${i}` }).expect(201)).body.data.id);
+    for (let i = 0; i < 9; i++)
+      ids.push(
+        (
+          await t
+            .http()
+            .post(adminKeys(inst.ref))
+            .set(t.admin)
+            .send({ name: `k${i}` })
+            .expect(201)
+        ).body.data.id,
+      );
     const refused = await t.http().post(adminKeys(inst.ref)).set(t.admin).set('Idempotency-Key', key).send({ name: 'eleventh' });
     expect(refused.body.error.code).toBe('KEY_LIMIT_REACHED');
-    await t.http().post(adminKeys(inst.ref, `/${ids[0]}/revoke`)).set(t.admin).expect(200);
+    await t
+      .http()
+      .post(adminKeys(inst.ref, `/${ids[0]}/revoke`))
+      .set(t.admin)
+      .expect(200);
     await t.http().post(adminKeys(inst.ref)).set(t.admin).set('Idempotency-Key', key).send({ name: 'eleventh' }).expect(201);
   });
 
   it('makes one key of 10 concurrent identical creates at 9 keys, and gives all ten the same answer (10 trials)', async () => {
     for (let trial = 0; trial < 10; trial++) {
       const inst = await createInstance(t);
-      for (let i = 0; i < 8; i++) await t.http().post(adminKeys(inst.ref)).set(t.admin).send({ name: `k${i}` }).expect(201);
+      for (let i = 0; i < 8; i++)
+        await t
+          .http()
+          .post(adminKeys(inst.ref))
+          .set(t.admin)
+          .send({ name: `k${i}` })
+          .expect(201);
       expect(await activeKeys(inst.id)).toBe(9);
       const key = randomUUID();
       const answers = await Promise.all(
-        Array.from({ length: 10 }, () => t.http().post(adminKeys(inst.ref)).set(t.admin).set('Idempotency-Key', key).send({ name: 'tenth' })),
+        Array.from({ length: 10 }, () =>
+          t.http().post(adminKeys(inst.ref)).set(t.admin).set('Idempotency-Key', key).send({ name: 'tenth' }),
+        ),
       );
       expect(answers.map((r) => r.status)).toEqual(Array(10).fill(201));
       expect(new Set(answers.map((r) => JSON.stringify(r.body.data))).size).toBe(1);
@@ -212,9 +300,15 @@ describe('idempotent writes (SPEC §13)', () => {
     const first = await t.http().post(adminKeys(inst.ref)).set(t.admin).set('Idempotency-Key', key).send({ name: 'day-old' }).expect(201);
     const service = t.app.get(IdempotencyService);
     const id = service.crypto.recordId('admin', key);
-    const [{ hours }] = await t.dataSource.query(`SELECT round(extract(epoch FROM expires_at - created_at) / 3600)::int AS hours FROM idempotency_records WHERE id = $1`, [id]);
+    const [{ hours }] = await t.dataSource.query(
+      `SELECT round(extract(epoch FROM expires_at - created_at) / 3600)::int AS hours FROM idempotency_records WHERE id = $1`,
+      [id],
+    );
     expect(hours).toBe(24);
-    await t.dataSource.query(`UPDATE idempotency_records SET created_at = now() - interval '25 hours', expires_at = now() - interval '1 hour' WHERE id = $1`, [id]);
+    await t.dataSource.query(
+      `UPDATE idempotency_records SET created_at = now() - interval '25 hours', expires_at = now() - interval '1 hour' WHERE id = $1`,
+      [id],
+    );
     expect(await service.prune()).toBeGreaterThanOrEqual(1);
     expect(await t.dataSource.query(`SELECT 1 FROM idempotency_records WHERE id = $1`, [id])).toHaveLength(0);
     const later = await t.http().post(adminKeys(inst.ref)).set(t.admin).set('Idempotency-Key', key).send({ name: 'day-old' }).expect(201);
@@ -228,19 +322,38 @@ describe('idempotent writes (SPEC §13)', () => {
     secrets.push(created.key.key);
     const inst: TestInstance = { ref: created.instance.instanceRef, id: created.instance.id, key: created.key.key, keyId: created.key.id };
     secrets.push((await t.http().post(adminKeys(inst.ref)).set(t.admin).set(idem()).send({ name: 'two' }).expect(201)).body.data.key);
-    secrets.push((await t.http().post('/api/keys').set('X-API-Key', inst.key).set(idem()).send({ name: 'three' }).expect(201)).body.data.key);
-    secrets.push((await t.http().post(adminKeys(inst.ref, `/${inst.keyId}/rotate`)).set(t.admin).set(idem()).send({}).expect(201)).body.data.key);
-    const reg = (await t.http().post('/api/mica/developer/register').set(idem()).send({ name: 'Dumped Dev', email: email() }).expect(201)).body.data;
+    secrets.push(
+      (await t.http().post('/api/keys').set('X-API-Key', inst.key).set(idem()).send({ name: 'three' }).expect(201)).body.data.key,
+    );
+    secrets.push(
+      (
+        await t
+          .http()
+          .post(adminKeys(inst.ref, `/${inst.keyId}/rotate`))
+          .set(t.admin)
+          .set(idem())
+          .send({})
+          .expect(201)
+      ).body.data.key,
+    );
+    const reg = (await t.http().post('/api/mica/developer/register').set(idem()).send({ name: 'Dumped Dev', email: email() }).expect(201))
+      .body.data;
     secrets.push(reg.apiKey, reg.managementToken);
-    secrets.push((await t.http().post('/api/mica/developer/keys').set(bearer(reg.managementToken)).set(idem()).send({}).expect(201)).body.data.apiKey);
-    const token = (await t.http().post('/api/mica/developer/management-token/rotate').set(bearer(reg.managementToken)).set(idem()).send({}).expect(201)).body.data.managementToken;
+    secrets.push(
+      (await t.http().post('/api/mica/developer/keys').set(bearer(reg.managementToken)).set(idem()).send({}).expect(201)).body.data.apiKey,
+    );
+    const token = (
+      await t.http().post('/api/mica/developer/management-token/rotate').set(bearer(reg.managementToken)).set(idem()).send({}).expect(201)
+    ).body.data.managementToken;
     secrets.push(token);
 
     const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM idempotency_records WHERE state = 'done'`);
     expect(n).toBeGreaterThanOrEqual(8);
     // Each secret as text, as the bytes of that text in hex (how bytea renders), and in base64.
     const forms = secrets.flatMap((s) => [s, Buffer.from(s).toString('hex'), Buffer.from(s).toString('base64'), s.slice(-64)]);
-    const tables: Array<{ name: string }> = await t.dataSource.query(`SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
+    const tables: Array<{ name: string }> = await t.dataSource.query(
+      `SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`,
+    );
     expect(tables.map((r) => r.name)).toContain('idempotency_records');
     const offences: string[] = [];
     for (const { name } of tables) {
@@ -248,7 +361,8 @@ describe('idempotent writes (SPEC §13)', () => {
       for (const { row } of rows) {
         for (const form of forms) if (row.includes(form)) offences.push(`${name} holds an issued secret`);
         if (name === 'idempotency_records') {
-          for (const [shape, pattern] of SECRET_SHAPES) if (pattern.test(row.replace(/\\\\x[0-9a-f]+/g, ''))) offences.push(`${name} holds something shaped like a ${shape}`);
+          for (const [shape, pattern] of SECRET_SHAPES)
+            if (pattern.test(row.replace(/\\\\x[0-9a-f]+/g, ''))) offences.push(`${name} holds something shaped like a ${shape}`);
         }
       }
     }
@@ -275,10 +389,18 @@ describe('idempotent writes (SPEC §13)', () => {
   it('replays on B what A answered, and makes one key of concurrent creates spread over both', async () => {
     for (let trial = 0; trial < 5; trial++) {
       const inst = await createInstance(a);
-      for (let i = 0; i < 8; i++) await a.http().post(adminKeys(inst.ref)).set(a.admin).send({ name: `k${i}` }).expect(201);
+      for (let i = 0; i < 8; i++)
+        await a
+          .http()
+          .post(adminKeys(inst.ref))
+          .set(a.admin)
+          .send({ name: `k${i}` })
+          .expect(201);
       const key = randomUUID();
       const answers = await Promise.all(
-        Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).http().post(adminKeys(inst.ref)).set(a.admin).set('Idempotency-Key', key).send({ name: 'tenth' })),
+        Array.from({ length: 10 }, (_, i) =>
+          (i % 2 ? a : b).http().post(adminKeys(inst.ref)).set(a.admin).set('Idempotency-Key', key).send({ name: 'tenth' }),
+        ),
       );
       expect(answers.map((r) => r.status)).toEqual(Array(10).fill(201));
       expect(new Set(answers.map((r) => r.body.data.key)).size).toBe(1);

@@ -7,7 +7,11 @@ import { LIMITS_OUT_OF_REACH, startTestApp, TestApp } from './support/test-app';
 /** Issue #11, items 8, 9, 10 and 14: other spellings of one mailbox, odd but legal input, empty parameters. */
 const apiKey = (key: string) => ({ 'X-API-Key': key });
 const raw = (t: TestApp, path: string, json: string, headers: Record<string, string> = {}) =>
-  t.http().post(path).set({ 'Content-Type': 'application/json', ...headers }).send(json);
+  t
+    .http()
+    .post(path)
+    .set({ 'Content-Type': 'application/json', ...headers })
+    .send(json);
 const codeOf = (res: { status: number; body: { error?: { code: string } } }) => `${res.status} ${res.body.error?.code ?? ''}`.trim();
 
 describe('security at the edges: input', () => {
@@ -72,12 +76,18 @@ describe('security at the edges: input', () => {
       } finally {
         await runner.release();
       }
-      const rows = await t.dataSource.query(`SELECT id, email_canonical FROM mica_developers WHERE id = ANY($1::uuid[]) ORDER BY created_at`, [[older.id, younger.id]]);
+      const rows = await t.dataSource.query(
+        `SELECT id, email_canonical FROM mica_developers WHERE id = ANY($1::uuid[]) ORDER BY created_at`,
+        [[older.id, younger.id]],
+      );
       expect(rows).toEqual([
         { id: older.id, email_canonical: `dup.${id}@example.com` },
         { id: younger.id, email_canonical: null },
       ]);
-      const reports = await t.dataSource.query(`SELECT details FROM audit_events WHERE action = $1 AND target_id = $2`, [EMAIL_CONFLICT_ACTION, younger.id]);
+      const reports = await t.dataSource.query(`SELECT details FROM audit_events WHERE action = $1 AND target_id = $2`, [
+        EMAIL_CONFLICT_ACTION,
+        younger.id,
+      ]);
       expect(reports).toEqual([{ details: { sameMailboxAs: older.id } }]);
       expect(codeOf(await register(`DUP.${id}@example.com`))).toBe('409 EMAIL_EXISTS');
     });
@@ -86,8 +96,12 @@ describe('security at the edges: input', () => {
   describe('#11 item 9: legal or odd input is a 400, never a 500', () => {
     it('refuses a lone surrogate in an email or a name with VALIDATION_ERROR', async () => {
       const email = `lone.${randomUUID()}@example.com`;
-      expect(codeOf(await raw(t, '/api/mica/developer/register', `{"name":"Ada","email":"a\\ud800${email}"}`))).toBe('400 VALIDATION_ERROR');
-      expect(codeOf(await raw(t, '/api/mica/developer/register', `{"name":"Ada \\udc00 L","email":"${email}"}`))).toBe('400 VALIDATION_ERROR');
+      expect(codeOf(await raw(t, '/api/mica/developer/register', `{"name":"Ada","email":"a\\ud800${email}"}`))).toBe(
+        '400 VALIDATION_ERROR',
+      );
+      expect(codeOf(await raw(t, '/api/mica/developer/register', `{"name":"Ada \\udc00 L","email":"${email}"}`))).toBe(
+        '400 VALIDATION_ERROR',
+      );
       expect(codeOf(await raw(t, '/api/admin/instances', `{"name":"x\\ud83d"}`, t.admin))).toBe('400 VALIDATION_ERROR');
     });
 
@@ -95,15 +109,38 @@ describe('security at the edges: input', () => {
       const hearts = (n: number) => '\u2764\ufe0f'.repeat(n);
       expect(codeOf(await register(`heart.${randomUUID()}@example.com`, hearts(51)))).toBe('400 VALIDATION_ERROR');
       await register(`heart.${randomUUID()}@example.com`, hearts(50)).expect(201);
-      expect(codeOf(await t.http().post('/api/admin/instances').set(t.admin).send({ name: hearts(51) }))).toBe('400 VALIDATION_ERROR');
+      expect(
+        codeOf(
+          await t
+            .http()
+            .post('/api/admin/instances')
+            .set(t.admin)
+            .send({ name: hearts(51) }),
+        ),
+      ).toBe('400 VALIDATION_ERROR');
       const inst = await createInstance(t);
-      expect(codeOf(await t.http().post('/api/keys').set(apiKey(inst.key)).send({ name: hearts(51) }))).toBe('400 VALIDATION_ERROR');
-      await t.http().post('/api/keys').set(apiKey(inst.key)).send({ name: hearts(50) }).expect(201);
+      expect(
+        codeOf(
+          await t
+            .http()
+            .post('/api/keys')
+            .set(apiKey(inst.key))
+            .send({ name: hearts(51) }),
+        ),
+      ).toBe('400 VALIDATION_ERROR');
+      await t
+        .http()
+        .post('/api/keys')
+        .set(apiKey(inst.key))
+        .send({ name: hearts(50) })
+        .expect(201);
     });
 
     it('bounds JSON depth before validation: 2,000 levels are a 400 on the public registration and the admin door', async () => {
       const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
-      expect(codeOf(await raw(t, '/api/mica/developer/register', `{"name":"Ada","email":"d@example.com","x":${deep(2000)}}`))).toBe('400 VALIDATION_ERROR');
+      expect(codeOf(await raw(t, '/api/mica/developer/register', `{"name":"Ada","email":"d@example.com","x":${deep(2000)}}`))).toBe(
+        '400 VALIDATION_ERROR',
+      );
       expect(codeOf(await raw(t, '/api/mica/developer/register', `{"name":${deep(2000)}}`))).toBe('400 VALIDATION_ERROR');
       const nested = '{"a":'.repeat(2000) + '1' + '}'.repeat(2000);
       expect(codeOf(await raw(t, '/api/admin/instances', nested, t.admin))).toBe('400 VALIDATION_ERROR');
@@ -131,7 +168,14 @@ describe('security at the edges: input', () => {
       const res = await t.http().get('/api/auth/verify?service=').set(apiKey(inst.key));
       expect(codeOf(res)).toBe('400 VALIDATION_ERROR');
       expect(res.body.error.details).toEqual({ service: [expect.any(String)] });
-      expect(codeOf(await t.http().get('/api/auth/verify?service=').set(apiKey(`trusset_${inst.ref}_${'0'.repeat(64)}`)))).toBe('401 AUTH_FAILED');
+      expect(
+        codeOf(
+          await t
+            .http()
+            .get('/api/auth/verify?service=')
+            .set(apiKey(`trusset_${inst.ref}_${'0'.repeat(64)}`)),
+        ),
+      ).toBe('401 AUTH_FAILED');
       await t.http().get('/api/auth/verify').set(apiKey(inst.key)).expect(200);
     });
   });
@@ -160,8 +204,14 @@ describe('security at the edges: input', () => {
       const inst = await createInstance(t);
       const other = (await t.http().post('/api/keys').set(apiKey(inst.key)).send({ name: 'other' }).expect(201)).body.data;
       for (const at of ['2030-01-01T00:00:00', '2030-01-01T00:00', '2030-01-01']) {
-        expect([at, codeOf(await t.http().post('/api/keys').set(apiKey(inst.key)).send({ name: 'local', expiresAt: at }))]).toEqual([at, '400 VALIDATION_ERROR']);
-        expect([at, codeOf(await t.http().post(`/api/keys/${other.id}/pause`).set(apiKey(inst.key)).send({ until: at }))]).toEqual([at, '400 VALIDATION_ERROR']);
+        expect([at, codeOf(await t.http().post('/api/keys').set(apiKey(inst.key)).send({ name: 'local', expiresAt: at }))]).toEqual([
+          at,
+          '400 VALIDATION_ERROR',
+        ]);
+        expect([at, codeOf(await t.http().post(`/api/keys/${other.id}/pause`).set(apiKey(inst.key)).send({ until: at }))]).toEqual([
+          at,
+          '400 VALIDATION_ERROR',
+        ]);
       }
       await t.http().post('/api/keys').set(apiKey(inst.key)).send({ name: 'utc', expiresAt: '2030-01-01T00:00:00Z' }).expect(201);
       await t.http().post('/api/keys').set(apiKey(inst.key)).send({ name: 'offset', expiresAt: '2030-01-01T00:00:00+02:00' }).expect(201);
@@ -172,7 +222,9 @@ describe('security at the edges: input', () => {
       const res = await raw(t, '/api/keys', `{"name":"x","${field}":{"polluted":true}}`, apiKey(inst.key));
       expect(codeOf(res)).toBe('400 VALIDATION_ERROR');
       expect(Object.keys(res.body.error.details ?? {})).toEqual([field]);
-      expect(codeOf(await raw(t, '/api/mica/developer/register', `{"name":"Ada","email":"p.${randomUUID()}@example.com","${field}":{}}`))).toBe('400 VALIDATION_ERROR');
+      expect(
+        codeOf(await raw(t, '/api/mica/developer/register', `{"name":"Ada","email":"p.${randomUUID()}@example.com","${field}":{}}`)),
+      ).toBe('400 VALIDATION_ERROR');
     });
   });
 });

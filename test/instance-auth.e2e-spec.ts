@@ -1,3 +1,4 @@
+import type { Response } from 'supertest';
 import { randomBytes } from 'node:crypto';
 import { adminKeys, createInstance, TestInstance } from './support/instance-fixtures';
 import { onPostgresServer, startTestApp, TestApp } from './support/test-app';
@@ -13,7 +14,11 @@ describe('instance auth guard (SPEC §3)', () => {
 
   /** A route of this service behind the guard without a service, and the verify route with one. */
   const selfService = () => t.http().get('/api/keys');
-  const verify = (service?: string) => t.http().get('/api/auth/verify').query(service ? { service } : {});
+  const verify = (service?: string) =>
+    t
+      .http()
+      .get('/api/auth/verify')
+      .query(service ? { service } : {});
 
   it('answers AUTH_REQUIRED without an X-API-Key header, or with an empty one', async () => {
     for (const res of [await selfService(), await selfService().set('X-API-Key', ''), await verify('trading')]) {
@@ -37,15 +42,30 @@ describe('instance auth guard (SPEC §3)', () => {
       inst = await createInstance(t, ['trading']);
       const other = await createInstance(t, ['trading']);
       const secret = inst.key.slice(-64);
-      const key = async (suffix = '', body: object = { name: 'k' }) => (await t.http().post(adminKeys(inst.ref, suffix)).set(t.admin).send(body)).body.data;
+      const key = async (suffix = '', body: object = { name: 'k' }) =>
+        (await t.http().post(adminKeys(inst.ref, suffix)).set(t.admin).send(body)).body.data;
       const revoked = await key();
-      await t.http().post(adminKeys(inst.ref, `/${revoked.id}/revoke`)).set(t.admin).expect(200);
+      await t
+        .http()
+        .post(adminKeys(inst.ref, `/${revoked.id}/revoke`))
+        .set(t.admin)
+        .expect(200);
       const expired = await key('', { name: 'e', expiresAt: new Date(Date.now() + 3600_000).toISOString() });
       await t.editRows(`UPDATE instance_keys SET expires_at = now() - interval '1 second' WHERE id = $1`, [expired.id]);
       const paused = await key();
-      await t.http().post(adminKeys(inst.ref, `/${paused.id}/pause`)).set(t.admin).send({ durationSeconds: 600 }).expect(200);
+      await t
+        .http()
+        .post(adminKeys(inst.ref, `/${paused.id}/pause`))
+        .set(t.admin)
+        .send({ durationSeconds: 600 })
+        .expect(200);
       const rotatedAway = await key();
-      await t.http().post(adminKeys(inst.ref, `/${rotatedAway.id}/rotate`)).set(t.admin).send({ overlapSeconds: 0 }).expect(201);
+      await t
+        .http()
+        .post(adminKeys(inst.ref, `/${rotatedAway.id}/rotate`))
+        .set(t.admin)
+        .send({ overlapSeconds: 0 })
+        .expect(201);
       const archived = await createInstance(t, ['trading']);
       await t.http().post(`/api/admin/instances/${archived.ref}/archive`).set(t.admin).expect(200);
 
@@ -67,15 +87,23 @@ describe('instance auth guard (SPEC §3)', () => {
       ];
       bodies = [];
       for (const [what, header] of cases) {
-        for (const res of [await selfService().set('X-API-Key', header as string), await verify('trading').set('X-API-Key', header as string)]) {
+        for (const res of [
+          await selfService().set('X-API-Key', header as string),
+          await verify('trading').set('X-API-Key', header as string),
+        ]) {
           bodies.push({ what, status: res.status, error: res.body.error, keys: Object.keys(res.body).sort() });
         }
       }
     });
 
     it('answers 401 AUTH_FAILED with one identical body whatever the reason', () => {
-      const expected = { status: 401, error: { code: 'AUTH_FAILED', message: 'Authentication failed.' }, keys: ['error', 'metadata', 'success'] };
-      for (const b of bodies) expect({ what: b.what, status: b.status, error: b.error, keys: b.keys }).toEqual({ what: b.what, ...expected });
+      const expected = {
+        status: 401,
+        error: { code: 'AUTH_FAILED', message: 'Authentication failed.' },
+        keys: ['error', 'metadata', 'success'],
+      };
+      for (const b of bodies)
+        expect({ what: b.what, status: b.status, error: b.error, keys: b.keys }).toEqual({ what: b.what, ...expected });
       expect(bodies).toHaveLength(28);
     });
 
@@ -86,7 +114,7 @@ describe('instance auth guard (SPEC §3)', () => {
     it('refuses malformed strings before any database work', async () => {
       const seen: string[] = [];
       const original = t.dataSource.query.bind(t.dataSource);
-      const spy = jest.spyOn(t.dataSource, 'query').mockImplementation((sql: string, params?: any) => {
+      const spy = jest.spyOn(t.dataSource, 'query').mockImplementation((sql, params) => {
         seen.push(sql);
         return original(sql, params);
       });
@@ -96,7 +124,9 @@ describe('instance auth guard (SPEC §3)', () => {
         }
         expect(seen.filter((sql) => sql.includes('instance_keys'))).toEqual([]);
         // A fresh secret: one already refused could be answered from the negative cache.
-        await verify().set('X-API-Key', `trusset_${inst.ref}_${randomBytes(32).toString('hex')}`).expect(401);
+        await verify()
+          .set('X-API-Key', `trusset_${inst.ref}_${randomBytes(32).toString('hex')}`)
+          .expect(401);
         expect(seen.filter((sql) => sql.includes('instance_keys'))).toHaveLength(1);
       } finally {
         spy.mockRestore();
@@ -194,7 +224,7 @@ describe('instance key rate limits', () => {
     expect(first.headers['x-ratelimit-limit']).toBe('3');
     expect(Number(first.headers['x-ratelimit-remaining'])).toBeLessThanOrEqual(2);
     expect(Number(first.headers['x-ratelimit-reset'])).toBeGreaterThan(0);
-    let refused;
+    let refused: Response | undefined;
     // A window boundary may fall inside the loop; the limit is still hit well within twice its size.
     for (let i = 0; i < 8 && !refused; i++) {
       const res = await t.http().get('/api/auth/verify').set('X-API-Key', inst.key);

@@ -22,12 +22,26 @@ describe('instance keys under concurrent requests', () => {
   it('lets exactly one of 6 parallel creates at 9 keys through, the others get KEY_LIMIT_REACHED', async () => {
     for (let round = 0; round < 5; round++) {
       const inst = await createInstance(t());
-      for (let i = 0; i < 8; i++) await t().http().post(adminKeys(inst.ref)).set(t().admin).send({ name: `k${i}` }).expect(201);
+      for (let i = 0; i < 8; i++)
+        await t()
+          .http()
+          .post(adminKeys(inst.ref))
+          .set(t().admin)
+          .send({ name: `k${i}` })
+          .expect(201);
       const results = await Promise.all(
         Array.from({ length: 6 }, (_, i) =>
           i % 2 === 0
-            ? replica(i).http().post(adminKeys(inst.ref)).set(replica(i).admin).send({ name: `race${i}` })
-            : replica(i).http().post('/api/keys').set('X-API-Key', inst.key).send({ name: `race${i}` }),
+            ? replica(i)
+                .http()
+                .post(adminKeys(inst.ref))
+                .set(replica(i).admin)
+                .send({ name: `race${i}` })
+            : replica(i)
+                .http()
+                .post('/api/keys')
+                .set('X-API-Key', inst.key)
+                .send({ name: `race${i}` }),
         ),
       );
       expect(tally(results.map((r) => ({ status: r.status, code: r.body.error?.code })))).toEqual([
@@ -47,7 +61,13 @@ describe('instance keys under concurrent requests', () => {
     for (let round = 0; round < 5; round++) {
       const inst = await createInstance(t());
       const results = await Promise.all(
-        Array.from({ length: 5 }, (_, i) => replica(i).http().post(adminKeys(inst.ref, `/${inst.keyId}/rotate`)).set(replica(i).admin).send({})),
+        Array.from({ length: 5 }, (_, i) =>
+          replica(i)
+            .http()
+            .post(adminKeys(inst.ref, `/${inst.keyId}/rotate`))
+            .set(replica(i).admin)
+            .send({}),
+        ),
       );
       expect(tally(results.map((r) => ({ status: r.status, code: r.body.error?.code })))).toEqual([
         '201',
@@ -65,17 +85,27 @@ describe('instance keys under concurrent requests', () => {
     for (let round = 0; round < 6; round++) {
       const inst = await createInstance(t());
       const [revoke, rotate] = await Promise.all([
-        replica(round).http().post(adminKeys(inst.ref, `/${inst.keyId}/revoke`)).set(t().admin),
-        replica(round + 1).http().post(adminKeys(inst.ref, `/${inst.keyId}/rotate`)).set(t().admin).send({}),
+        replica(round)
+          .http()
+          .post(adminKeys(inst.ref, `/${inst.keyId}/revoke`))
+          .set(t().admin),
+        replica(round + 1)
+          .http()
+          .post(adminKeys(inst.ref, `/${inst.keyId}/rotate`))
+          .set(t().admin)
+          .send({}),
       ]);
       const keys = (await t().http().get(adminKeys(inst.ref)).set(t().admin).expect(200)).body.data;
-      const old = keys.find((k: any) => k.id === inst.keyId);
+      const old = keys.find((k: { id: string }) => k.id === inst.keyId);
       expect(revoke.status).toBe(200);
       expect(old.status).toBe('REVOKED');
       if (rotate.status === 201) {
         // rotate, then revoke: the old key's overlap was ended early; the successor lives.
         expect(old.replacedByKeyId).toBe(rotate.body.data.id);
-        expect(keys.map((k: any) => [k.id, k.status])).toEqual([[rotate.body.data.id, 'ACTIVE'], [inst.keyId, 'REVOKED']]);
+        expect(keys.map((k: { id: string; status: string }) => [k.id, k.status])).toEqual([
+          [rotate.body.data.id, 'ACTIVE'],
+          [inst.keyId, 'REVOKED'],
+        ]);
       } else {
         // revoke, then rotate: nothing to rotate.
         expect([rotate.status, rotate.body.error.code]).toEqual([409, 'KEY_NOT_ACTIVE']);
@@ -94,6 +124,8 @@ describe('instance keys under concurrent requests', () => {
         [inst.id, inst.keyId],
       );
     await insert();
-    await expect(insert()).rejects.toMatchObject({ driverError: expect.objectContaining({ code: '23505', constraint: 'instance_keys_one_successor' }) });
+    await expect(insert()).rejects.toMatchObject({
+      driverError: expect.objectContaining({ code: '23505', constraint: 'instance_keys_one_successor' }),
+    });
   });
 });

@@ -1,10 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { adminKeys, createInstance } from './support/instance-fixtures';
-import { advanceClock, expectServedFromCache, holdKeyLookups, isInstanceKeyLookup, pollUntil, registerMicaDeveloper } from './support/scale-helpers';
+import {
+  advanceClock,
+  expectServedFromCache,
+  holdKeyLookups,
+  isInstanceKeyLookup,
+  pollUntil,
+  registerMicaDeveloper,
+} from './support/scale-helpers';
 import { startTestApp, TestApp } from './support/test-app';
 import { APP_CONFIG, AppConfig } from '../src/config/app.config';
 import { KeyCheckCache } from '../src/key-cache/key-check.cache';
-
 
 describe('key-check cache on one replica (SPEC §6: a change stops passing at once on the replica that made it)', () => {
   let t: TestApp;
@@ -43,7 +49,11 @@ describe('key-check cache on one replica (SPEC §6: a change stops passing at on
   it('refuses a revoked key on the very next request after a cached success', async () => {
     const inst = await createInstance(t);
     await warm(() => verify(inst.key));
-    await t.http().post(adminKeys(inst.ref, `/${inst.keyId}/revoke`)).set(t.admin).expect(200);
+    await t
+      .http()
+      .post(adminKeys(inst.ref, `/${inst.keyId}/revoke`))
+      .set(t.admin)
+      .expect(200);
     expect((await verify(inst.key).expect(401)).body.error.code).toBe('AUTH_FAILED');
   });
 
@@ -52,9 +62,20 @@ describe('key-check cache on one replica (SPEC §6: a change stops passing at on
     const second = (await t.http().post(adminKeys(inst.ref)).set(t.admin).send({ name: 'second' }).expect(201)).body.data;
     await warm(() => verify(inst.key));
     await warm(() => verify(second.key));
-    await t.http().delete(adminKeys(inst.ref, `/${second.id}`)).set(t.admin).expect(200);
+    await t
+      .http()
+      .delete(adminKeys(inst.ref, `/${second.id}`))
+      .set(t.admin)
+      .expect(200);
     await verify(second.key).expect(401);
-    const successor = (await t.http().post(adminKeys(inst.ref, `/${inst.keyId}/rotate`)).set(t.admin).send({ overlapSeconds: 0 }).expect(201)).body.data;
+    const successor = (
+      await t
+        .http()
+        .post(adminKeys(inst.ref, `/${inst.keyId}/rotate`))
+        .set(t.admin)
+        .send({ overlapSeconds: 0 })
+        .expect(201)
+    ).body.data;
     await verify(inst.key).expect(401);
     await verify(successor.key).expect(200);
   });
@@ -62,11 +83,20 @@ describe('key-check cache on one replica (SPEC §6: a change stops passing at on
   it('refuses a paused key on the next request and admits it again on the next request after resume', async () => {
     const inst = await createInstance(t);
     await warm(() => verify(inst.key));
-    await t.http().post(adminKeys(inst.ref, `/${inst.keyId}/pause`)).set(t.admin).send({ durationSeconds: 600 }).expect(200);
+    await t
+      .http()
+      .post(adminKeys(inst.ref, `/${inst.keyId}/pause`))
+      .set(t.admin)
+      .send({ durationSeconds: 600 })
+      .expect(200);
     await verify(inst.key).expect(401);
     // The refusal is now cached too (the row says PAUSED): resume must evict it, not wait for the TTL.
     await verify(inst.key).expect(401);
-    await t.http().post(adminKeys(inst.ref, `/${inst.keyId}/resume`)).set(t.admin).expect(200);
+    await t
+      .http()
+      .post(adminKeys(inst.ref, `/${inst.keyId}/resume`))
+      .set(t.admin)
+      .expect(200);
     expect((await verify(inst.key).expect(200)).body.data.keyStatus).toBe('ACTIVE');
   });
 
@@ -86,10 +116,20 @@ describe('key-check cache on one replica (SPEC §6: a change stops passing at on
   it('refuses a service removed with PATCH on the next request and admits it once re-enabled', async () => {
     const inst = await createInstance(t, ['trading', 'custody']);
     await warm(() => verify(inst.key, 'trading'));
-    await t.http().patch(`/api/admin/instances/${inst.ref}`).set(t.admin).send({ services: ['custody'] }).expect(200);
+    await t
+      .http()
+      .patch(`/api/admin/instances/${inst.ref}`)
+      .set(t.admin)
+      .send({ services: ['custody'] })
+      .expect(200);
     expect((await verify(inst.key, 'trading').expect(403)).body.error.code).toBe('SERVICE_NOT_ENABLED');
     await verify(inst.key, 'custody').expect(200);
-    await t.http().patch(`/api/admin/instances/${inst.ref}`).set(t.admin).send({ services: ['custody', 'trading'] }).expect(200);
+    await t
+      .http()
+      .patch(`/api/admin/instances/${inst.ref}`)
+      .set(t.admin)
+      .send({ services: ['custody', 'trading'] })
+      .expect(200);
     await verify(inst.key, 'trading').expect(200);
   });
 
@@ -100,7 +140,11 @@ describe('key-check cache on one replica (SPEC §6: a change stops passing at on
     const lookup = holdKeyLookups(t, 'after-read');
     const racing = verify(inst.key).then((r) => r.status);
     await lookup.reached;
-    await t.http().post(adminKeys(inst.ref, `/${inst.keyId}/revoke`)).set(t.admin).expect(200);
+    await t
+      .http()
+      .post(adminKeys(inst.ref, `/${inst.keyId}/revoke`))
+      .set(t.admin)
+      .expect(200);
     lookup.release();
     // The racing request began before the revoke, so either answer is correct for it ...
     expect([200, 401]).toContain(await racing);
@@ -117,7 +161,11 @@ describe('key-check cache on one replica (SPEC §6: a change stops passing at on
     const lookups = holdKeyLookups(t, 'before-read');
     const misses = cache.misses;
     const answers = Promise.all([inst.key, ...unknown].map((key) => verify(key).then((r) => r.status)));
-    await pollUntil(async () => cache.misses - misses, (n) => n === unknown.length + 1, 10_000);
+    await pollUntil(
+      () => cache.misses - misses,
+      (n) => n === unknown.length + 1,
+      10_000,
+    );
     lookups.release();
     expect(await answers).toEqual([200, ...unknown.map(() => 401)]);
     const config = t.app.get<AppConfig>(APP_CONFIG).cache;
@@ -128,7 +176,14 @@ describe('key-check cache on one replica (SPEC §6: a change stops passing at on
   describe('time-driven states are decided on every hit, without eviction', () => {
     it('refuses a cached key once its own expiry passes', async () => {
       const inst = await createInstance(t);
-      const key = (await t.http().post(adminKeys(inst.ref)).set(t.admin).send({ name: 'expiring', expiresAt: new Date(Date.now() + 3600_000).toISOString() }).expect(201)).body.data;
+      const key = (
+        await t
+          .http()
+          .post(adminKeys(inst.ref))
+          .set(t.admin)
+          .send({ name: 'expiring', expiresAt: new Date(Date.now() + 3600_000).toISOString() })
+          .expect(201)
+      ).body.data;
       await t.editRows(`UPDATE instance_keys SET expires_at = now() + interval '2 seconds' WHERE id = $1`, [key.id]);
       await warm(() => verify(key.key));
       const query = jest.spyOn(t.dataSource, 'query');
@@ -141,7 +196,14 @@ describe('key-check cache on one replica (SPEC §6: a change stops passing at on
 
     it('refuses a cached old key once its rotation overlap ends, while its successor passes', async () => {
       const inst = await createInstance(t);
-      const successor = (await t.http().post(adminKeys(inst.ref, `/${inst.keyId}/rotate`)).set(t.admin).send({ overlapSeconds: 3600 }).expect(201)).body.data;
+      const successor = (
+        await t
+          .http()
+          .post(adminKeys(inst.ref, `/${inst.keyId}/rotate`))
+          .set(t.admin)
+          .send({ overlapSeconds: 3600 })
+          .expect(201)
+      ).body.data;
       await t.editRows(`UPDATE instance_keys SET expires_at = now() + interval '2 seconds' WHERE id = $1`, [inst.keyId]);
       await warm(() => verify(inst.key));
       expect((await verify(inst.key).expect(200)).body.data.keyStatus).toBe('PENDING_ROTATION');
@@ -154,7 +216,12 @@ describe('key-check cache on one replica (SPEC §6: a change stops passing at on
 
     it('admits a cached paused key once its pause ends', async () => {
       const inst = await createInstance(t);
-      await t.http().post(adminKeys(inst.ref, `/${inst.keyId}/pause`)).set(t.admin).send({ durationSeconds: 600 }).expect(200);
+      await t
+        .http()
+        .post(adminKeys(inst.ref, `/${inst.keyId}/pause`))
+        .set(t.admin)
+        .send({ durationSeconds: 600 })
+        .expect(200);
       await t.editRows(`UPDATE instance_keys SET paused_until = now() + interval '2 seconds' WHERE id = $1`, [inst.keyId]);
       await expectServedFromCache(cache, () => verify(inst.key), 401);
       const query = jest.spyOn(t.dataSource, 'query');
@@ -180,7 +247,11 @@ describe('key-check cache on one replica (SPEC §6: a change stops passing at on
     it('refuses a rotated-away MiCA key on the very next request; its successor passes', async () => {
       const dev = await registerMicaDeveloper(t);
       await warm(() => micaHealth(dev.apiKey));
-      const rotated = await t.http().post(`/api/mica/developer/keys/${dev.keyId}/rotate`).set('Authorization', `Bearer ${dev.token}`).expect(201);
+      const rotated = await t
+        .http()
+        .post(`/api/mica/developer/keys/${dev.keyId}/rotate`)
+        .set('Authorization', `Bearer ${dev.token}`)
+        .expect(201);
       expect((await micaHealth(dev.apiKey).expect(401)).body.error.code).toBe('INVALID_KEY');
       await micaHealth(rotated.body.data.apiKey).expect(200);
     });

@@ -10,7 +10,12 @@ import { InstanceKeysService } from '../src/instance-keys/instance-keys.service'
  * as a proxy (TRUST_PROXY=loopback), so X-Forwarded-For sets the client address a gateway would
  * forward; the address of a request sent without it is 127.0.0.1.
  */
-const ENV = { TRUST_PROXY: 'loopback', RATE_LIMIT_PER_KEY_PER_MINUTE: '100', RATE_LIMIT_KEY_MANAGEMENT_PER_MINUTE: '1000000', RATE_LIMIT_STRICT_PER_MINUTE: '1000000' };
+const ENV = {
+  TRUST_PROXY: 'loopback',
+  RATE_LIMIT_PER_KEY_PER_MINUTE: '100',
+  RATE_LIMIT_KEY_MANAGEMENT_PER_MINUTE: '1000000',
+  RATE_LIMIT_STRICT_PER_MINUTE: '1000000',
+};
 
 describe('least-privilege keys (SPEC §12)', () => {
   let t: TestApp;
@@ -23,12 +28,26 @@ describe('least-privilege keys (SPEC §12)', () => {
   afterEach(() => jest.restoreAllMocks());
 
   const verify = (key: string, from?: string, service?: string) => {
-    const req = t.http().get('/api/auth/verify').query(service ? { service } : {}).set('X-API-Key', key);
+    const req = t
+      .http()
+      .get('/api/auth/verify')
+      .query(service ? { service } : {})
+      .set('X-API-Key', key);
     return from ? req.set('X-Forwarded-For', from) : req;
   };
   const codeOf = (res: { status: number; body: { error?: { code: string } } }) => [res.status, res.body.error?.code ?? 'OK'];
-  const adminCreate = (inst: TestInstance, body: object) => t.http().post(adminKeys(inst.ref)).set(t.admin).send({ name: 'narrow', ...body });
-  const adminPatch = (inst: TestInstance, keyId: string, body: object) => t.http().patch(adminKeys(inst.ref, `/${keyId}`)).set(t.admin).send(body);
+  const adminCreate = (inst: TestInstance, body: object) =>
+    t
+      .http()
+      .post(adminKeys(inst.ref))
+      .set(t.admin)
+      .send({ name: 'narrow', ...body });
+  const adminPatch = (inst: TestInstance, keyId: string, body: object) =>
+    t
+      .http()
+      .patch(adminKeys(inst.ref, `/${keyId}`))
+      .set(t.admin)
+      .send(body);
 
   describe('setting restrictions', () => {
     it('stores canonical ranges and the subset of services, and shows them on the key', async () => {
@@ -38,10 +57,26 @@ describe('least-privilege keys (SPEC §12)', () => {
         allowedCidrs: ['10.1.2.3/8', '10.0.0.0/8', '::FFFF:192.0.2.7', '2001:DB8:0:0::/32'],
         rateLimitPerMinute: 7,
       }).expect(201);
-      expect(res.body.data).toMatchObject({ services: ['trading', 'lending'], allowedCidrs: ['10.0.0.0/8', '192.0.2.7/32', '2001:db8::/32'], rateLimitPerMinute: 7 });
-      const got = await t.http().get(adminKeys(inst.ref, `/${res.body.data.id}`)).set(t.admin).expect(200);
-      expect(got.body.data).toMatchObject({ services: ['trading', 'lending'], allowedCidrs: ['10.0.0.0/8', '192.0.2.7/32', '2001:db8::/32'], rateLimitPerMinute: 7 });
-      const first = await t.http().get(adminKeys(inst.ref, `/${inst.keyId}`)).set(t.admin).expect(200);
+      expect(res.body.data).toMatchObject({
+        services: ['trading', 'lending'],
+        allowedCidrs: ['10.0.0.0/8', '192.0.2.7/32', '2001:db8::/32'],
+        rateLimitPerMinute: 7,
+      });
+      const got = await t
+        .http()
+        .get(adminKeys(inst.ref, `/${res.body.data.id}`))
+        .set(t.admin)
+        .expect(200);
+      expect(got.body.data).toMatchObject({
+        services: ['trading', 'lending'],
+        allowedCidrs: ['10.0.0.0/8', '192.0.2.7/32', '2001:db8::/32'],
+        rateLimitPerMinute: 7,
+      });
+      const first = await t
+        .http()
+        .get(adminKeys(inst.ref, `/${inst.keyId}`))
+        .set(t.admin)
+        .expect(200);
       expect(first.body.data).toMatchObject({ services: null, allowedCidrs: null, rateLimitPerMinute: null });
     });
 
@@ -72,7 +107,11 @@ describe('least-privilege keys (SPEC §12)', () => {
       expect(codeOf(await adminPatch(inst, inst.keyId, {}))).toEqual([400, 'VALIDATION_ERROR']);
       expect(codeOf(await adminPatch(inst, inst.keyId, { name: null }))).toEqual([400, 'VALIDATION_ERROR']);
       expect(codeOf(await adminPatch(inst, inst.keyId, { color: 'red' }))).toEqual([400, 'VALIDATION_ERROR']);
-      await t.http().post(adminKeys(inst.ref, `/${inst.keyId}/revoke`)).set(t.admin).expect(200);
+      await t
+        .http()
+        .post(adminKeys(inst.ref, `/${inst.keyId}/revoke`))
+        .set(t.admin)
+        .expect(200);
       expect(codeOf(await adminPatch(inst, inst.keyId, { services: ['trading'] }))).toEqual([409, 'KEY_NOT_ACTIVE']);
     });
 
@@ -120,7 +159,10 @@ describe('least-privilege keys (SPEC §12)', () => {
     });
 
     it('applies the same rules on routes behind the guard (the self-service door)', async () => {
-      expect(codeOf(await t.http().get('/api/keys').set('X-API-Key', key).set('X-Forwarded-For', '203.0.113.9'))).toEqual([403, 'IP_NOT_ALLOWED']);
+      expect(codeOf(await t.http().get('/api/keys').set('X-API-Key', key).set('X-Forwarded-For', '203.0.113.9'))).toEqual([
+        403,
+        'IP_NOT_ALLOWED',
+      ]);
       await t.http().get('/api/keys').set('X-API-Key', key).set('X-Forwarded-For', '10.9.9.9').expect(200);
     });
 
@@ -128,10 +170,24 @@ describe('least-privilege keys (SPEC §12)', () => {
       const strict = await startTestApp({ ...ENV, TRUST_PROXY: 'false' });
       try {
         const other = await createInstance(strict, ['trading']);
-        const narrow = (await strict.http().post(adminKeys(other.ref)).set(strict.admin).send({ name: 'n', allowedCidrs: ['10.0.0.0/8'] }).expect(201)).body.data.key;
+        const narrow = (
+          await strict
+            .http()
+            .post(adminKeys(other.ref))
+            .set(strict.admin)
+            .send({ name: 'n', allowedCidrs: ['10.0.0.0/8'] })
+            .expect(201)
+        ).body.data.key;
         const res = await strict.http().get('/api/auth/verify').set('X-API-Key', narrow).set('X-Forwarded-For', '10.1.2.3');
         expect(codeOf(res)).toEqual([403, 'IP_NOT_ALLOWED']);
-        const local = (await strict.http().post(adminKeys(other.ref)).set(strict.admin).send({ name: 'n', allowedCidrs: ['127.0.0.0/8'] }).expect(201)).body.data.key;
+        const local = (
+          await strict
+            .http()
+            .post(adminKeys(other.ref))
+            .set(strict.admin)
+            .send({ name: 'n', allowedCidrs: ['127.0.0.0/8'] })
+            .expect(201)
+        ).body.data.key;
         await strict.http().get('/api/auth/verify').set('X-API-Key', local).set('X-Forwarded-For', '10.1.2.3').expect(200);
       } finally {
         await strict.close();
@@ -194,8 +250,14 @@ describe('least-privilege keys (SPEC §12)', () => {
 
     it("gives a rotation's successor the same restrictions", async () => {
       const inst = await createInstance(t, ['trading', 'custody']);
-      const narrow = (await adminCreate(inst, { services: ['custody'], allowedCidrs: ['10.0.0.0/8'], rateLimitPerMinute: 9 }).expect(201)).body.data;
-      const rotated = await t.http().post(adminKeys(inst.ref, `/${narrow.id}/rotate`)).set(t.admin).send({}).expect(201);
+      const narrow = (await adminCreate(inst, { services: ['custody'], allowedCidrs: ['10.0.0.0/8'], rateLimitPerMinute: 9 }).expect(201))
+        .body.data;
+      const rotated = await t
+        .http()
+        .post(adminKeys(inst.ref, `/${narrow.id}/rotate`))
+        .set(t.admin)
+        .send({})
+        .expect(201);
       expect(rotated.body.data).toMatchObject({ services: ['custody'], allowedCidrs: ['10.0.0.0/8'], rateLimitPerMinute: 9 });
       expect(codeOf(await verify(rotated.body.data.key, '192.0.2.1', 'custody'))).toEqual([403, 'IP_NOT_ALLOWED']);
       expect(codeOf(await verify(rotated.body.data.key, '10.0.0.1', 'trading'))).toEqual([403, 'SERVICE_NOT_ENABLED']);
@@ -205,7 +267,12 @@ describe('least-privilege keys (SPEC §12)', () => {
     it('takes a service away from every key when the instance loses it', async () => {
       const inst = await createInstance(t, ['trading', 'custody']);
       const narrow = (await adminCreate(inst, { services: ['custody'] }).expect(201)).body.data.key;
-      await t.http().patch(`/api/admin/instances/${inst.ref}`).set(t.admin).send({ services: ['trading'] }).expect(200);
+      await t
+        .http()
+        .patch(`/api/admin/instances/${inst.ref}`)
+        .set(t.admin)
+        .send({ services: ['trading'] })
+        .expect(200);
       expect(codeOf(await verify(narrow, '10.0.0.1', 'custody'))).toEqual([403, 'SERVICE_NOT_ENABLED']);
       expect((await verify(narrow, '10.0.0.1').expect(200)).body.data.services).toEqual([]);
     });
@@ -216,8 +283,14 @@ describe('least-privilege keys (SPEC §12)', () => {
 
     it('lets a restricted key create and PATCH keys within its own restrictions only', async () => {
       const inst = await createInstance(t, ['trading', 'custody']);
-      const narrow = (await adminCreate(inst, { services: ['trading'], allowedCidrs: ['10.0.0.0/8'], rateLimitPerMinute: 50 }).expect(201)).body.data;
-      const create = (body: object) => t.http().post('/api/keys').set(self(narrow.key)).send({ name: 'child', ...body });
+      const narrow = (await adminCreate(inst, { services: ['trading'], allowedCidrs: ['10.0.0.0/8'], rateLimitPerMinute: 50 }).expect(201))
+        .body.data;
+      const create = (body: object) =>
+        t
+          .http()
+          .post('/api/keys')
+          .set(self(narrow.key))
+          .send({ name: 'child', ...body });
       for (const wider of [
         {},
         { services: ['trading'], allowedCidrs: ['10.0.0.0/8'] },
@@ -228,22 +301,44 @@ describe('least-privilege keys (SPEC §12)', () => {
         expect(codeOf(await create(wider))).toEqual([403, 'PRIVILEGE_EXCEEDED']);
       }
       const child = (await create({ services: ['trading'], allowedCidrs: ['10.1.0.0/16'], rateLimitPerMinute: 10 }).expect(201)).body.data;
-      expect(codeOf(await t.http().patch(`/api/keys/${child.id}`).set(self(narrow.key)).send({ allowedCidrs: null }))).toEqual([403, 'PRIVILEGE_EXCEEDED']);
-      expect(codeOf(await t.http().patch(`/api/keys/${narrow.id}`).set(self(narrow.key)).send({ services: null }))).toEqual([403, 'PRIVILEGE_EXCEEDED']);
+      expect(codeOf(await t.http().patch(`/api/keys/${child.id}`).set(self(narrow.key)).send({ allowedCidrs: null }))).toEqual([
+        403,
+        'PRIVILEGE_EXCEEDED',
+      ]);
+      expect(codeOf(await t.http().patch(`/api/keys/${narrow.id}`).set(self(narrow.key)).send({ services: null }))).toEqual([
+        403,
+        'PRIVILEGE_EXCEEDED',
+      ]);
       await t.http().patch(`/api/keys/${narrow.id}`).set(self(narrow.key)).send({ rateLimitPerMinute: 20 }).expect(200);
       // Narrowing itself worked, so the ceiling is now lower for what it grants.
-      expect(codeOf(await t.http().patch(`/api/keys/${child.id}`).set(self(narrow.key)).send({ rateLimitPerMinute: 30 }))).toEqual([403, 'PRIVILEGE_EXCEEDED']);
+      expect(codeOf(await t.http().patch(`/api/keys/${child.id}`).set(self(narrow.key)).send({ rateLimitPerMinute: 30 }))).toEqual([
+        403,
+        'PRIVILEGE_EXCEEDED',
+      ]);
       // Rotating a wider key would hand its secret over: refused. Its own successor is no wider.
-      expect(codeOf(await t.http().post(`/api/keys/${inst.keyId}/rotate`).set(self(narrow.key)).send({}))).toEqual([403, 'PRIVILEGE_EXCEEDED']);
+      expect(codeOf(await t.http().post(`/api/keys/${inst.keyId}/rotate`).set(self(narrow.key)).send({}))).toEqual([
+        403,
+        'PRIVILEGE_EXCEEDED',
+      ]);
       await t.http().post(`/api/keys/${child.id}/rotate`).set(self(narrow.key)).send({}).expect(201);
     });
 
     it('lets an unrestricted ACTIVE key narrow any key, itself included', async () => {
       const inst = await createInstance(t, ['trading']);
       const other = (await adminCreate(inst, {}).expect(201)).body.data;
-      await t.http().patch(`/api/keys/${other.id}`).set(self(inst.key)).send({ services: [], allowedCidrs: ['10.0.0.0/8'] }).expect(200);
+      await t
+        .http()
+        .patch(`/api/keys/${other.id}`)
+        .set(self(inst.key))
+        .send({ services: [], allowedCidrs: ['10.0.0.0/8'] })
+        .expect(200);
       expect(codeOf(await verify(other.key, '10.0.0.1', 'trading'))).toEqual([403, 'SERVICE_NOT_ENABLED']);
-      await t.http().patch(`/api/keys/${inst.keyId}`).set(self(inst.key)).send({ allowedCidrs: ['10.0.0.0/8'] }).expect(200);
+      await t
+        .http()
+        .patch(`/api/keys/${inst.keyId}`)
+        .set(self(inst.key))
+        .send({ allowedCidrs: ['10.0.0.0/8'] })
+        .expect(200);
       expect(codeOf(await verify(inst.key, '192.0.2.1'))).toEqual([403, 'IP_NOT_ALLOWED']);
     });
 
@@ -253,7 +348,11 @@ describe('least-privilege keys (SPEC §12)', () => {
       const update = keys.update.bind(keys);
       // The guard has admitted the request; the key is revoked before the change's transaction begins.
       jest.spyOn(keys, 'update').mockImplementationOnce(async (...args) => {
-        await t.http().post(adminKeys(inst.ref, `/${inst.keyId}/revoke`)).set(t.admin).expect(200);
+        await t
+          .http()
+          .post(adminKeys(inst.ref, `/${inst.keyId}/revoke`))
+          .set(t.admin)
+          .expect(200);
         return update(...args);
       });
       const res = await t.http().patch(`/api/keys/${inst.keyId}`).set(self(inst.key)).send({ services: [] });
@@ -264,7 +363,12 @@ describe('least-privilege keys (SPEC §12)', () => {
 
     it('refuses a PATCH from a key in its rotation overlap', async () => {
       const inst = await createInstance(t, ['trading']);
-      await t.http().post(adminKeys(inst.ref, `/${inst.keyId}/rotate`)).set(t.admin).send({}).expect(201);
+      await t
+        .http()
+        .post(adminKeys(inst.ref, `/${inst.keyId}/rotate`))
+        .set(t.admin)
+        .send({})
+        .expect(201);
       const res = await t.http().patch(`/api/keys/${inst.keyId}`).set(self(inst.key)).send({ name: 'still mine?' });
       expect(res.body.error.code).toBe('KEY_NOT_ACTIVE');
     });
@@ -285,7 +389,12 @@ describe('least-privilege keys (SPEC §12)', () => {
   });
 
   const verifyOn = (t: TestApp, key: string, from: string, service?: string) =>
-    t.http().get('/api/auth/verify').query(service ? { service } : {}).set('X-API-Key', key).set('X-Forwarded-For', from);
+    t
+      .http()
+      .get('/api/auth/verify')
+      .query(service ? { service } : {})
+      .set('X-API-Key', key)
+      .set('X-Forwarded-For', from);
 
   it.each<[string, object, string, string]>([
     ['services', { services: ['custody'] }, '10.0.0.1', 'SERVICE_NOT_ENABLED'],
@@ -294,10 +403,19 @@ describe('least-privilege keys (SPEC §12)', () => {
     const inst = await createInstance(a, ['trading', 'custody']);
     expect(b.app.get(KeyInvalidationService).listening).toBe(true);
     await expectServedFromCache(b.app.get(KeyCheckCache), () => verifyOn(b, inst.key, from, 'trading'));
-    await a.http().patch(adminKeys(inst.ref, `/${inst.keyId}`)).set(a.admin).send(patch).expect(200);
+    await a
+      .http()
+      .patch(adminKeys(inst.ref, `/${inst.keyId}`))
+      .set(a.admin)
+      .send(patch)
+      .expect(200);
     // On A, the very next request.
     expect((await verifyOn(a, inst.key, from, 'trading')).body.error?.code).toBe(code);
-    const res = await pollUntil(() => verifyOn(b, inst.key, from, 'trading'), (r) => r.status !== 200, 1000);
+    const res = await pollUntil(
+      () => verifyOn(b, inst.key, from, 'trading'),
+      (r) => r.status !== 200,
+      1000,
+    );
     expect([res.status, res.body.error?.code]).toEqual([403, code]);
   });
 });

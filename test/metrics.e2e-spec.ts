@@ -26,7 +26,12 @@ describe('Metrics', () => {
   const scrape = async () => (await t.http().get('/api/metrics').set('Authorization', `Bearer ${METRICS_TOKEN}`).expect(200)).text;
 
   beforeAll(async () => {
-    t = await startTestApp({ ...LIMITS_OUT_OF_REACH, RATE_LIMIT_PER_KEY_PER_MINUTE: '2', METRICS_TOKEN, ...(process.env.TEST_REDIS_URL ? { REDIS_URL: process.env.TEST_REDIS_URL } : {}) });
+    t = await startTestApp({
+      ...LIMITS_OUT_OF_REACH,
+      RATE_LIMIT_PER_KEY_PER_MINUTE: '2',
+      METRICS_TOKEN,
+      ...(process.env.TEST_REDIS_URL ? { REDIS_URL: process.env.TEST_REDIS_URL } : {}),
+    });
     inst = await createInstance(t, ['trading']);
   });
   afterAll(() => t.close());
@@ -61,7 +66,9 @@ describe('Metrics', () => {
     await new Promise<void>((resolve, reject) => {
       const socket = connect(port, '127.0.0.1', () => {
         // Promises 100 bytes of body, sends 2, then goes away: the body reader is still waiting.
-        socket.write(`POST /api/admin/instances HTTP/1.1\r\nHost: x\r\nAuthorization: ${t.admin.Authorization}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"`);
+        socket.write(
+          `POST /api/admin/instances HTTP/1.1\r\nHost: x\r\nAuthorization: ${t.admin.Authorization}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"`,
+        );
         setTimeout(() => {
           socket.destroy();
           resolve();
@@ -74,7 +81,12 @@ describe('Metrics', () => {
       if (now === before + 1) return;
       await new Promise((r) => setTimeout(r, 50));
     }
-    throw new Error(`the abandoned request was not counted: ${(await scrape()).split('\n').filter((l) => l.includes('POST')).join('\n')}`);
+    throw new Error(
+      `the abandoned request was not counted: ${(await scrape())
+        .split('\n')
+        .filter((l) => l.includes('POST'))
+        .join('\n')}`,
+    );
   });
 
   it('counts register imports by register and outcome', async () => {
@@ -106,7 +118,9 @@ describe('Metrics', () => {
 
   it('has every series the Grafana dashboard (docs/grafana-dashboard.json) queries, in valid PromQL', async () => {
     const text = await scrape();
-    const dashboard = JSON.parse(readFileSync(join(__dirname, '..', 'docs', 'grafana-dashboard.json'), 'utf8')) as { panels: Array<{ targets: Array<{ expr: string }> }> };
+    const dashboard = JSON.parse(readFileSync(join(__dirname, '..', 'docs', 'grafana-dashboard.json'), 'utf8')) as {
+      panels: Array<{ targets: Array<{ expr: string }> }>;
+    };
     const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr));
     const names = new Set(exprs.flatMap((e) => [...e.matchAll(/([a-z][a-z0-9_]*)\{job=~"\$job"/g)].map((m) => m[1])));
     expect(names.size).toBeGreaterThan(10);
@@ -120,7 +134,9 @@ describe('Metrics', () => {
     // promtool parses every expression (as recording rules; the dashboard's $job variable as a regex).
     const dir = mkdtempSync(join(tmpdir(), 'trusset-dashboard-'));
     try {
-      const rules = exprs.map((e, i) => `      - record: dashboard:expr${i}\n        expr: ${JSON.stringify(e.replace(/\$job/g, '.*'))}`).join('\n');
+      const rules = exprs
+        .map((e, i) => `      - record: dashboard:expr${i}\n        expr: ${JSON.stringify(e.replace(/\$job/g, '.*'))}`)
+        .join('\n');
       writeFileSync(join(dir, 'rules.yml'), `groups:\n  - name: dashboard\n    rules:\n${rules}\n`);
       execFileSync('promtool', ['check', 'rules', join(dir, 'rules.yml')], { encoding: 'utf8' });
     } finally {

@@ -56,10 +56,16 @@ describe('MiCA developer accounts', () => {
       expect(data.managementToken).toMatch(/^[0-9a-f]{64}$/);
       expect(data.limits).toEqual({ perMinute: 60, perDay: 5000, maxKeys: 3 });
 
-      const [dev] = await t.dataSource.query(`SELECT management_token_digest, row_to_json(d)::text AS json FROM mica_developers d WHERE id = $1`, [data.developer.id]);
+      const [dev] = await t.dataSource.query(
+        `SELECT management_token_digest, row_to_json(d)::text AS json FROM mica_developers d WHERE id = $1`,
+        [data.developer.id],
+      );
       expect(Buffer.compare(dev.management_token_digest, sha256(data.managementToken))).toBe(0);
       expect(dev.json).not.toContain(data.managementToken);
-      const stored = await t.dataSource.query(`SELECT key_digest, key_prefix, row_to_json(k)::text AS json FROM mica_keys k WHERE developer_id = $1`, [data.developer.id]);
+      const stored = await t.dataSource.query(
+        `SELECT key_digest, key_prefix, row_to_json(k)::text AS json FROM mica_keys k WHERE developer_id = $1`,
+        [data.developer.id],
+      );
       expect(stored).toHaveLength(1);
       expect(Buffer.compare(stored[0].key_digest, sha256(data.apiKey))).toBe(0);
       expect(stored[0].key_prefix).toBe(data.apiKey.slice(0, 22));
@@ -83,14 +89,23 @@ describe('MiCA developer accounts', () => {
     it('refuses a second account for the same email in another case with EMAIL_EXISTS', async () => {
       const email = uniqueEmail('Case');
       await register(t, email);
-      const res = await t.http().post('/api/mica/developer/register').send({ name: 'Someone else', email: email.toUpperCase() }).expect(409);
+      const res = await t
+        .http()
+        .post('/api/mica/developer/register')
+        .send({ name: 'Someone else', email: email.toUpperCase() })
+        .expect(409);
       expect(res.body.error.code).toBe('EMAIL_EXISTS');
     });
 
     it('creates exactly one account when the same email signs up concurrently', async () => {
       const email = uniqueEmail('race');
       const results = await Promise.all(
-        Array.from({ length: 6 }, (_, i) => t.http().post('/api/mica/developer/register').send({ name: `Racer ${i}`, email: i % 2 ? email.toUpperCase() : email })),
+        Array.from({ length: 6 }, (_, i) =>
+          t
+            .http()
+            .post('/api/mica/developer/register')
+            .send({ name: `Racer ${i}`, email: i % 2 ? email.toUpperCase() : email }),
+        ),
       );
       results.filter((r) => r.status === 201).forEach((r) => remember(r.body.data));
       expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
@@ -139,7 +154,9 @@ describe('MiCA developer accounts', () => {
       const guess = 'b'.repeat(64);
       const requestId = `mica-failed-token-${randomUUID()}`;
       await keys(guess).set('X-Request-Id', requestId).expect(401);
-      const rows = await t.dataSource.query(`SELECT actor_type, action, details::text AS details FROM audit_events WHERE request_id = $1`, [requestId]);
+      const rows = await t.dataSource.query(`SELECT actor_type, action, details::text AS details FROM audit_events WHERE request_id = $1`, [
+        requestId,
+      ]);
       expect(rows).toHaveLength(1);
       expect(rows[0]).toMatchObject({ actor_type: 'anonymous', action: 'mica.management_auth_failed' });
       expect(rows[0].details).not.toContain(guess);
@@ -181,7 +198,11 @@ describe('MiCA developer accounts', () => {
       const a = await register(t);
       const named = await t.http().post('/api/mica/developer/keys').set(bearer(a.token)).send({ name: ' staging ' }).expect(201);
       expect(named.headers['cache-control']).toBe('no-store');
-      expect(remember(named.body.data)).toMatchObject({ name: 'staging', isActive: true, apiKey: expect.stringMatching(/^trusset_mica_[0-9a-f]{48}$/) });
+      expect(remember(named.body.data)).toMatchObject({
+        name: 'staging',
+        isActive: true,
+        apiKey: expect.stringMatching(/^trusset_mica_[0-9a-f]{48}$/),
+      });
       const unnamed = await t.http().post('/api/mica/developer/keys').set(bearer(a.token)).send({}).expect(201);
       expect(remember(unnamed.body.data).name).toBe('key');
       await health(named.body.data.apiKey).expect(200);
@@ -193,7 +214,9 @@ describe('MiCA developer accounts', () => {
 
     it('holds the 3-key cap under concurrent creates', async () => {
       const a = await register(t);
-      const results = await Promise.all(Array.from({ length: 5 }, () => t.http().post('/api/mica/developer/keys').set(bearer(a.token)).send({})));
+      const results = await Promise.all(
+        Array.from({ length: 5 }, () => t.http().post('/api/mica/developer/keys').set(bearer(a.token)).send({})),
+      );
       results.filter((r) => r.status === 201).forEach((r) => remember(r.body.data));
       expect(results.map((r) => r.status).sort()).toEqual([201, 201, 409, 409, 409]);
     });
@@ -210,8 +233,11 @@ describe('MiCA developer accounts', () => {
 
     it('rotates a key: the new one works, the old one fails with INVALID_KEY at once, even at the cap', async () => {
       const a = await register(t);
-      for (let i = 0; i < 2; i++) remember((await t.http().post('/api/mica/developer/keys').set(bearer(a.token)).send({}).expect(201)).body.data);
-      const [oldKey] = (await keys(a.token).expect(200)).body.data.keys.filter((k: { keyHint: string }) => k.keyHint === a.apiKey.slice(-4));
+      for (let i = 0; i < 2; i++)
+        remember((await t.http().post('/api/mica/developer/keys').set(bearer(a.token)).send({}).expect(201)).body.data);
+      const [oldKey] = (await keys(a.token).expect(200)).body.data.keys.filter(
+        (k: { keyHint: string }) => k.keyHint === a.apiKey.slice(-4),
+      );
 
       const res = await t.http().post(`/api/mica/developer/keys/${oldKey.id}/rotate`).set(bearer(a.token)).expect(201);
       const rotated = remember(res.body.data);
@@ -232,7 +258,9 @@ describe('MiCA developer accounts', () => {
     it('rotates a key at most once under concurrent requests', async () => {
       const a = await register(t);
       const [key] = (await keys(a.token).expect(200)).body.data.keys;
-      const results = await Promise.all(Array.from({ length: 4 }, () => t.http().post(`/api/mica/developer/keys/${key.id}/rotate`).set(bearer(a.token))));
+      const results = await Promise.all(
+        Array.from({ length: 4 }, () => t.http().post(`/api/mica/developer/keys/${key.id}/rotate`).set(bearer(a.token))),
+      );
       results.filter((r) => r.status === 201).forEach((r) => remember(r.body.data));
       expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409, 409]);
       const listed = (await keys(a.token).expect(200)).body.data.keys;
@@ -274,9 +302,13 @@ describe('MiCA developer accounts', () => {
       const a = await register(t);
       const other = await register(t);
       const [key] = (await keys(a.token).expect(200)).body.data.keys;
-      const rotated = remember((await t.http().post(`/api/mica/developer/keys/${key.id}/rotate`).set(bearer(a.token)).expect(201)).body.data);
+      const rotated = remember(
+        (await t.http().post(`/api/mica/developer/keys/${key.id}/rotate`).set(bearer(a.token)).expect(201)).body.data,
+      );
       await t.http().delete(`/api/mica/developer/keys/${rotated.id}`).set(bearer(a.token)).expect(200);
-      const token = remember((await t.http().post('/api/mica/developer/management-token/rotate').set(bearer(a.token)).expect(201)).body.data).managementToken;
+      const token = remember(
+        (await t.http().post('/api/mica/developer/management-token/rotate').set(bearer(a.token)).expect(201)).body.data,
+      ).managementToken;
 
       const res = await t.http().get('/api/mica/developer/events').set(bearer(token)).expect(200);
       expect(res.body.data.map((e: { action: string }) => e.action)).toEqual([
@@ -318,7 +350,12 @@ describe('strict per-address limits behind a proxy', () => {
   afterAll(() => t.close());
 
   const flooder = `Flooder ${randomUUID()}`;
-  const signup = (ip: string) => t.http().post('/api/mica/developer/register').set('X-Forwarded-For', ip).send({ name: flooder, email: uniqueEmail('flood') });
+  const signup = (ip: string) =>
+    t
+      .http()
+      .post('/api/mica/developer/register')
+      .set('X-Forwarded-For', ip)
+      .send({ name: flooder, email: uniqueEmail('flood') });
 
   it('limits registrations after the 10th from one forwarded address; a second address is unaffected', async () => {
     for (let i = 1; i <= 10; i++) {

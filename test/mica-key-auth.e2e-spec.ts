@@ -5,7 +5,11 @@ import { startTestApp, TestApp } from './support/test-app';
 const issuedSecrets: string[] = [];
 
 async function register(t: TestApp): Promise<{ apiKey: string; token: string }> {
-  const res = await t.http().post('/api/mica/developer/register').send({ name: 'Key Tester', email: `keys.${randomUUID()}@example.com` }).expect(201);
+  const res = await t
+    .http()
+    .post('/api/mica/developer/register')
+    .send({ name: 'Key Tester', email: `keys.${randomUUID()}@example.com` })
+    .expect(201);
   issuedSecrets.push(res.body.data.apiKey, res.body.data.managementToken);
   return { apiKey: res.body.data.apiKey, token: res.body.data.managementToken };
 }

@@ -27,7 +27,8 @@ describe('operators and MiCA accounts (SPEC §16)', () => {
   const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
   const data = (a: Account) => t.http().get('/api/mica/v1/health').set('X-API-Key', a.apiKey);
   const manage = (a: Account) => t.http().get('/api/mica/developer/keys').set(bearer(a.token));
-  const suspend = (id: string, reason = 'Scraping beyond the free tier') => t.http().post(`${base}/${id}/suspend`).set(t.admin).send({ reason });
+  const suspend = (id: string, reason = 'Scraping beyond the free tier') =>
+    t.http().post(`${base}/${id}/suspend`).set(t.admin).send({ reason });
 
   describe('list and search', () => {
     it('finds an account by part of its email, part of its name, or its id, newest first with pagination', async () => {
@@ -35,15 +36,28 @@ describe('operators and MiCA accounts (SPEC §16)', () => {
       const a = await register(`Ada ${tag}`, `ada.${tag}@example.com`);
       const b = await register(`Bob ${tag}`, `bob.${tag}@example.com`);
       const byName = await t.http().get(base).set(t.admin).query({ search: tag.toUpperCase() }).expect(200);
-      expect(byName.body.data.map((d: any) => d.id)).toEqual([b.id, a.id]);
+      expect(byName.body.data.map((d: { id: string }) => d.id)).toEqual([b.id, a.id]);
       expect(byName.body.pagination).toMatchObject({ total: 2, returned: 2, hasMore: false });
-      const byEmail = await t.http().get(base).set(t.admin).query({ search: `ada.${tag}@` }).expect(200);
-      expect(byEmail.body.data.map((d: any) => d.id)).toEqual([a.id]);
+      const byEmail = await t
+        .http()
+        .get(base)
+        .set(t.admin)
+        .query({ search: `ada.${tag}@` })
+        .expect(200);
+      expect(byEmail.body.data.map((d: { id: string }) => d.id)).toEqual([a.id]);
       const byId = await t.http().get(base).set(t.admin).query({ search: b.id }).expect(200);
-      expect(byId.body.data.map((d: any) => d.id)).toEqual([b.id]);
-      expect(byId.body.data[0]).toMatchObject({ email: b.email, name: b.name, status: 'ACTIVE', activeKeys: 1, requestCount: 0, suspendedAt: null, erasedAt: null });
+      expect(byId.body.data.map((d: { id: string }) => d.id)).toEqual([b.id]);
+      expect(byId.body.data[0]).toMatchObject({
+        email: b.email,
+        name: b.name,
+        status: 'ACTIVE',
+        activeKeys: 1,
+        requestCount: 0,
+        suspendedAt: null,
+        erasedAt: null,
+      });
       const page = await t.http().get(base).set(t.admin).query({ search: tag, limit: 1, offset: 1 }).expect(200);
-      expect(page.body.data.map((d: any) => d.id)).toEqual([a.id]);
+      expect(page.body.data.map((d: { id: string }) => d.id)).toEqual([a.id]);
       expect(page.body.pagination).toMatchObject({ total: 2, returned: 1, limit: 1, offset: 1, hasMore: false });
     });
 
@@ -51,11 +65,16 @@ describe('operators and MiCA accounts (SPEC §16)', () => {
       const tag = randomUUID().slice(0, 8);
       const a = await register(`Under_score ${tag}`);
       await register(`Underxscore ${tag}`);
-      const literal = await t.http().get(base).set(t.admin).query({ search: `under_score ${tag}` }).expect(200);
-      expect(literal.body.data.map((d: any) => d.id)).toEqual([a.id]);
+      const literal = await t
+        .http()
+        .get(base)
+        .set(t.admin)
+        .query({ search: `under_score ${tag}` })
+        .expect(200);
+      expect(literal.body.data.map((d: { id: string }) => d.id)).toEqual([a.id]);
       await suspend(a.id).expect(200);
       const suspended = await t.http().get(base).set(t.admin).query({ search: tag, status: 'SUSPENDED' }).expect(200);
-      expect(suspended.body.data.map((d: any) => d.id)).toEqual([a.id]);
+      expect(suspended.body.data.map((d: { id: string }) => d.id)).toEqual([a.id]);
       await t.http().get(base).set(t.admin).query({ status: 'asleep' }).expect(400);
       await t.http().get(base).set(t.admin).query({ sort: 'name' }).expect(400);
     });
@@ -66,7 +85,7 @@ describe('operators and MiCA accounts (SPEC §16)', () => {
       await t.http().post('/api/mica/developer/keys').set(bearer(a.token)).send({ name: 'second' }).expect(201);
       const res = await t.http().get(`${base}/${a.id}`).set(t.admin).expect(200);
       expect(res.body.data.developer).toMatchObject({ id: a.id, email: a.email, status: 'ACTIVE', activeKeys: 2 });
-      expect(res.body.data.keys.map((k: any) => k.name)).toEqual(['second', 'key']);
+      expect(res.body.data.keys.map((k: { name: string }) => k.name)).toEqual(['second', 'key']);
       const text = JSON.stringify(res.body);
       expect(text).not.toContain(a.apiKey);
       expect(text).not.toContain(a.token);
@@ -115,7 +134,9 @@ describe('operators and MiCA accounts (SPEC §16)', () => {
       expect(restored.body.data).toMatchObject({ status: 'ACTIVE', suspendedAt: null, suspensionReason: null });
       await data(a).expect(200);
       await manage(a).expect(200);
-      const actions = (await t.http().get(`${base}/${a.id}/events`).set(t.admin).expect(200)).body.data.map((e: any) => e.action);
+      const actions = (await t.http().get(`${base}/${a.id}/events`).set(t.admin).expect(200)).body.data.map(
+        (e: { action: string }) => e.action,
+      );
       expect(actions.filter((x: string) => x === 'mica.developer.suspended')).toHaveLength(1);
       expect(actions[0]).toBe('mica.developer.restored');
     });
@@ -144,34 +165,50 @@ describe('operators and MiCA accounts (SPEC §16)', () => {
       }
     });
 
-    (onPostgresServer ? it : it.skip)('refuses a key creation that passed the token check but got the account lock only after a suspension committed', async () => {
-      const a = await register();
-      const locker = new Client({ connectionString: process.env.TEST_DATABASE_URL });
-      await locker.connect();
-      try {
-        await locker.query('BEGIN');
-        await locker.query('SELECT id FROM mica_developers WHERE id = $1 FOR UPDATE', [a.id]);
-        const creating = t.http().post('/api/mica/developer/keys').set(bearer(a.token)).send({ name: 'in flight' }).then((r) => r);
-        // The request has passed the token check and waits for the account's row lock.
-        const waiting = await pollUntil(
-          // Asked on another connection: pg_stat_activity is a snapshot fixed for the locker's transaction.
-          async () => (await t.dataSource.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%mica_developers%FOR UPDATE%'`))[0].n,
-          (n) => n > 0,
-          5000,
-        );
-        expect(waiting).toBeGreaterThan(0);
-        // The suspension commits while the request waits (as the admin route would, under the same lock).
-        await locker.query(`UPDATE mica_developers SET status = 'SUSPENDED', suspended_at = now(), suspension_reason = 'race' WHERE id = $1`, [a.id]);
-        await locker.query('COMMIT');
-        const res = await creating;
-        expect([res.status, res.body.error?.code]).toEqual([401, 'INVALID_TOKEN']);
-        const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM mica_keys WHERE developer_id = $1`, [a.id]);
-        expect(n).toBe(1);
-      } finally {
-        await locker.query('ROLLBACK').catch(() => undefined);
-        await locker.end();
-      }
-    });
+    (onPostgresServer ? it : it.skip)(
+      'refuses a key creation that passed the token check but got the account lock only after a suspension committed',
+      async () => {
+        const a = await register();
+        const locker = new Client({ connectionString: process.env.TEST_DATABASE_URL });
+        await locker.connect();
+        try {
+          await locker.query('BEGIN');
+          await locker.query('SELECT id FROM mica_developers WHERE id = $1 FOR UPDATE', [a.id]);
+          const creating = t
+            .http()
+            .post('/api/mica/developer/keys')
+            .set(bearer(a.token))
+            .send({ name: 'in flight' })
+            .then((r) => r);
+          // The request has passed the token check and waits for the account's row lock.
+          const waiting = await pollUntil(
+            // Asked on another connection: pg_stat_activity is a snapshot fixed for the locker's transaction.
+            async () =>
+              (
+                await t.dataSource.query(
+                  `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%mica_developers%FOR UPDATE%'`,
+                )
+              )[0].n,
+            (n) => n > 0,
+            5000,
+          );
+          expect(waiting).toBeGreaterThan(0);
+          // The suspension commits while the request waits (as the admin route would, under the same lock).
+          await locker.query(
+            `UPDATE mica_developers SET status = 'SUSPENDED', suspended_at = now(), suspension_reason = 'race' WHERE id = $1`,
+            [a.id],
+          );
+          await locker.query('COMMIT');
+          const res = await creating;
+          expect([res.status, res.body.error?.code]).toEqual([401, 'INVALID_TOKEN']);
+          const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM mica_keys WHERE developer_id = $1`, [a.id]);
+          expect(n).toBe(1);
+        } finally {
+          await locker.query('ROLLBACK').catch(() => undefined);
+          await locker.end();
+        }
+      },
+    );
 
     it('refuses a suspension without a reason, with a line break in it, or with unknown fields', async () => {
       const a = await register();
@@ -188,18 +225,33 @@ describe('operators and MiCA accounts (SPEC §16)', () => {
       const a = await register('Erin Erasable');
       await data(a).expect(200);
       const res = await t.http().delete(`${base}/${a.id}`).set(t.admin).expect(200);
-      expect(res.body.data).toMatchObject({ id: a.id, email: null, name: null, status: 'ERASED', activeKeys: 0, erasedAt: expect.any(String) });
+      expect(res.body.data).toMatchObject({
+        id: a.id,
+        email: null,
+        name: null,
+        status: 'ERASED',
+        activeKeys: 0,
+        erasedAt: expect.any(String),
+      });
       expect((await data(a).expect(401)).body.error.code).toBe('INVALID_KEY');
       expect((await manage(a).expect(401)).body.error.code).toBe('INVALID_TOKEN');
 
-      const rows = await t.dataSource.query(`SELECT action, ip, details::text AS details FROM audit_events WHERE developer_id = $1 ORDER BY at`, [a.id]);
-      expect(rows.map((r: any) => r.action)).toEqual(['mica.developer.registered', 'mica.key.created', 'mica.key.revoked', 'mica.developer.erased']);
+      const rows: Array<{ action: string; ip: string | null; details: string }> = await t.dataSource.query(
+        `SELECT action, ip, details::text AS details FROM audit_events WHERE developer_id = $1 ORDER BY at`,
+        [a.id],
+      );
+      expect(rows.map((r) => r.action)).toEqual([
+        'mica.developer.registered',
+        'mica.key.created',
+        'mica.key.revoked',
+        'mica.developer.erased',
+      ]);
       for (const r of rows) {
         expect(r.details).not.toContain(a.email);
         expect(r.details).not.toContain('Erin');
       }
       // The account's own events lose the client address; the operator's erasure keeps the operator's.
-      expect(rows.slice(0, 2).map((r: any) => r.ip)).toEqual([null, null]);
+      expect(rows.slice(0, 2).map((r) => r.ip)).toEqual([null, null]);
       const [stored] = await t.dataSource.query(`SELECT email, name FROM mica_developers WHERE id = $1`, [a.id]);
       expect(stored).toEqual({ email: null, name: null });
 

@@ -4,7 +4,16 @@ import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
 import { Webhook } from 'standardwebhooks';
 import { PAGE_CSP } from '../src/pages/pages.handler';
 import { UsageTracker } from '../src/usage/usage.tracker';
-import { CHROMIUM_PATH, launchChromium, listenOnLoopback, PageWatch, persistedState, Screenshots, seriousAxeViolations, watchPage } from './support/browser';
+import {
+  CHROMIUM_PATH,
+  launchChromium,
+  listenOnLoopback,
+  PageWatch,
+  persistedState,
+  Screenshots,
+  seriousAxeViolations,
+  watchPage,
+} from './support/browser';
 import { LIMITS_OUT_OF_REACH, ownServerDatabase, startTestApp, TestApp } from './support/test-app';
 import { WebhookReceiver } from './support/webhook-receiver';
 
@@ -20,7 +29,9 @@ const WEBHOOK_DELIVERY_ENV: Record<string, string> = {
 const uniqueEmail = (tag: string) => `${tag}.${randomUUID()}@example.com`;
 
 if (!CHROMIUM_PATH) {
-  process.stderr.write('\nSKIPPED test/mica-pages-browser.e2e-spec.ts: no chromium found (set CHROMIUM_PATH, or apt-get install chromium; .ci/run installs it)\n');
+  process.stderr.write(
+    '\nSKIPPED test/mica-pages-browser.e2e-spec.ts: no chromium found (set CHROMIUM_PATH, or apt-get install chromium; .ci/run installs it)\n',
+  );
 }
 const describeInBrowser = CHROMIUM_PATH ? describe : describe.skip;
 
@@ -171,7 +182,10 @@ describeInBrowser('MiCA developer pages in a real browser (chromium)', () => {
     await page.getByLabel('Name').fill('Ada Lovelace');
     await page.getByLabel('Email').fill('ada@localhost');
     await page.getByRole('button', { name: 'Create account' }).click();
-    await page.locator('#email-error').filter({ hasText: /^Email must be an email/ }).waitFor();
+    await page
+      .locator('#email-error')
+      .filter({ hasText: /^Email must be an email/ })
+      .waitFor();
     expect(await page.locator('#name-error').isHidden()).toBe(true);
     expect(await focusedId()).toBe('email');
 
@@ -234,7 +248,9 @@ describeInBrowser('MiCA developer pages in a real browser (chromium)', () => {
     expect(await page.getByRole('button', { name: 'Create key' }).isDisabled()).toBe(true);
     await page.locator('#create-note').filter({ hasText: 'the most an account may hold' }).waitFor();
     await shots.take(page, 'console-at-key-limit');
-    expect((await keysWith(account.managementToken).expect(200)).body.data.keys.filter((k: { isActive: boolean }) => k.isActive)).toHaveLength(3);
+    expect(
+      (await keysWith(account.managementToken).expect(200)).body.data.keys.filter((k: { isActive: boolean }) => k.isActive),
+    ).toHaveLength(3);
   });
 
   it('rotates a key (new key shown once, the old one refused) and revokes one after a confirmation that Cancel backs out of', async () => {
@@ -362,17 +378,29 @@ describeInBrowser('MiCA developer pages in a real browser (chromium)', () => {
 
   it("shows a key's real usage: requests in the summary, a bar for today, the table and today's quota, per key and refreshed", async () => {
     const account = await registerByApi('usage');
-    const second = await t.http().post('/api/mica/developer/keys').set('Authorization', `Bearer ${account.managementToken}`).send({ name: 'batch job' }).expect(201);
+    const second = await t
+      .http()
+      .post('/api/mica/developer/keys')
+      .set('Authorization', `Bearer ${account.managementToken}`)
+      .send({ name: 'batch job' })
+      .expect(201);
     for (let i = 0; i < 3; i++) await health(account.apiKey).expect(200);
     for (let i = 0; i < 2; i++) await health(second.body.data.apiKey).expect(200);
     await t.app.get(UsageTracker).flush();
-    const keys = (await keysWith(account.managementToken).expect(200)).body.data.keys as Array<{ id: string; name: string; keyHint: string }>;
+    const keys = (await keysWith(account.managementToken).expect(200)).body.data.keys as Array<{
+      id: string;
+      name: string;
+      keyHint: string;
+    }>;
     const first = keys.find((k) => k.name === 'key')!;
     const today = new Date().toISOString().slice(0, 10);
 
     await openConsole(account.managementToken);
     const usage = page.locator('#usage');
-    await usage.locator('#usage-summary').filter({ hasText: new RegExp(`^5 requests and 0 refused from \\d{4}-\\d{2}-\\d{2} to ${today}; busiest day ${today} with 5\\.$`) }).waitFor();
+    await usage
+      .locator('#usage-summary')
+      .filter({ hasText: new RegExp(`^5 requests and 0 refused from \\d{4}-\\d{2}-\\d{2} to ${today}; busiest day ${today} with 5\\.$`) })
+      .waitFor();
     expect(await usage.locator('#usage-facts').textContent()).toBe('Requests, all time5');
     expect(await usage.locator(`svg.chart rect.bar[data-day="${today}"]`).count()).toBe(1);
     expect(await usage.getByRole('img').getAttribute('aria-labelledby')).toBe('usage-summary');
@@ -382,7 +410,10 @@ describeInBrowser('MiCA developer pages in a real browser (chromium)', () => {
     await quota.getByRole('row', { name: /^batch job \(…[0-9a-f]{4}\) 2 999,998 1,000,000$/ }).waitFor();
     expect(await quota.locator('caption').textContent()).toMatch(/^Today's quota \(UTC day\), resets \d{4}-\d{2}-\d{2} 00:00 UTC$/);
     await usage.getByText('Show as a table').click();
-    await usage.locator('#usage-table').getByRole('row', { name: `${today} 5 0` }).waitFor();
+    await usage
+      .locator('#usage-table')
+      .getByRole('row', { name: `${today} 5 0` })
+      .waitFor();
     await noMissingValues();
     await shots.take(page, 'console-usage-all-keys');
     expect(await seriousAxeViolations(page)).toEqual([]);
@@ -390,7 +421,10 @@ describeInBrowser('MiCA developer pages in a real browser (chromium)', () => {
     // One key, picked by keyboard: its own count, bar and quota only.
     await usage.getByLabel('Show').focus();
     await usage.getByLabel('Show').selectOption(first.id);
-    await usage.locator('#usage-summary').filter({ hasText: new RegExp(`^3 requests and 0 refused .*; busiest day ${today} with 3\\.$`) }).waitFor();
+    await usage
+      .locator('#usage-summary')
+      .filter({ hasText: new RegExp(`^3 requests and 0 refused .*; busiest day ${today} with 3\\.$`) })
+      .waitFor();
     expect(await focusedId()).toBe('usage-key');
     expect(await usage.locator('#usage-facts').textContent()).toBe('Requests, all time3');
     expect(await quota.getByRole('row').count()).toBe(2);
@@ -401,7 +435,10 @@ describeInBrowser('MiCA developer pages in a real browser (chromium)', () => {
     await health(account.apiKey).expect(200);
     await t.app.get(UsageTracker).flush();
     await usage.getByRole('button', { name: 'Refresh usage' }).click();
-    await usage.locator('#usage-summary').filter({ hasText: /^4 requests and 0 refused / }).waitFor();
+    await usage
+      .locator('#usage-summary')
+      .filter({ hasText: /^4 requests and 0 refused / })
+      .waitFor();
     await statusSays('#console-status', 'Usage refreshed.');
     expect(await focusedId()).toBe('usage-refresh');
     await quota.getByRole('row', { name: `key (…${first.keyHint}) 4 999,996 1,000,000` }).waitFor();
@@ -410,10 +447,16 @@ describeInBrowser('MiCA developer pages in a real browser (chromium)', () => {
     expect(await seriousAxeViolations(page)).toEqual([]);
 
     // A revoked key keeps its history and has no quota.
-    await page.locator(`#keys [data-key-id="${first.id}"]`).getByRole('button', { name: /^Revoke key/ }).click();
+    await page
+      .locator(`#keys [data-key-id="${first.id}"]`)
+      .getByRole('button', { name: /^Revoke key/ })
+      .click();
     await confirmDialog('Revoke key');
     await usage.getByRole('option', { name: `key (…${first.keyHint}), revoked` }).waitFor({ state: 'attached' });
-    await usage.locator('#usage-summary').filter({ hasText: /^4 requests / }).waitFor();
+    await usage
+      .locator('#usage-summary')
+      .filter({ hasText: /^4 requests / })
+      .waitFor();
     await usage.locator('#usage-quota').filter({ hasText: 'A revoked key has no daily quota.' }).waitFor();
   });
 
@@ -427,7 +470,10 @@ describeInBrowser('MiCA developer pages in a real browser (chromium)', () => {
     beforeAll(async () => {
       outer = { t, base };
       own = await ownServerDatabase('pageshooks');
-      [t, receiver] = await Promise.all([startTestApp({ ...LIMITS_OUT_OF_REACH, ...WEBHOOK_DELIVERY_ENV, ...own.env }), WebhookReceiver.start()]);
+      [t, receiver] = await Promise.all([
+        startTestApp({ ...LIMITS_OUT_OF_REACH, ...WEBHOOK_DELIVERY_ENV, ...own.env }),
+        WebhookReceiver.start(),
+      ]);
       base = await listenOnLoopback(t);
     }, 180_000);
     afterAll(async () => {
@@ -461,7 +507,9 @@ describeInBrowser('MiCA developer pages in a real browser (chromium)', () => {
       expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
       await statusSays('#console-status', 'Webhook added.');
       const listed = (await hooksWith(account.managementToken).expect(200)).body.data;
-      expect(listed).toEqual([expect.objectContaining({ url, description: 'console test', events: ['mica.key.rotated', 'webhook.test'], enabled: true })]);
+      expect(listed).toEqual([
+        expect.objectContaining({ url, description: 'console test', events: ['mica.key.rotated', 'webhook.test'], enabled: true }),
+      ]);
       expect(JSON.stringify(listed)).not.toContain(secret);
       const card = section.locator(`[data-webhook-id="${listed[0].id}"]`);
       await card.getByRole('heading', { name: url }).waitFor();
@@ -476,19 +524,29 @@ describeInBrowser('MiCA developer pages in a real browser (chromium)', () => {
       // The test event, signed with the secret the console showed.
       await card.getByRole('button', { name: `Send test webhook ${url}` }).click();
       await statusSays('#console-status', /^Test event queued for /);
-      const [received] = await receiver.waitFor((r) => r.some((x) => x.json.type === 'webhook.test' && x.json.data.endpointId === listed[0].id));
+      const [received] = await receiver.waitFor((r) =>
+        r.some((x) => x.json.type === 'webhook.test' && x.json.data.endpointId === listed[0].id),
+      );
       const got = receiver.received.find((x) => x.json.type === 'webhook.test' && x.json.data.endpointId === listed[0].id)!;
       expect(received).toBeDefined();
-      expect(new Webhook(secret).verify(got.body, {
-        'webhook-id': String(got.headers['webhook-id']),
-        'webhook-timestamp': String(got.headers['webhook-timestamp']),
-        'webhook-signature': String(got.headers['webhook-signature']),
-      })).toEqual(expect.objectContaining({ type: 'webhook.test' }));
+      expect(
+        new Webhook(secret).verify(got.body, {
+          'webhook-id': String(got.headers['webhook-id']),
+          'webhook-timestamp': String(got.headers['webhook-timestamp']),
+          'webhook-signature': String(got.headers['webhook-signature']),
+        }),
+      ).toEqual(expect.objectContaining({ type: 'webhook.test' }));
       expect(await page.locator('#console-status').textContent()).toContain(`(webhook-id ${String(got.headers['webhook-id'])})`);
 
       // The delivery log, once the worker has recorded the receiver's 204.
-      const deliveries = () => t.http().get(`/api/mica/developer/webhooks/${listed[0].id}/deliveries`).set('Authorization', `Bearer ${account.managementToken}`).expect(200);
-      for (let i = 0; i < 100 && (await deliveries()).body.data[0]?.status !== 'DELIVERED'; i++) await new Promise((r) => setTimeout(r, 50));
+      const deliveries = () =>
+        t
+          .http()
+          .get(`/api/mica/developer/webhooks/${listed[0].id}/deliveries`)
+          .set('Authorization', `Bearer ${account.managementToken}`)
+          .expect(200);
+      for (let i = 0; i < 100 && (await deliveries()).body.data[0]?.status !== 'DELIVERED'; i++)
+        await new Promise((r) => setTimeout(r, 50));
       await card.getByRole('button', { name: `Deliveries webhook ${url}` }).click();
       await card.getByRole('row', { name: /webhook\.test 1 DELIVERED · HTTP 204$/ }).waitFor();
       expect(await card.getByRole('button', { name: `Deliveries webhook ${url}` }).getAttribute('aria-expanded')).toBe('true');
@@ -566,7 +624,10 @@ describeInBrowser('MiCA sign-up page under the registration limit (chromium)', (
     // the page; should the two straddle a window boundary (the page's sign-up then succeeds), again.
     let answer: Response | undefined;
     for (let attempt = 0; attempt < 3 && answer?.status() !== 429; attempt++) {
-      await t.http().post('/api/mica/developer/register').send({ name: 'First', email: uniqueEmail('limit') });
+      await t
+        .http()
+        .post('/api/mica/developer/register')
+        .send({ name: 'First', email: uniqueEmail('limit') });
       await page.goto(`${base}/mica-register`);
       await page.getByLabel('Name').fill('Second Try');
       await page.getByLabel('Email').fill(uniqueEmail('limit'));
@@ -580,7 +641,10 @@ describeInBrowser('MiCA sign-up page under the registration limit (chromium)', (
     const wait = Number(answer.headers()['retry-after']);
     expect(wait).toBeGreaterThan(0);
     const expected = wait < 60 ? `${wait} second` : `${Math.ceil(wait / 60)} minute`;
-    await page.locator('#signup-status').filter({ hasText: `Too many requests from here. Please wait ${expected}` }).waitFor();
+    await page
+      .locator('#signup-status')
+      .filter({ hasText: `Too many requests from here. Please wait ${expected}` })
+      .waitFor();
     await new Screenshots('mica-pages-limit').take(page, 'register-429');
     expect(await page.locator('#result').isHidden()).toBe(true);
     await context.close();

@@ -59,7 +59,11 @@ describe('MiCA developer pages over HTTP', () => {
   });
 
   it('leaves every other path to the API: an unknown asset or a POST to a page is the 404 envelope', async () => {
-    for (const res of [await t.http().get('/mica-assets/mica.000000000000.css'), await t.http().post('/mica-register'), await t.http().get('/mica-register/extra')]) {
+    for (const res of [
+      await t.http().get('/mica-assets/mica.000000000000.css'),
+      await t.http().post('/mica-register'),
+      await t.http().get('/mica-register/extra'),
+    ]) {
       expect(res.status).toBe(404);
       expect(res.body.error.code).toBe('NOT_FOUND');
     }
@@ -74,7 +78,9 @@ describe('MiCA developer pages over HTTP', () => {
     const html = (await t.http().get('/mica-console').expect(200)).text + (await t.http().get('/mica-register').expect(200)).text;
     for (const asset of new Set(references(html).filter((r) => r.endsWith('.js')))) {
       const source = (await t.http().get(asset).expect(200)).text;
-      expect(source).not.toMatch(/localStorage|sessionStorage|indexedDB|document\.cookie|history\.(push|replace)State|location\.(hash|search|href)\s*=/);
+      expect(source).not.toMatch(
+        /localStorage|sessionStorage|indexedDB|document\.cookie|history\.(push|replace)State|location\.(hash|search|href)\s*=/,
+      );
     }
   });
 });

@@ -18,7 +18,9 @@ class FakeEsma {
   port = 0;
 
   serve(folder: string, version: string): void {
-    this.files = new Map(REGISTERS.map((r) => [`/files/${r}.csv`, { body: readFileSync(path.join(folder, `${r}.csv`)), etag: `"${r}-${version}"` }]));
+    this.files = new Map(
+      REGISTERS.map((r) => [`/files/${r}.csv`, { body: readFileSync(path.join(folder, `${r}.csv`)), etag: `"${r}-${version}"` }]),
+    );
   }
 
   async start(): Promise<void> {
@@ -39,7 +41,11 @@ class FakeEsma {
 }
 
 async function micaKey(t: TestApp): Promise<string> {
-  const res = await t.http().post('/api/mica/developer/register').send({ name: 'Register Tester', email: `register.${randomUUID()}@example.com` }).expect(201);
+  const res = await t
+    .http()
+    .post('/api/mica/developer/register')
+    .send({ name: 'Register Tester', email: `register.${randomUUID()}@example.com` })
+    .expect(201);
   return res.body.data.apiKey;
 }
 
@@ -54,7 +60,8 @@ describe('MiCA register data (hand-written ESMA fixtures)', () => {
   let key: string;
   const get = (url: string, query: object = {}) => t.http().get(`/api/mica/v1${url}`).query(query).set('X-API-Key', key);
   const sync = (body: object = {}) => t.http().post('/api/admin/mica/sync').set(t.admin).send(body);
-  const byName = async (name: string) => (await get('/issuers', { search: name })).body.data.find((i: { entityName: string }) => i.entityName === name);
+  const byName = async (name: string) =>
+    (await get('/issuers', { search: name })).body.data.find((i: { entityName: string }) => i.entityName === name);
 
   beforeAll(async () => {
     await esma.start();
@@ -82,13 +89,19 @@ describe('MiCA register data (hand-written ESMA fixtures)', () => {
       const res = await t.http().get(`/api/mica/v1${url}`).expect(401);
       expect(res.body.error.code).toBe('UNAUTHORIZED');
     }
-    await t.http().get('/api/mica/v1/issuers').set('X-API-Key', 'trusset_mica_' + '0'.repeat(48)).expect(401);
+    await t
+      .http()
+      .get('/api/mica/v1/issuers')
+      .set('X-API-Key', 'trusset_mica_' + '0'.repeat(48))
+      .expect(401);
   });
 
   it('syncs from the configured URL, then asks conditionally and keeps the data on 304', async () => {
     const first = await sync().expect(200);
     expect(first.body.data.ok).toBe(true);
-    expect(first.body.data.registers.map((r: { register: string; outcome: string; rows: number }) => [r.register, r.outcome, r.rows])).toEqual([
+    expect(
+      first.body.data.registers.map((r: { register: string; outcome: string; rows: number }) => [r.register, r.outcome, r.rows]),
+    ).toEqual([
       ['CASPS', 'imported', 5],
       ['ARTZZ', 'imported', 0],
       ['EMTWP', 'imported', 2],
@@ -104,7 +117,9 @@ describe('MiCA register data (hand-written ESMA fixtures)', () => {
   });
 
   it('records the admin sync in the audit trail', async () => {
-    const rows = await t.dataSource.query(`SELECT actor_type, details FROM audit_events WHERE action = 'mica.register.synced' ORDER BY at DESC LIMIT 1`);
+    const rows = await t.dataSource.query(
+      `SELECT actor_type, details FROM audit_events WHERE action = 'mica.register.synced' ORDER BY at DESC LIMIT 1`,
+    );
     expect(rows[0].actor_type).toBe('admin');
     expect(rows[0].details.registers).toHaveLength(5);
   });
@@ -113,7 +128,13 @@ describe('MiCA register data (hand-written ESMA fixtures)', () => {
     const before = await t.dataSource.query(`SELECT id, updated_at, source_sha256 FROM mica_issuers ORDER BY id`);
     const changesBefore = (await get('/changes').expect(200)).body.pagination.total;
     const res = await sync({ folder: path.join(FIXTURES, 'week1') }).expect(200);
-    expect(res.body.data.registers.map((r: { outcome: string }) => r.outcome)).toEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged']);
+    expect(res.body.data.registers.map((r: { outcome: string }) => r.outcome)).toEqual([
+      'unchanged',
+      'unchanged',
+      'unchanged',
+      'unchanged',
+      'unchanged',
+    ]);
     expect(await t.dataSource.query(`SELECT id, updated_at, source_sha256 FROM mica_issuers ORDER BY id`)).toEqual(before);
     expect((await get('/changes').expect(200)).body.pagination.total).toBe(changesBefore);
   });
@@ -152,7 +173,11 @@ describe('MiCA register data (hand-written ESMA fixtures)', () => {
       { code: 'd', label: 'exchange of crypto-assets for other crypto-assets' },
       { code: 'e', label: 'execution of orders for crypto-assets on behalf of clients' },
     ]);
-    expect(res.body.data.source).toEqual({ register: 'CASPS', sha256: expect.stringMatching(/^[0-9a-f]{64}$/), fetchedAt: expect.any(String) });
+    expect(res.body.data.source).toEqual({
+      register: 'CASPS',
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      fetchedAt: expect.any(String),
+    });
   });
 
   it('answers 404 for an unknown id and 400 for an id over 100 characters', async () => {
@@ -168,7 +193,11 @@ describe('MiCA register data (hand-written ESMA fixtures)', () => {
     expect(await names({ country: 'EL' })).toEqual(['Beta Exchange AE']);
     expect(await names({ country: 'GR' })).toEqual(['Beta Exchange AE']);
     expect(await names({ country: 'gree' })).toEqual(['Beta Exchange AE']);
-    expect(await names({ country: 'DE,netherlands', licenseType: 'CASP' })).toEqual(['Alpha Crypto GmbH', 'Delta Trading B.V.', 'Epsilon Capit\ufffdl GmbH']);
+    expect(await names({ country: 'DE,netherlands', licenseType: 'CASP' })).toEqual([
+      'Alpha Crypto GmbH',
+      'Delta Trading B.V.',
+      'Epsilon Capit\ufffdl GmbH',
+    ]);
     expect(await names({ status: 'expired' })).toEqual(['Gamma Custody S.A.']);
     expect(await names({ status: 'non_compliant' })).toEqual(['Scam Coin', 'Scam Coin', 'Tulip Trade']);
     expect(await names({ entityType: 'whitepaper' })).toEqual(['Delaware Coin Inc', 'Foundation Without LEI', 'Skyward Token GmbH']);
@@ -177,11 +206,17 @@ describe('MiCA register data (hand-written ESMA fixtures)', () => {
   });
 
   it('sorts by each documented field and projects the requested fields', async () => {
-    const dates = (await get('/issuers', { licenseType: 'CASP' }).expect(200)).body.data.map((i: { authorizationDate: string }) => i.authorizationDate);
+    const dates = (await get('/issuers', { licenseType: 'CASP' }).expect(200)).body.data.map(
+      (i: { authorizationDate: string }) => i.authorizationDate,
+    );
     expect(dates).toEqual(['2025-07-01', '2025-04-09', '2025-03-03', '2025-02-20', '2025-01-15']);
-    const codes = (await get('/issuers', { licenseType: 'CASP', sortBy: 'countryCode', sortOrder: 'desc' }).expect(200)).body.data.map((i: { countryCode: string }) => i.countryCode);
+    const codes = (await get('/issuers', { licenseType: 'CASP', sortBy: 'countryCode', sortOrder: 'desc' }).expect(200)).body.data.map(
+      (i: { countryCode: string }) => i.countryCode,
+    );
     expect(codes).toEqual(['NL', 'GR', 'FR', 'DE', 'DE']);
-    const statuses = (await get('/issuers', { licenseType: 'CASP', sortBy: 'status' }).expect(200)).body.data.map((i: { status: string }) => i.status);
+    const statuses = (await get('/issuers', { licenseType: 'CASP', sortBy: 'status' }).expect(200)).body.data.map(
+      (i: { status: string }) => i.status,
+    );
     expect(statuses).toEqual(['active', 'active', 'active', 'active', 'expired']);
     const types = (await get('/issuers', { sortBy: 'licenseType', limit: 1 }).expect(200)).body.data[0].licenseType;
     expect(types).toBe('CASP');
@@ -232,7 +267,17 @@ describe('MiCA register data (hand-written ESMA fixtures)', () => {
     expect(stats.body.data.registers).toHaveLength(5);
     const countries = await get('/countries').expect(200);
     expect(countries.headers['cache-control']).toBe('private, max-age=600');
-    expect(countries.body.data.map((c: { countryCode: string }) => c.countryCode)).toEqual(['CZ', 'DE', 'IT', 'NL', 'AT', 'FR', 'GR', 'IE', 'MT']);
+    expect(countries.body.data.map((c: { countryCode: string }) => c.countryCode)).toEqual([
+      'CZ',
+      'DE',
+      'IT',
+      'NL',
+      'AT',
+      'FR',
+      'GR',
+      'IE',
+      'MT',
+    ]);
     expect(countries.body.data[1]).toEqual({ countryCode: 'DE', country: 'Germany', count: 2 });
     const counts = countries.body.data.map((c: { count: number }) => c.count);
     expect(counts).toEqual([...counts].sort((a, b) => b - a));
@@ -278,7 +323,11 @@ describe('MiCA register data (hand-written ESMA fixtures)', () => {
     for (const folder of ['broken', 'truncated']) {
       const res = await sync({ folder: path.join(FIXTURES, folder) }).expect(200);
       expect(res.body.data.ok).toBe(false);
-      expect(res.body.data.registers[0]).toMatchObject({ register: 'CASPS', outcome: 'rejected', message: expect.stringMatching(folder === 'broken' ? /not valid CSV/ : /truncated/) });
+      expect(res.body.data.registers[0]).toMatchObject({
+        register: 'CASPS',
+        outcome: 'rejected',
+        message: expect.stringMatching(folder === 'broken' ? /not valid CSV/ : /truncated/),
+      });
       expect(res.body.data.registers.slice(1).every((r: { outcome: string }) => r.outcome === 'failed')).toBe(true);
     }
     expect((await get('/issuers', { licenseType: 'CASP' }).expect(200)).body.pagination.total).toBe(5);
@@ -291,7 +340,11 @@ describe('MiCA register data (hand-written ESMA fixtures)', () => {
     await esma.stop();
     const res = await sync().expect(200);
     expect(res.body.data.ok).toBe(false);
-    expect(res.body.data.registers.every((r: { outcome: string; message: string }) => r.outcome === 'failed' && /could not be fetched/.test(r.message))).toBe(true);
+    expect(
+      res.body.data.registers.every(
+        (r: { outcome: string; message: string }) => r.outcome === 'failed' && /could not be fetched/.test(r.message),
+      ),
+    ).toBe(true);
     expect((await get('/health').expect(200)).body.data).toEqual(healthBefore);
     expect((await get('/issuers').expect(200)).body.pagination.total).toBe(13);
   });
@@ -317,7 +370,8 @@ const describeWithEsmaFiles = existsSync(ESMA_DIR) ? describe : describe.skip;
 /** A folder (outside the project) holding the current files, with CASPS.csv replaced by `casps`. */
 function esmaFolder(casps: Buffer): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'esma-'));
-  for (const r of REGISTERS) writeFileSync(path.join(dir, `${r}.csv`), r === 'CASPS' ? casps : readFileSync(path.join(ESMA_DIR, `${r}.csv`)));
+  for (const r of REGISTERS)
+    writeFileSync(path.join(dir, `${r}.csv`), r === 'CASPS' ? casps : readFileSync(path.join(ESMA_DIR, `${r}.csv`)));
   return dir;
 }
 
@@ -359,7 +413,12 @@ describeWithEsmaFiles(`MiCA register data (ESMA's real files from ../shared/esma
     expect(await total({})).toBe(1270);
 
     const after = await bitpanda();
-    expect(after).toMatchObject({ id: before.id, entityName: 'Bitpanda GmbH', entityIdentifier: '5493007WZ7IFULIL8G21', countryCode: 'AT' });
+    expect(after).toMatchObject({
+      id: before.id,
+      entityName: 'Bitpanda GmbH',
+      entityIdentifier: '5493007WZ7IFULIL8G21',
+      countryCode: 'AT',
+    });
     expect((await get('/search', { q: '5493007WZ7IFULIL8G21' }).expect(200)).body.data[0].id).toBe(before.id);
   });
 
@@ -367,7 +426,11 @@ describeWithEsmaFiles(`MiCA register data (ESMA's real files from ../shared/esma
     expect(await total({ licenseType: 'CASP', country: 'DE' })).toBe(73);
     expect(await total({ licenseType: 'CASP', country: 'germany' })).toBe(73);
     expect(await total({ country: 'EL' })).toBe(await total({ country: 'GR' }));
-    const raw = parse(readFileSync(path.join(ESMA_DIR, 'CASPS.csv')), { bom: true, columns: true, relax_column_count: true }) as Array<Record<string, string>>;
+    const raw = parse<Record<string, string>>(readFileSync(path.join(ESMA_DIR, 'CASPS.csv')), {
+      bom: true,
+      columns: true,
+      relax_column_count: true,
+    });
     const toGreece = raw.filter((r) => /(^|[^A-Z])(EL|GR)([^A-Z]|$)/.test(r.ac_serviceCode_cou)).length;
     expect(raw.some((r) => /(^|\|)EL(\||$)/.test(r.ac_serviceCode_cou))).toBe(true);
     const [{ gr, el }] = await t.dataSource.query(
@@ -380,7 +443,13 @@ describeWithEsmaFiles(`MiCA register data (ESMA's real files from ../shared/esma
     const before = await ids();
     const changes = (await get('/changes').expect(200)).body.pagination.total;
     const again = await sync(ESMA_DIR);
-    expect(again.body.data.registers.map((r: { outcome: string }) => r.outcome)).toEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged']);
+    expect(again.body.data.registers.map((r: { outcome: string }) => r.outcome)).toEqual([
+      'unchanged',
+      'unchanged',
+      'unchanged',
+      'unchanged',
+      'unchanged',
+    ]);
     expect(await ids()).toEqual(before);
     expect((await get('/changes').expect(200)).body.pagination.total).toBe(changes);
   });
@@ -406,7 +475,11 @@ describe('MiCA register data: scheduled sync', () => {
   beforeAll(async () => {
     await esma.start();
     esma.serve(path.join(FIXTURES, 'week1'), 'w1');
-    t = await startTestApp({ MICA_RATE_LIMIT_PER_MINUTE: '100000', MICA_SYNC_URL: `http://127.0.0.1:${esma.port}/files`, MICA_SYNC_INTERVAL: '60' });
+    t = await startTestApp({
+      MICA_RATE_LIMIT_PER_MINUTE: '100000',
+      MICA_SYNC_URL: `http://127.0.0.1:${esma.port}/files`,
+      MICA_SYNC_INTERVAL: '60',
+    });
     await emptyRegister(t);
   });
   afterAll(async () => {

@@ -39,12 +39,16 @@ describe('A client generated from the OpenAPI document', () => {
     await run(bin('openapi-typescript'), [file, '-o', join(ROOT, 'test/client/generated/api.ts')], { cwd: ROOT });
     // Compiled beside the project so the flows resolve openapi-fetch from its node_modules.
     const out = join(ROOT, 'test/client/generated/out');
-    await run(bin('tsc'), ['-p', join(ROOT, 'test/client/tsconfig.json'), '--outDir', out], { cwd: ROOT }).catch((e: { stdout?: string }) => {
-      throw new Error(`the generated client does not compile:\n${e.stdout ?? e}`);
-    });
-    const result = await run(process.execPath, [join(out, 'flows.js'), baseUrl, TEST_ADMIN_TOKEN], { cwd: ROOT }).catch((e: { stderr?: string }) => {
-      throw new Error(`a flow failed: ${e.stderr ?? e}`);
-    });
+    await run(bin('tsc'), ['-p', join(ROOT, 'test/client/tsconfig.json'), '--outDir', out], { cwd: ROOT }).catch(
+      (e: Error & { stdout?: string }) => {
+        throw new Error(`the generated client does not compile:\n${e.stdout ?? e.message}`);
+      },
+    );
+    const result = await run(process.execPath, [join(out, 'flows.js'), baseUrl, TEST_ADMIN_TOKEN], { cwd: ROOT }).catch(
+      (e: Error & { stderr?: string }) => {
+        throw new Error(`a flow failed: ${e.stderr ?? e.message}`);
+      },
+    );
     expect(result.stdout).toBe('flows ok\n');
   }, 600_000);
 });

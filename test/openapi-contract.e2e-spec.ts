@@ -13,8 +13,34 @@ import { LIMITS_OUT_OF_REACH, startTestApp, TestApp } from './support/test-app';
  * 401 and 400.
  */
 
-type Schema = Record<string, any>;
-type Operation = { responses: Record<string, unknown>; security?: Array<Record<string, string[]>>; parameters?: Schema[]; requestBody?: Schema };
+/** The OpenAPI schema and parameter keywords the fuzz reads. */
+interface Schema {
+  $ref?: string;
+  type?: string;
+  example?: unknown;
+  enum?: unknown[];
+  items?: Schema;
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  properties?: Record<string, Schema>;
+  content?: Record<string, { schema?: Schema }>;
+}
+interface Parameter {
+  in: string;
+  name: string;
+  required?: boolean;
+  schema: Schema;
+}
+/** The routes Express serves, as its router holds them. */
+type ExpressApp = { router: { stack: Array<{ route?: { path: string; methods: Record<string, boolean> } }> } };
+type Operation = {
+  responses: Record<string, unknown>;
+  security?: Array<Record<string, string[]>>;
+  parameters?: Parameter[];
+  requestBody?: Schema;
+};
 type Doc = { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, Schema> } };
 interface Case {
   label: string;
@@ -27,8 +53,43 @@ interface Case {
 const NOT_ENVELOPE = new Set(['/api/metrics']);
 const HUGE = 'x'.repeat(12_000);
 const UNICODE = 'Zürich 東京 🔑 \u202e\u2028 Ω';
-const BAD_STRINGS: unknown[] = ['', ' ', HUGE, UNICODE, '\0', 'a\r\nb', "' OR 1=1 --", '%s%n', null, 0, -1, 1.5, true, [], {}, ['a'], { $gt: '' }];
-const BAD_PATH_VALUES = ['x', 'a'.repeat(7), 'a'.repeat(9), 'a'.repeat(101), 'a'.repeat(3000), '☃'.repeat(8), '\0', '../..', "' OR 1=1 --", '\r\n', '\u2028', randomUUID(), '00000000-0000-0000-0000-000000000000', 'ZZZZZZZZ', '1e9', '-1'];
+const BAD_STRINGS: unknown[] = [
+  '',
+  ' ',
+  HUGE,
+  UNICODE,
+  '\0',
+  'a\r\nb',
+  "' OR 1=1 --",
+  '%s%n',
+  null,
+  0,
+  -1,
+  1.5,
+  true,
+  [],
+  {},
+  ['a'],
+  { $gt: '' },
+];
+const BAD_PATH_VALUES = [
+  'x',
+  'a'.repeat(7),
+  'a'.repeat(9),
+  'a'.repeat(101),
+  'a'.repeat(3000),
+  '☃'.repeat(8),
+  '\0',
+  '../..',
+  "' OR 1=1 --",
+  '\r\n',
+  '\u2028',
+  randomUUID(),
+  '00000000-0000-0000-0000-000000000000',
+  'ZZZZZZZZ',
+  '1e9',
+  '-1',
+];
 
 describe('OpenAPI contract', () => {
   let t: TestApp;
@@ -46,9 +107,23 @@ describe('OpenAPI contract', () => {
     doc = (await t.http().get('/api/docs-json').expect(200)).body;
     admin = await createInstance(t, ['trading']);
     selfService = await createInstance(t, ['trading']);
-    selfServiceTarget = (await t.http().post('/api/keys').set('X-API-Key', selfService.key).send({ name: 'target' }).expect(201)).body.data.id;
-    const reg = (await t.http().post('/api/mica/developer/register').send({ name: 'Contract fuzzer', email: `fuzz-${randomUUID()}@example.com` }).expect(201)).body.data;
-    const second = (await t.http().post('/api/mica/developer/keys').set('Authorization', `Bearer ${reg.managementToken}`).send({ name: 'target' }).expect(201)).body.data;
+    selfServiceTarget = (await t.http().post('/api/keys').set('X-API-Key', selfService.key).send({ name: 'target' }).expect(201)).body.data
+      .id;
+    const reg = (
+      await t
+        .http()
+        .post('/api/mica/developer/register')
+        .send({ name: 'Contract fuzzer', email: `fuzz-${randomUUID()}@example.com` })
+        .expect(201)
+    ).body.data;
+    const second = (
+      await t
+        .http()
+        .post('/api/mica/developer/keys')
+        .set('Authorization', `Bearer ${reg.managementToken}`)
+        .send({ name: 'target' })
+        .expect(201)
+    ).body.data;
     mica = { apiKey: reg.apiKey, token: reg.managementToken, targetKeyId: second.id };
     for (const [door, base, headers] of [
       ['self', '/api/webhooks', { 'X-API-Key': selfService.key }],
@@ -89,7 +164,13 @@ describe('OpenAPI contract', () => {
   }
 
   function validPathValue(path: string, name: string): string {
-    const door = path.startsWith('/api/webhooks') ? 'self' : path.startsWith('/api/admin/instances/{instanceRef}/webhooks') ? 'admin' : path.startsWith('/api/mica/developer/webhooks') ? 'mica' : undefined;
+    const door = path.startsWith('/api/webhooks')
+      ? 'self'
+      : path.startsWith('/api/admin/instances/{instanceRef}/webhooks')
+        ? 'admin'
+        : path.startsWith('/api/mica/developer/webhooks')
+          ? 'mica'
+          : undefined;
     if (door && name === 'id') return hooks[door].id;
     if (door && name === 'deliveryId') return hooks[door].deliveryId;
     if (name === 'instanceRef') return admin.ref;
@@ -138,34 +219,57 @@ describe('OpenAPI contract', () => {
     const baseQuery = encodeQuery(requiredQuery);
     const bodySchema = op.requestBody ? resolve(op.requestBody.content?.['application/json']?.schema) : undefined;
     const validBody = bodySchema
-      ? Object.fromEntries(Object.entries(bodySchema.properties ?? {}).map(([k, s]) => [k, validValue(s as Schema)]))
+      ? Object.fromEntries(Object.entries(bodySchema.properties ?? {}).map(([k, s]) => [k, validValue(s)]))
       : undefined;
     const withBody = method !== 'get';
     const cases: Case[] = [{ label: 'valid', path: fill(), query: baseQuery, body: withBody ? (validBody ?? {}) : undefined }];
 
     for (const p of pathParams) {
-      for (const bad of BAD_PATH_VALUES) cases.push({ label: `path ${p.name}=${JSON.stringify(bad).slice(0, 40)}`, path: fill({ [p.name]: bad }), query: baseQuery, body: withBody ? (validBody ?? {}) : undefined });
+      for (const bad of BAD_PATH_VALUES)
+        cases.push({
+          label: `path ${p.name}=${JSON.stringify(bad).slice(0, 40)}`,
+          path: fill({ [p.name]: bad }),
+          query: baseQuery,
+          body: withBody ? (validBody ?? {}) : undefined,
+        });
     }
     for (const p of queryParams) {
       const others = requiredQuery.filter(([k]) => k !== p.name);
       for (const v of [...edgeValues(p.schema ?? {}), ...BAD_STRINGS.filter((b) => typeof b === 'string')]) {
-        cases.push({ label: `query ${p.name}=${JSON.stringify(v).slice(0, 40)}`, path: fill(), query: encodeQuery([...others, [p.name, v]]) });
+        cases.push({
+          label: `query ${p.name}=${JSON.stringify(v).slice(0, 40)}`,
+          path: fill(),
+          query: encodeQuery([...others, [p.name, v]]),
+        });
       }
-      cases.push({ label: `query ${p.name} twice`, path: fill(), query: encodeQuery([...others, [p.name, validValue(p.schema ?? {})], [p.name, validValue(p.schema ?? {})]]) });
+      cases.push({
+        label: `query ${p.name} twice`,
+        path: fill(),
+        query: encodeQuery([...others, [p.name, validValue(p.schema ?? {})], [p.name, validValue(p.schema ?? {})]]),
+      });
       if (p.required) cases.push({ label: `query ${p.name} missing`, path: fill(), query: encodeQuery(others) });
     }
-    if (method === 'get') cases.push({ label: 'unknown query parameter', path: fill(), query: encodeQuery([...requiredQuery, ['unknownParameter', 'x']]) });
+    if (method === 'get')
+      cases.push({ label: 'unknown query parameter', path: fill(), query: encodeQuery([...requiredQuery, ['unknownParameter', 'x']]) });
 
     if (withBody) {
       const base = validBody ?? {};
       cases.push({ label: 'body with an unknown field', path: fill(), body: { ...base, unknownField: 'x' } });
-      for (const raw of ['[]', '"text"', '42', 'null', '{"a":', '{"__proto__":{"polluted":true}}', '{"constructor":{"prototype":{"x":1}}}']) {
+      for (const raw of [
+        '[]',
+        '"text"',
+        '42',
+        'null',
+        '{"a":',
+        '{"__proto__":{"polluted":true}}',
+        '{"constructor":{"prototype":{"x":1}}}',
+      ]) {
         cases.push({ label: `body ${raw}`, path: fill(), rawBody: raw });
       }
       for (const [field, s] of Object.entries(bodySchema?.properties ?? {})) {
         const rest = Object.fromEntries(Object.entries(base).filter(([k]) => k !== field));
         cases.push({ label: `body without ${field}`, path: fill(), body: rest });
-        for (const v of [...edgeValues(s as Schema), ...BAD_STRINGS]) {
+        for (const v of [...edgeValues(s), ...BAD_STRINGS]) {
           cases.push({ label: `body ${field}=${JSON.stringify(v).slice(0, 40)}`, path: fill(), body: { ...base, [field]: v } });
         }
       }
@@ -175,7 +279,7 @@ describe('OpenAPI contract', () => {
 
   async function send(method: string, c: Case, headers: Record<string, string>): Promise<Response> {
     const url = c.query ? `${c.path}?${c.query}` : c.path;
-    const req = (t.http() as any)[method](url).set(headers);
+    const req = t.http()[method as 'post'](url).set(headers);
     if (c.rawBody !== undefined) return req.set('Content-Type', 'application/json').send(c.rawBody);
     return c.body === undefined ? req : req.send(c.body as object);
   }
@@ -225,15 +329,17 @@ describe('OpenAPI contract', () => {
   it('never reveals SQL, stack traces, driver errors or digests in any answer', () => {
     expect(answers.length).toBeGreaterThan(0);
     // Answers that hand out a secret (key creation, registration, rotation) legitimately hold one 64-hex token.
-    const leaks = answers.filter(({ res }) => res.status >= 400 && leakIn(res.text)).map(({ label, res }) => `${label}: ${leakIn(res.text)}`);
+    const leaks = answers
+      .filter(({ res }) => res.status >= 400 && leakIn(res.text))
+      .map(({ label, res }) => `${label}: ${leakIn(res.text)}`);
     expect(leaks).toEqual([]);
   });
 
   it('lists every served route', () => {
-    const router = (t.app.getHttpAdapter().getInstance() as any).router;
-    const served = (router.stack as any[])
-      .filter((layer) => layer.route)
-      .flatMap((layer) => Object.keys(layer.route.methods).map((m) => `${m.toUpperCase()} ${String(layer.route.path).replace(/:(\w+)/g, '{$1}')}`))
+    const { router } = t.app.getHttpAdapter().getInstance() as ExpressApp;
+    const served = router.stack
+      .flatMap((layer) => (layer.route ? [layer.route] : []))
+      .flatMap((route) => Object.keys(route.methods).map((m) => `${m.toUpperCase()} ${String(route.path).replace(/:(\w+)/g, '{$1}')}`))
       .filter((r) => !/ \/api\/docs/.test(r));
     const documented = operations().map(({ path, method }) => `${method.toUpperCase()} ${path}`);
     expect(served.length).toBeGreaterThan(30);
@@ -254,7 +360,8 @@ describe('OpenAPI contract', () => {
       const name = `${method.toUpperCase()} ${path}`;
       const takesInput = !!op.requestBody || (op.parameters ?? []).some((p) => p.in === 'query') || method !== 'get';
       if (takesInput) expect({ name, has400: '400' in op.responses }).toEqual({ name, has400: true });
-      if (method !== 'get') expect({ name, has413: '413' in op.responses, has415: '415' in op.responses }).toEqual({ name, has413: true, has415: true });
+      if (method !== 'get')
+        expect({ name, has413: '413' in op.responses, has415: '415' in op.responses }).toEqual({ name, has413: true, has415: true });
     }
   });
 });

@@ -44,12 +44,12 @@ describe('operator token scopes over every admin operation', () => {
 
   /** Every route Express serves under /api/admin, as `method` and OpenAPI path. */
   function servedAdminRoutes(): Array<{ method: string; path: string }> {
-    const router = (t.app.getHttpAdapter().getInstance() as any).router;
-    return (router.stack as any[])
-      .filter((layer) => layer.route && String(layer.route.path).startsWith('/api/admin/'))
-      .flatMap((layer) =>
-        Object.keys(layer.route.methods).map((method) => ({ method, path: String(layer.route.path).replace(/:(\w+)/g, '{$1}') })),
-      );
+    const { router } = t.app.getHttpAdapter().getInstance() as {
+      router: { stack: Array<{ route?: { path: string; methods: Record<string, boolean> } }> };
+    };
+    return router.stack
+      .flatMap((layer) => (layer.route && String(layer.route.path).startsWith('/api/admin/') ? [layer.route] : []))
+      .flatMap((route) => Object.keys(route.methods).map((method) => ({ method, path: String(route.path).replace(/:(\w+)/g, '{$1}') })));
   }
 
   const label = (op: Pick<AdminOperation, 'method' | 'path'>) => `${op.method.toUpperCase()} ${op.path}`;
@@ -65,7 +65,7 @@ describe('operator token scopes over every admin operation', () => {
   }
 
   function call(method: string, path: string, auth: { Authorization: string }) {
-    const req = (t.http() as any)[method](path).set(auth);
+    const req = t.http()[method as 'post'](path).set(auth);
     return method === 'get' ? req : req.send({});
   }
 
@@ -73,9 +73,11 @@ describe('operator token scopes over every admin operation', () => {
     expect(operations.length).toBeGreaterThanOrEqual(20);
     const undeclared = operations.filter((op) => !OPERATOR_SCOPES.includes(op.scope)).map(label);
     expect(undeclared).toEqual([]);
-    const undescribed = operations.filter((op) => !(doc.paths[op.path][op.method].description ?? '').includes(`Required scope: \`${op.scope}\``)).map(label);
+    const undescribed = operations
+      .filter((op) => !(doc.paths[op.path][op.method].description ?? '').includes(`Required scope: \`${op.scope}\``))
+      .map(label);
     expect(undescribed).toEqual([]);
-    const no403 = operations.filter((op) => !('403' in ((doc.paths[op.path][op.method] as any).responses ?? {}))).map(label);
+    const no403 = operations.filter((op) => !('403' in ((doc.paths[op.path][op.method].responses as object | undefined) ?? {}))).map(label);
     expect(no403).toEqual([]);
   });
 
@@ -89,8 +91,13 @@ describe('operator token scopes over every admin operation', () => {
         const res = await call(op.method, path, tokens.get(scope)!.auth);
         const refused = res.status === 403 && res.body.error?.code === 'INSUFFICIENT_SCOPE';
         if (scope === op.scope) {
-          if (refused || res.status === 401 || res.status >= 500) wrong.push(`${label(op)} with ${scope}: ${res.status} ${res.body.error?.code}`);
-        } else if (!refused || JSON.stringify(res.body.error.details) !== JSON.stringify({ scope: [op.scope] }) || !res.body.error.message.includes(op.scope)) {
+          if (refused || res.status === 401 || res.status >= 500)
+            wrong.push(`${label(op)} with ${scope}: ${res.status} ${res.body.error?.code}`);
+        } else if (
+          !refused ||
+          JSON.stringify(res.body.error.details) !== JSON.stringify({ scope: [op.scope] }) ||
+          !res.body.error.message.includes(op.scope)
+        ) {
           wrong.push(`${label(op)} with ${scope}: ${res.status} ${res.body.error?.code}, not INSUFFICIENT_SCOPE naming ${op.scope}`);
         }
       }
@@ -101,9 +108,13 @@ describe('operator token scopes over every admin operation', () => {
   it('admits ADMIN_TOKEN and a token holding every scope on every operation', async () => {
     const wrong: string[] = [];
     for (const op of operations) {
-      for (const [who, auth] of [['ADMIN_TOKEN', t.admin], ['every scope', everything.auth]] as const) {
+      for (const [who, auth] of [
+        ['ADMIN_TOKEN', t.admin],
+        ['every scope', everything.auth],
+      ] as const) {
         const res = await call(op.method, await target(op), auth);
-        if (res.status === 401 || res.status === 403 || res.status >= 500) wrong.push(`${label(op)} with ${who}: ${res.status} ${res.body.error?.code}`);
+        if (res.status === 401 || res.status === 403 || res.status >= 500)
+          wrong.push(`${label(op)} with ${who}: ${res.status} ${res.body.error?.code}`);
       }
     }
     expect(wrong).toEqual([]);
@@ -121,12 +132,16 @@ describe('operator token scopes over every admin operation', () => {
       for (const op of instanceOps) {
         const res = await call(op.method, await target(op, other), restricted.auth);
         const answer = { status: res.status, code: res.body.error?.code, message: res.body.error?.message };
-        if (JSON.stringify(answer) !== JSON.stringify({ status: 404, code: 'NOT_FOUND', message: 'Instance not found.' })) wrong.push(`${label(op)}: ${JSON.stringify(answer)}`);
+        if (JSON.stringify(answer) !== JSON.stringify({ status: 404, code: 'NOT_FOUND', message: 'Instance not found.' }))
+          wrong.push(`${label(op)}: ${JSON.stringify(answer)}`);
       }
       expect(wrong).toEqual([]);
       const trailAfter = await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE instance_id = $1`, [other.id]);
       expect(trailAfter).toEqual(trailBefore);
-      const [state] = await t.dataSource.query(`SELECT i.status, count(k.*)::int AS keys, bool_and(k.status = 'ACTIVE') AS active FROM instances i JOIN instance_keys k ON k.instance_id = i.id WHERE i.id = $1 GROUP BY i.status`, [other.id]);
+      const [state] = await t.dataSource.query(
+        `SELECT i.status, count(k.*)::int AS keys, bool_and(k.status = 'ACTIVE') AS active FROM instances i JOIN instance_keys k ON k.instance_id = i.id WHERE i.id = $1 GROUP BY i.status`,
+        [other.id],
+      );
       expect(state).toEqual({ status: 'ACTIVE', keys: 1, active: true });
     });
 
@@ -136,7 +151,11 @@ describe('operator token scopes over every admin operation', () => {
         const own = await createInstance(t);
         const restricted = await createOperatorToken(t, { scopes: [op.scope], instanceRefs: [own.ref] });
         const res = await call(op.method, await target(op, own), restricted.auth);
-        const blocked = res.status === 401 || res.status === 403 || res.status >= 500 || (res.status === 404 && res.body.error?.message === 'Instance not found.');
+        const blocked =
+          res.status === 401 ||
+          res.status === 403 ||
+          res.status >= 500 ||
+          (res.status === 404 && res.body.error?.message === 'Instance not found.');
         if (blocked) wrong.push(`${label(op)}: ${res.status} ${res.body.error?.code} ${res.body.error?.message}`);
       }
       expect(wrong).toEqual([]);
@@ -161,7 +180,11 @@ describe('operator token scopes over every admin operation', () => {
       expect(beyond.map(label)).toContain('POST /api/admin/instances');
       for (const op of beyond) {
         const res = await call(op.method, await target(op), restricted.auth);
-        expect({ op: label(op), status: res.status, code: res.body.error?.code }).toEqual({ op: label(op), status: 403, code: 'INSUFFICIENT_SCOPE' });
+        expect({ op: label(op), status: res.status, code: res.body.error?.code }).toEqual({
+          op: label(op),
+          status: 403,
+          code: 'INSUFFICIENT_SCOPE',
+        });
       }
       const before = (await t.http().get('/api/admin/instances').set(restricted.auth)).body.pagination.total;
       await t.http().post('/api/admin/instances').set(restricted.auth).send({ name: 'escape' }).expect(403);

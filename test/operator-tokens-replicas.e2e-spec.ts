@@ -54,7 +54,11 @@ import { KeyInvalidationService } from '../src/key-cache/key-invalidation.servic
       await a.http().post(`/api/admin/tokens/${op.id}/revoke`).set(a.admin).expect(200);
       // On the replica that made the change: the very next request.
       expect((await a.http().get('/api/admin/instances?limit=1').set(op.auth)).status).toBe(401);
-      const res = await pollUntil(() => b.http().get('/api/admin/instances?limit=1').set(op.auth), (r) => r.status !== 200, 1000);
+      const res = await pollUntil(
+        () => b.http().get('/api/admin/instances?limit=1').set(op.auth),
+        (r) => r.status !== 200,
+        1000,
+      );
       expect([res.status, res.body.error?.code]).toEqual([401, 'INVALID_TOKEN']);
     }
   }, 180_000);
@@ -63,12 +67,21 @@ import { KeyInvalidationService } from '../src/key-cache/key-invalidation.servic
     for (let trial = 0; trial < 10; trial++) {
       const op = await createOperatorToken(a, { scopes: ['tokens:manage', 'mica:read'] });
       await b.http().get('/api/admin/tokens?limit=1').set(op.auth).expect(200);
-      const creations = Array.from({ length: 20 }, (_, i) => b.http().post('/api/admin/tokens').set(op.auth).send({ name: `child ${i}`, scopes: ['mica:read'] }));
+      const creations = Array.from({ length: 20 }, (_, i) =>
+        b
+          .http()
+          .post('/api/admin/tokens')
+          .set(op.auth)
+          .send({ name: `child ${i}`, scopes: ['mica:read'] }),
+      );
       const revocation = a.http().post(`/api/admin/tokens/${op.id}/revoke`).set(a.admin);
       const [revoked, ...answers] = await Promise.all([revocation, ...creations]);
       expect(revoked.status).toBe(200);
       for (const r of answers) expect([201, 401]).toContain(r.status);
-      const issued = answers.filter((r) => r.status === 201).map((r) => r.body.data.id).sort();
+      const issued = answers
+        .filter((r) => r.status === 201)
+        .map((r) => r.body.data.id)
+        .sort();
       const rows = await a.dataSource.query(
         `SELECT c.id, (SELECT max(at) FROM audit_events WHERE target_id = c.id::text AND action = 'operator_token.created') AS created,
                 (SELECT max(at) FROM audit_events WHERE target_id = $1 AND action = 'operator_token.revoked') AS revoked
@@ -84,10 +97,15 @@ import { KeyInvalidationService } from '../src/key-cache/key-invalidation.servic
   it('revokes a token exactly once when 20 requests on both replicas revoke it at once, 10 times over', async () => {
     for (let trial = 0; trial < 10; trial++) {
       const op = await createOperatorToken(a, { scopes: ['mica:read'] });
-      const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).http().post(`/api/admin/tokens/${op.id}/revoke`).set(a.admin)));
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).http().post(`/api/admin/tokens/${op.id}/revoke`).set(a.admin)),
+      );
       const statuses = answers.map((r) => r.status).sort();
       expect(statuses).toEqual([200, ...Array(19).fill(409)]);
-      const events = await a.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE target_id = $1 AND action = 'operator_token.revoked'`, [op.id]);
+      const events = await a.dataSource.query(
+        `SELECT count(*)::int AS n FROM audit_events WHERE target_id = $1 AND action = 'operator_token.revoked'`,
+        [op.id],
+      );
       expect(events[0].n).toBe(1);
     }
   }, 180_000);
@@ -101,7 +119,10 @@ import { KeyInvalidationService } from '../src/key-cache/key-invalidation.servic
         b.http().post(`/api/admin/tokens/${x.id}/revoke`).set(y.auth),
       ]);
       expect([rx.status, ry.status].sort()).toEqual([200, 401]);
-      const states = await a.dataSource.query(`SELECT count(*) FILTER (WHERE revoked_at IS NOT NULL)::int AS revoked FROM operator_tokens WHERE id = ANY($1::uuid[])`, [[x.id, y.id]]);
+      const states = await a.dataSource.query(
+        `SELECT count(*) FILTER (WHERE revoked_at IS NOT NULL)::int AS revoked FROM operator_tokens WHERE id = ANY($1::uuid[])`,
+        [[x.id, y.id]],
+      );
       expect(states[0].revoked).toBe(1);
     }
   }, 180_000);
@@ -111,7 +132,13 @@ import { KeyInvalidationService } from '../src/key-cache/key-invalidation.servic
       const inst = await createInstance(a);
       const op = await createOperatorToken(a, { scopes: ['keys:write'], instanceRefs: [inst.ref] });
       await b.http().post(`/api/admin/instances/${inst.ref}/keys`).set(op.auth).send({ name: 'warm' }).expect(201);
-      const creations = Array.from({ length: 20 }, (_, i) => b.http().post(`/api/admin/instances/${inst.ref}/keys`).set(op.auth).send({ name: `k${i}` }));
+      const creations = Array.from({ length: 20 }, (_, i) =>
+        b
+          .http()
+          .post(`/api/admin/instances/${inst.ref}/keys`)
+          .set(op.auth)
+          .send({ name: `k${i}` }),
+      );
       const [revoked, ...answers] = await Promise.all([a.http().post(`/api/admin/tokens/${op.id}/revoke`).set(a.admin), ...creations]);
       expect(revoked.status).toBe(200);
       for (const r of answers) expect([201, 401, 409]).toContain(r.status);

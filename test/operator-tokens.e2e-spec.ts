@@ -1,10 +1,11 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createInstance } from './support/instance-fixtures';
 import { bearer, createOperatorToken } from './support/operator-tokens';
 import { advanceClock, expectServedFromCache } from './support/scale-helpers';
 import { LIMITS_OUT_OF_REACH, startTestApp, TEST_ADMIN_TOKEN, TestApp } from './support/test-app';
 import { KeyCheckCache } from '../src/key-cache/key-check.cache';
 import { OPERATOR_SCOPES } from '../src/domain/operator-token.scopes';
+import { UsageTracker } from '../src/usage/usage.tracker';
 
 const TOKEN_FORMAT = /^trusset_admin_[0-9a-f]{64}$/;
 const future = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
@@ -19,7 +20,12 @@ describe('operator tokens (SPEC §20)', () => {
 
   describe('issuing and reading', () => {
     it('issues trusset_admin_ + 64 hex once, with no-store, and stores only its digest', async () => {
-      const res = await t.http().post('/api/admin/tokens').set(t.admin).send({ name: 'support desk', scopes: ['instances:read'] }).expect(201);
+      const res = await t
+        .http()
+        .post('/api/admin/tokens')
+        .set(t.admin)
+        .send({ name: 'support desk', scopes: ['instances:read'] })
+        .expect(201);
       expect(res.headers['cache-control']).toBe('no-store');
       const issued = res.body.data;
       expect(issued.token).toMatch(TOKEN_FORMAT);
@@ -34,9 +40,12 @@ describe('operator tokens (SPEC §20)', () => {
         tokenHint: issued.token.slice(-4),
         createdBy: { type: 'admin', id: null, name: null },
       });
-      const [row] = await t.dataSource.query(`SELECT row_to_json(t)::text AS json, encode(token_digest, 'hex') AS digest FROM operator_tokens t WHERE id = $1`, [issued.id]);
+      const [row] = await t.dataSource.query(
+        `SELECT row_to_json(t)::text AS json, encode(token_digest, 'hex') AS digest FROM operator_tokens t WHERE id = $1`,
+        [issued.id],
+      );
       expect(row.json).not.toContain(issued.token.slice(14));
-      expect(row.digest).toBe(require('node:crypto').createHash('sha256').update(issued.token).digest('hex'));
+      expect(row.digest).toBe(createHash('sha256').update(issued.token).digest('hex'));
 
       const again = await t.http().get(`/api/admin/tokens/${issued.id}`).set(t.admin).expect(200);
       expect(again.body.data.token).toBeUndefined();
@@ -64,7 +73,9 @@ describe('operator tokens (SPEC §20)', () => {
       const expired = await createOperatorToken(t, { scopes: ['keys:read'], expiresAt: future(1) });
       await t.editRows(`UPDATE operator_tokens SET expires_at = now() - interval '1 second' WHERE id = $1`, [expired.id]);
       const states = async (status: string) =>
-        (await t.http().get('/api/admin/tokens').query({ status, limit: 500 }).set(t.admin).expect(200)).body.data.map((x: { id: string }) => x.id);
+        (await t.http().get('/api/admin/tokens').query({ status, limit: 500 }).set(t.admin).expect(200)).body.data.map(
+          (x: { id: string }) => x.id,
+        );
       expect(await states('REVOKED')).toContain(revoked.id);
       expect(await states('EXPIRED')).toContain(expired.id);
       expect(await states('ACTIVE')).not.toEqual(expect.arrayContaining([revoked.id]));
@@ -143,7 +154,9 @@ describe('operator tokens (SPEC §20)', () => {
       const requestId = `op-probe-${randomUUID()}`;
       const res = await t.http().get('/api/admin/instances').set(bearer(token)).set('X-Request-Id', requestId).expect(401);
       expect(res.body.error.code).toBe('INVALID_TOKEN');
-      const rows = await t.dataSource.query(`SELECT actor_type, action, details::text AS details FROM audit_events WHERE request_id = $1`, [requestId]);
+      const rows = await t.dataSource.query(`SELECT actor_type, action, details::text AS details FROM audit_events WHERE request_id = $1`, [
+        requestId,
+      ]);
       expect(rows).toMatchObject([{ actor_type: 'anonymous', action: 'admin.auth_failed' }]);
       expect(rows[0].details).not.toContain(token.slice(14, 40));
     });
@@ -161,11 +174,11 @@ describe('operator tokens (SPEC §20)', () => {
       await t.http().get('/api/admin/tokens').set('Authorization', `bearer ${TEST_ADMIN_TOKEN}`).expect(200);
     });
 
-    it('counts admitted requests as the token\'s usage (batched), so a rotation shows when the old token went quiet', async () => {
+    it("counts admitted requests as the token's usage (batched), so a rotation shows when the old token went quiet", async () => {
       const op = await createOperatorToken(t, { scopes: ['instances:read'] });
       for (let i = 0; i < 3; i++) await t.http().get('/api/admin/instances?limit=1').set(op.auth).expect(200);
       await t.http().post('/api/admin/instances').set(op.auth).send({ name: 'refused' }).expect(403);
-      await t.app.get(require('../src/usage/usage.tracker').UsageTracker).flush();
+      await t.app.get(UsageTracker).flush();
       const res = await t.http().get(`/api/admin/tokens/${op.id}`).set(t.admin).expect(200);
       expect(res.body.data.requestCount).toBe(3);
       expect(res.body.data.lastUsedAt).not.toBeNull();
@@ -177,10 +190,19 @@ describe('operator tokens (SPEC §20)', () => {
       const manager = await createOperatorToken(t, { scopes: ['tokens:manage', 'keys:read'] });
       const ok = await createOperatorToken(t, { scopes: ['keys:read'] }, manager.auth);
       expect(ok.token).toMatch(TOKEN_FORMAT);
-      const res = await t.http().post('/api/admin/tokens').set(manager.auth).send({ name: 'escalate', scopes: ['keys:read', 'keys:write'] }).expect(403);
+      const res = await t
+        .http()
+        .post('/api/admin/tokens')
+        .set(manager.auth)
+        .send({ name: 'escalate', scopes: ['keys:read', 'keys:write'] })
+        .expect(403);
       expect(res.body.error).toMatchObject({ code: 'INSUFFICIENT_SCOPE', details: { scopes: ['keys:write'] } });
       for (const scope of OPERATOR_SCOPES.filter((s) => s !== 'tokens:manage' && s !== 'keys:read')) {
-        const r = await t.http().post('/api/admin/tokens').set(manager.auth).send({ name: 'escalate', scopes: [scope] });
+        const r = await t
+          .http()
+          .post('/api/admin/tokens')
+          .set(manager.auth)
+          .send({ name: 'escalate', scopes: [scope] });
         expect({ scope, status: r.status, code: r.body.error?.code }).toEqual({ scope, status: 403, code: 'INSUFFICIENT_SCOPE' });
       }
     });
@@ -191,8 +213,16 @@ describe('operator tokens (SPEC §20)', () => {
       const inherited = await createOperatorToken(t, { scopes: ['keys:read'] }, manager.auth);
       expect((await t.http().get(`/api/admin/tokens/${inherited.id}`).set(t.admin)).body.data.instanceRefs).toEqual([a.ref]);
       for (const instanceRefs of [[b.ref], [a.ref, b.ref], null, ['ZZZZZZZ9']]) {
-        const r = await t.http().post('/api/admin/tokens').set(manager.auth).send({ name: 'escalate', scopes: ['keys:read'], instanceRefs });
-        expect({ instanceRefs, status: r.status, code: r.body.error?.code }).toEqual({ instanceRefs, status: 403, code: 'INSUFFICIENT_SCOPE' });
+        const r = await t
+          .http()
+          .post('/api/admin/tokens')
+          .set(manager.auth)
+          .send({ name: 'escalate', scopes: ['keys:read'], instanceRefs });
+        expect({ instanceRefs, status: r.status, code: r.body.error?.code }).toEqual({
+          instanceRefs,
+          status: 403,
+          code: 'INSUFFICIENT_SCOPE',
+        });
       }
       await createOperatorToken(t, { scopes: ['keys:read'], instanceRefs: [] }, manager.auth);
     });
@@ -203,7 +233,12 @@ describe('operator tokens (SPEC §20)', () => {
       const inherited = await createOperatorToken(t, { scopes: ['tokens:manage'] }, manager.auth);
       expect((await t.http().get(`/api/admin/tokens/${inherited.id}`).set(t.admin)).body.data.expiresAt).toBe(ends);
       await createOperatorToken(t, { scopes: ['tokens:manage'], expiresAt: future(1) }, manager.auth);
-      const r = await t.http().post('/api/admin/tokens').set(manager.auth).send({ name: 'longer', scopes: ['tokens:manage'], expiresAt: future(3) }).expect(403);
+      const r = await t
+        .http()
+        .post('/api/admin/tokens')
+        .set(manager.auth)
+        .send({ name: 'longer', scopes: ['tokens:manage'], expiresAt: future(3) })
+        .expect(403);
       expect(r.body.error.code).toBe('INSUFFICIENT_SCOPE');
     });
 
@@ -211,20 +246,31 @@ describe('operator tokens (SPEC §20)', () => {
       const manager = await createOperatorToken(t, { scopes: ['tokens:manage', 'keys:read'] });
       const weaker = await createOperatorToken(t, { scopes: ['keys:read'] });
       const stronger = await createOperatorToken(t, { scopes: ['keys:read', 'keys:write'] });
-      const list = (await t.http().get('/api/admin/tokens').query({ limit: 500 }).set(manager.auth).expect(200)).body.data.map((x: { id: string }) => x.id);
+      const list = (await t.http().get('/api/admin/tokens').query({ limit: 500 }).set(manager.auth).expect(200)).body.data.map(
+        (x: { id: string }) => x.id,
+      );
       expect(list).toEqual(expect.arrayContaining([weaker.id, manager.id]));
       expect(list).not.toContain(stronger.id);
       await t.http().get(`/api/admin/tokens/${stronger.id}`).set(manager.auth).expect(404);
       await t.http().post(`/api/admin/tokens/${stronger.id}/revoke`).set(manager.auth).expect(404);
       await t.http().get('/api/admin/instances').set(stronger.auth).expect(403);
-      await t.http().get(`/api/admin/tokens/${stronger.id}`).set(t.admin).expect(200).expect((r) => expect(r.body.data.status).toBe('ACTIVE'));
+      await t
+        .http()
+        .get(`/api/admin/tokens/${stronger.id}`)
+        .set(t.admin)
+        .expect(200)
+        .expect((r) => expect(r.body.data.status).toBe('ACTIVE'));
       await t.http().post(`/api/admin/tokens/${weaker.id}/revoke`).set(manager.auth).expect(200);
     });
 
     it('cannot reach the bootstrap credential: ADMIN_TOKEN is no token id, and keeps working after every token is revoked', async () => {
       const manager = await createOperatorToken(t, { scopes: ['tokens:manage'] });
       for (const id of ['admin', TEST_ADMIN_TOKEN, '00000000-0000-0000-0000-000000000000']) {
-        await t.http().post(`/api/admin/tokens/${encodeURIComponent(id)}/revoke`).set(manager.auth).expect(404);
+        await t
+          .http()
+          .post(`/api/admin/tokens/${encodeURIComponent(id)}/revoke`)
+          .set(manager.auth)
+          .expect(404);
       }
       // A token may end itself (leaving a session), and the bootstrap credential is untouched.
       await t.http().post(`/api/admin/tokens/${manager.id}/revoke`).set(manager.auth).expect(200);
@@ -235,7 +281,10 @@ describe('operator tokens (SPEC §20)', () => {
 
   describe('the audit trail', () => {
     it('names the operator token as the actor of what it does, and of its own creation and revocation', async () => {
-      const manager = await createOperatorToken(t, { name: 'ops-alice', scopes: ['tokens:manage', 'instances:write', 'keys:write', 'audit:read'] });
+      const manager = await createOperatorToken(t, {
+        name: 'ops-alice',
+        scopes: ['tokens:manage', 'instances:write', 'keys:write', 'audit:read'],
+      });
       const created = await t.http().post('/api/admin/instances').set(manager.auth).send({ name: 'made by alice' }).expect(201);
       const ref = created.body.data.instance.instanceRef;
       const keyId = created.body.data.key.id;
@@ -279,10 +328,18 @@ describe('operator tokens (SPEC §20)', () => {
       await t.http().get(`/api/admin/tokens/${randomUUID()}/events`).set(auditor.auth).expect(404);
     });
 
-    it('records a token\'s creation by ADMIN_TOKEN with the admin as actor, and never the token itself', async () => {
+    it("records a token's creation by ADMIN_TOKEN with the admin as actor, and never the token itself", async () => {
       const requestId = `op-create-${randomUUID()}`;
-      const res = await t.http().post('/api/admin/tokens').set(t.admin).set('X-Request-Id', requestId).send({ name: 'audited', scopes: ['mica:read'] }).expect(201);
-      const rows = await t.dataSource.query(`SELECT actor_type, action, details::text AS details FROM audit_events WHERE request_id = $1`, [requestId]);
+      const res = await t
+        .http()
+        .post('/api/admin/tokens')
+        .set(t.admin)
+        .set('X-Request-Id', requestId)
+        .send({ name: 'audited', scopes: ['mica:read'] })
+        .expect(201);
+      const rows = await t.dataSource.query(`SELECT actor_type, action, details::text AS details FROM audit_events WHERE request_id = $1`, [
+        requestId,
+      ]);
       expect(rows).toMatchObject([{ actor_type: 'admin', action: 'operator_token.created' }]);
       expect(rows[0].details).not.toContain(res.body.data.token.slice(14));
       expect(rows[0].details).toContain('mica:read');
@@ -292,22 +349,49 @@ describe('operator tokens (SPEC §20)', () => {
       const op = await createOperatorToken(t, { name: 'reader', scopes: ['instances:read'] });
       const requestId = `op-denied-${randomUUID()}`;
       await t.http().post('/api/admin/instances').set(op.auth).set('X-Request-Id', requestId).send({ name: 'no' }).expect(403);
-      const rows = await t.dataSource.query(`SELECT actor_type, actor_id, actor_name, action, details FROM audit_events WHERE request_id = $1`, [requestId]);
-      expect(rows).toMatchObject([{ actor_type: 'operator', actor_id: op.id, actor_name: 'reader', action: 'admin.scope_denied', details: { requiredScope: 'instances:write' } }]);
+      const rows = await t.dataSource.query(
+        `SELECT actor_type, actor_id, actor_name, action, details FROM audit_events WHERE request_id = $1`,
+        [requestId],
+      );
+      expect(rows).toMatchObject([
+        {
+          actor_type: 'operator',
+          actor_id: op.id,
+          actor_name: 'reader',
+          action: 'admin.scope_denied',
+          details: { requiredScope: 'instances:write' },
+        },
+      ]);
     });
 
     it("shows a tenant who acted on its keys, but never the operator's address or request id", async () => {
       const op = await createOperatorToken(t, { name: 'ops-carol', scopes: ['keys:write'] });
       const inst = await createInstance(t);
-      const extra = await t.http().post(`/api/admin/instances/${inst.ref}/keys`).set(op.auth).set('X-Request-Id', `op-tenant-${randomUUID()}`).send({ name: 'by carol' }).expect(201);
+      const extra = await t
+        .http()
+        .post(`/api/admin/instances/${inst.ref}/keys`)
+        .set(op.auth)
+        .set('X-Request-Id', `op-tenant-${randomUUID()}`)
+        .send({ name: 'by carol' })
+        .expect(201);
       const own = (await t.http().get('/api/keys/events').set('X-API-Key', inst.key).expect(200)).body.data;
-      const byCarol = own.find((e: { action: string; target: { id: string } }) => e.action === 'key.created' && e.target.id === extra.body.data.id);
-      expect(byCarol).toMatchObject({ actor: { type: 'operator', id: op.id, name: 'ops-carol' }, actorType: 'operator', ip: null, requestId: null });
+      const byCarol = own.find(
+        (e: { action: string; target: { id: string } }) => e.action === 'key.created' && e.target.id === extra.body.data.id,
+      );
+      expect(byCarol).toMatchObject({
+        actor: { type: 'operator', id: op.id, name: 'ops-carol' },
+        actorType: 'operator',
+        ip: null,
+        requestId: null,
+      });
       const byAdmin = own.find((e: { actorType: string }) => e.actorType === 'admin');
       expect(byAdmin).toMatchObject({ ip: null, requestId: null });
       // The operators' own view keeps both.
       const admin = (await t.http().get(`/api/admin/instances/${inst.ref}/events`).set(t.admin).expect(200)).body.data;
-      expect(admin.find((e: { actorType: string }) => e.actorType === 'operator')).toMatchObject({ ip: expect.any(String), requestId: expect.stringMatching(/^op-tenant-/) });
+      expect(admin.find((e: { actorType: string }) => e.actorType === 'operator')).toMatchObject({
+        ip: expect.any(String),
+        requestId: expect.stringMatching(/^op-tenant-/),
+      });
     });
   });
 
@@ -317,7 +401,11 @@ describe('operator tokens (SPEC §20)', () => {
       const inst = await createInstance(t);
       // The guard admits the request from its cached check: the revocation below bypasses this
       // replica's invalidation, as one made on another replica does until its notification arrives.
-      await expectServedFromCache(t.app.get(KeyCheckCache), () => t.http().get(`/api/admin/instances/${inst.ref}/keys/${inst.keyId}`).set(op.auth), 403);
+      await expectServedFromCache(
+        t.app.get(KeyCheckCache),
+        () => t.http().get(`/api/admin/instances/${inst.ref}/keys/${inst.keyId}`).set(op.auth),
+        403,
+      );
       await t.dataSource.query(`UPDATE operator_tokens SET revoked_at = now() WHERE id = $1`, [op.id]);
       const res = await t.http().post(`/api/admin/instances/${inst.ref}/keys`).set(op.auth).send({ name: 'after revocation' });
       expect([res.status, res.body.error?.code]).toEqual([401, 'INVALID_TOKEN']);
@@ -338,7 +426,12 @@ describe('failed operator-token attempts and the strict limiter', () => {
     const good = await createOperatorToken(t, { scopes: ['instances:read'] });
     const revoked = await createOperatorToken(t, { scopes: ['instances:read'] });
     await t.http().post(`/api/admin/tokens/${revoked.id}/revoke`).set(t.admin).expect(200);
-    for (let i = 0; i < 3; i++) await t.http().get('/api/admin/instances').set(i % 2 ? revoked.auth : bearer(`trusset_admin_${'1'.repeat(64)}`)).expect(401);
+    for (let i = 0; i < 3; i++)
+      await t
+        .http()
+        .get('/api/admin/instances')
+        .set(i % 2 ? revoked.auth : bearer(`trusset_admin_${'1'.repeat(64)}`))
+        .expect(401);
     const limited = await t.http().get('/api/admin/instances').set(revoked.auth).expect(429);
     expect(limited.body.error.code).toBe('RATE_LIMIT_EXCEEDED');
     await t.http().get('/api/admin/instances').set(good.auth).expect(200);

@@ -10,7 +10,8 @@ const REDIS_URL = process.env.TEST_REDIS_URL;
 
 /** A client address of its own for each run, so runs sharing one Redis never count each other's requests. */
 /** A fresh IPv6 /64 each time: per-address limits count an IPv6 client by its /64 (RATE_LIMIT_IPV6_PREFIX). */
-const freshClientAddress = () => `2001:db8:${randomBytes(2).toString('hex')}:${randomBytes(2).toString('hex')}::${randomBytes(2).toString('hex')}`;
+const freshClientAddress = () =>
+  `2001:db8:${randomBytes(2).toString('hex')}:${randomBytes(2).toString('hex')}::${randomBytes(2).toString('hex')}`;
 
 const register = (t: TestApp, address: string) => t.http().post('/api/mica/developer/register').set('X-Forwarded-For', address).send({});
 const verify = (t: TestApp, key: string) => t.http().get('/api/auth/verify').set('X-API-Key', key);
@@ -22,7 +23,11 @@ const verify = (t: TestApp, key: string) => t.http().get('/api/auth/verify').set
 async function redisConnected(...apps: TestApp[]): Promise<void> {
   for (const t of apps) {
     const primary = t.app.get<FallbackRateLimitStore>(RATE_LIMIT_STORE).primary as RedisRateLimitStore;
-    await pollUntil(async () => primary.ready, (ready) => ready, 10_000);
+    await pollUntil(
+      () => primary.ready,
+      (ready) => ready,
+      10_000,
+    );
   }
 }
 
@@ -76,7 +81,12 @@ async function redisConnected(...apps: TestApp[]): Promise<void> {
       const u = new URL(REDIS_URL!);
       proxy = new TcpProxy(u.hostname, Number(u.port || 6379));
       const port = await proxy.start();
-      const env = { REDIS_URL: `redis://127.0.0.1:${port}`, TRUST_PROXY: 'true', RATE_LIMIT_STRICT_PER_MINUTE: '2', RATE_LIMIT_PER_KEY_PER_MINUTE: '2' };
+      const env = {
+        REDIS_URL: `redis://127.0.0.1:${port}`,
+        TRUST_PROXY: 'true',
+        RATE_LIMIT_STRICT_PER_MINUTE: '2',
+        RATE_LIMIT_PER_KEY_PER_MINUTE: '2',
+      };
       c = await startTestApp(env);
       d = await startTestApp(env);
       await redisConnected(c, d);
@@ -98,7 +108,9 @@ async function redisConnected(...apps: TestApp[]): Promise<void> {
       proxy.cut();
       // Without Redis each replica counts alone: the same address gets a fresh allowance on each.
       const outage = freshClientAddress();
-      expect([(await register(c, outage)).status, (await register(c, outage)).status, (await register(c, outage)).status]).toEqual([400, 400, 429]);
+      expect([(await register(c, outage)).status, (await register(c, outage)).status, (await register(c, outage)).status]).toEqual([
+        400, 400, 429,
+      ]);
       expect((await register(d, outage)).status).toBe(400);
       expect(c.app.get<FallbackRateLimitStore>(RATE_LIMIT_STORE).degraded).toBe(true);
       // A key check never fails because the limiter's store is down.
@@ -116,7 +128,9 @@ async function redisConnected(...apps: TestApp[]): Promise<void> {
       expect(await pollUntil(probe(c), (degraded) => !degraded, 10_000, 100)).toBe(false);
       expect(await pollUntil(probe(d), (degraded) => !degraded, 10_000, 100)).toBe(false);
       const after = freshClientAddress();
-      expect([(await register(c, after)).status, (await register(d, after)).status, (await register(c, after)).status]).toEqual([400, 400, 429]);
+      expect([(await register(c, after)).status, (await register(d, after)).status, (await register(c, after)).status]).toEqual([
+        400, 400, 429,
+      ]);
     });
   });
 });
@@ -132,7 +146,11 @@ describe('with REDIS_URL pointing at a closed port', () => {
   it('still decides key checks: a valid key passes and a revoked key is refused', async () => {
     const inst = await createInstance(t);
     const second = (await t.http().post(adminKeys(inst.ref)).set(t.admin).send({ name: 'second' }).expect(201)).body.data;
-    await t.http().post(adminKeys(inst.ref, `/${second.id}/revoke`)).set(t.admin).expect(200);
+    await t
+      .http()
+      .post(adminKeys(inst.ref, `/${second.id}/revoke`))
+      .set(t.admin)
+      .expect(200);
     expect((await verify(t, inst.key).expect(200)).body.data.keyId).toBe(inst.keyId);
     expect((await verify(t, second.key).expect(401)).body.error.code).toBe('AUTH_FAILED');
   });

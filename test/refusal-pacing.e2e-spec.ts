@@ -32,12 +32,15 @@ describe('401s of the verify route yield to admitted requests during a flood', (
   const verify = (key: string) =>
     new Promise<{ status: number; ms: number; body: string }>((resolve, reject) => {
       const started = performance.now();
-      const req = request({ host: '127.0.0.1', port, agent, path: '/api/auth/verify?service=trading', headers: { 'X-API-Key': key } }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode!, ms: performance.now() - started, body }));
-      });
+      const req = request(
+        { host: '127.0.0.1', port, agent, path: '/api/auth/verify?service=trading', headers: { 'X-API-Key': key } },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => resolve({ status: res.statusCode!, ms: performance.now() - started, body }));
+        },
+      );
       req.on('error', reject);
       req.end();
     });

@@ -44,7 +44,8 @@ import { KeyInvalidationService } from '../src/key-cache/key-invalidation.servic
   }
 
   /** B's answer once it differs from 200, polled for at most the 1 s SPEC §6 allows. */
-  const nextRefusalOnB = (check: () => Promise<{ status: number; body: { error?: { code: string } } }>) => pollUntil(check, (res) => res.status !== 200, 1000);
+  const nextRefusalOnB = (check: () => Promise<{ status: number; body: { error?: { code: string } } }>) =>
+    pollUntil(check, (res) => res.status !== 200, 1000);
 
   it('uses one LISTEN connection per replica, each with its own backend', () => {
     expect(a.app.get(KeyInvalidationService).listening).toBe(true);
@@ -55,7 +56,11 @@ import { KeyInvalidationService } from '../src/key-cache/key-invalidation.servic
   it('refuses on B a key revoked through A', async () => {
     const inst = await createInstance(a);
     await warmB(() => verifyOn(b, inst.key));
-    await a.http().post(adminKeys(inst.ref, `/${inst.keyId}/revoke`)).set(a.admin).expect(200);
+    await a
+      .http()
+      .post(adminKeys(inst.ref, `/${inst.keyId}/revoke`))
+      .set(a.admin)
+      .expect(200);
     const res = await nextRefusalOnB(() => verifyOn(b, inst.key));
     expect([res.status, res.body.error?.code]).toEqual([401, 'AUTH_FAILED']);
   });
@@ -63,10 +68,23 @@ import { KeyInvalidationService } from '../src/key-cache/key-invalidation.servic
   it('refuses on B a key paused through A, and admits it on B again after a resume through A', async () => {
     const inst = await createInstance(a);
     await warmB(() => verifyOn(b, inst.key));
-    await a.http().post(adminKeys(inst.ref, `/${inst.keyId}/pause`)).set(a.admin).send({ durationSeconds: 600 }).expect(200);
+    await a
+      .http()
+      .post(adminKeys(inst.ref, `/${inst.keyId}/pause`))
+      .set(a.admin)
+      .send({ durationSeconds: 600 })
+      .expect(200);
     expect((await nextRefusalOnB(() => verifyOn(b, inst.key))).status).toBe(401);
-    await a.http().post(adminKeys(inst.ref, `/${inst.keyId}/resume`)).set(a.admin).expect(200);
-    const back = await pollUntil(() => verifyOn(b, inst.key), (res) => res.status === 200, 1000);
+    await a
+      .http()
+      .post(adminKeys(inst.ref, `/${inst.keyId}/resume`))
+      .set(a.admin)
+      .expect(200);
+    const back = await pollUntil(
+      () => verifyOn(b, inst.key),
+      (res) => res.status === 200,
+      1000,
+    );
     expect(back.status).toBe(200);
   });
 
@@ -76,27 +94,42 @@ import { KeyInvalidationService } from '../src/key-cache/key-invalidation.servic
     await a.http().post(`/api/admin/instances/${inst.ref}/archive`).set(a.admin).expect(200);
     expect((await nextRefusalOnB(() => verifyOn(b, inst.key, 'lending'))).status).toBe(401);
     await a.http().post(`/api/admin/instances/${inst.ref}/restore`).set(a.admin).expect(200);
-    const back = await pollUntil(() => verifyOn(b, inst.key, 'lending'), (res) => res.status === 200, 1000);
+    const back = await pollUntil(
+      () => verifyOn(b, inst.key, 'lending'),
+      (res) => res.status === 200,
+      1000,
+    );
     expect(back.status).toBe(200);
   });
 
   it('refuses on B a service removed through A with PATCH', async () => {
     const inst = await createInstance(a, ['trading', 'custody']);
     await warmB(() => verifyOn(b, inst.key, 'trading'));
-    await a.http().patch(`/api/admin/instances/${inst.ref}`).set(a.admin).send({ services: ['custody'] }).expect(200);
+    await a
+      .http()
+      .patch(`/api/admin/instances/${inst.ref}`)
+      .set(a.admin)
+      .send({ services: ['custody'] })
+      .expect(200);
     const res = await nextRefusalOnB(() => verifyOn(b, inst.key, 'trading'));
     expect([res.status, res.body.error?.code]).toEqual([403, 'SERVICE_NOT_ENABLED']);
   });
 
   it('refuses on B a MiCA key revoked through A, and one rotated away through A', async () => {
     const dev = await registerMicaDeveloper(a);
-    const other = (await a.http().post('/api/mica/developer/keys').set('Authorization', `Bearer ${dev.token}`).send({ name: 'second' }).expect(201)).body.data;
+    const other = (
+      await a.http().post('/api/mica/developer/keys').set('Authorization', `Bearer ${dev.token}`).send({ name: 'second' }).expect(201)
+    ).body.data;
     await warmB(() => micaHealthOn(b, dev.apiKey));
     await warmB(() => micaHealthOn(b, other.apiKey));
     await a.http().delete(`/api/mica/developer/keys/${dev.keyId}`).set('Authorization', `Bearer ${dev.token}`).expect(200);
     const revoked = await nextRefusalOnB(() => micaHealthOn(b, dev.apiKey));
     expect([revoked.status, revoked.body.error?.code]).toEqual([401, 'INVALID_KEY']);
-    const successor = await a.http().post(`/api/mica/developer/keys/${other.id}/rotate`).set('Authorization', `Bearer ${dev.token}`).expect(201);
+    const successor = await a
+      .http()
+      .post(`/api/mica/developer/keys/${other.id}/rotate`)
+      .set('Authorization', `Bearer ${dev.token}`)
+      .expect(201);
     expect((await nextRefusalOnB(() => micaHealthOn(b, other.apiKey))).status).toBe(401);
     await micaHealthOn(b, successor.body.data.apiKey).expect(200);
   });
@@ -122,12 +155,20 @@ import { KeyInvalidationService } from '../src/key-cache/key-invalidation.servic
       });
 
       await a.dataSource.query('SELECT pg_terminate_backend($1)', [pid]);
-      await pollUntil(async () => channelB.listening, (listening) => !listening, 5000);
+      await pollUntil(
+        () => channelB.listening,
+        (listening) => !listening,
+        5000,
+      );
       expect(channelB.listening).toBe(false);
       expect(cacheB.available).toBe(false);
 
       // B missed A's notification (nobody was listening): only the suspension keeps it honest.
-      await a.http().post(adminKeys(inst.ref, `/${inst.keyId}/revoke`)).set(a.admin).expect(200);
+      await a
+        .http()
+        .post(adminKeys(inst.ref, `/${inst.keyId}/revoke`))
+        .set(a.admin)
+        .expect(200);
       expect((await verifyOn(b, inst.key).expect(401)).body.error.code).toBe('AUTH_FAILED');
       // Meanwhile valid keys still pass on B, each decided by the database rather than a cache.
       const hits = cacheB.hits;
@@ -136,21 +177,35 @@ import { KeyInvalidationService } from '../src/key-cache/key-invalidation.servic
       expect(cacheB.hits).toBe(hits);
 
       release();
-      await pollUntil(async () => channelB.listening, (listening) => listening, 10_000, 50);
+      await pollUntil(
+        () => channelB.listening,
+        (listening) => listening,
+        10_000,
+        50,
+      );
       expect(channelB.listening).toBe(true);
       expect(channelB.listenerPid).not.toBe(pid);
       expect(cacheB.available).toBe(true);
 
       // Back to normal: B caches again, and hears A's changes again.
       await warmB(() => verifyOn(b, witness.key));
-      await a.http().post(adminKeys(witness.ref, `/${witness.keyId}/revoke`)).set(a.admin).expect(200);
+      await a
+        .http()
+        .post(adminKeys(witness.ref, `/${witness.keyId}/revoke`))
+        .set(a.admin)
+        .expect(200);
       expect((await nextRefusalOnB(() => verifyOn(b, witness.key))).status).toBe(401);
     });
 
     it('reconnects by itself after its listener backend is terminated', async () => {
       const pid = channelB.listenerPid;
       await a.dataSource.query('SELECT pg_terminate_backend($1)', [pid]);
-      const pidAfter = await pollUntil(async () => channelB.listenerPid, (p) => p !== undefined && p !== pid, 10_000, 50);
+      const pidAfter = await pollUntil(
+        () => channelB.listenerPid,
+        (p) => p !== undefined && p !== pid,
+        10_000,
+        50,
+      );
       expect(pidAfter).toBeDefined();
       expect(pidAfter).not.toBe(pid);
       expect(cacheB.available).toBe(true);
@@ -178,12 +233,28 @@ import { KeyInvalidationService } from '../src/key-cache/key-invalidation.servic
       const cacheC = c.app.get(KeyCheckCache);
       await expectServedFromCache(cacheC, () => verifyOn(c, inst.key));
       proxy.freeze();
-      const available = await pollUntil(async () => cacheC.available, (v) => v === false, 1000, 10);
+      const available = await pollUntil(
+        () => cacheC.available,
+        (v) => v === false,
+        1000,
+        10,
+      );
       expect(available).toBe(false);
       proxy.thaw();
       const channelC = c.app.get(KeyInvalidationService);
-      expect(await pollUntil(async () => channelC.listening && cacheC.available, (v) => v, 10_000, 50)).toBe(true);
-      await a.http().post(adminKeys(inst.ref, `/${inst.keyId}/revoke`)).set(a.admin).expect(200);
+      expect(
+        await pollUntil(
+          () => channelC.listening && cacheC.available,
+          (v) => v,
+          10_000,
+          50,
+        ),
+      ).toBe(true);
+      await a
+        .http()
+        .post(adminKeys(inst.ref, `/${inst.keyId}/revoke`))
+        .set(a.admin)
+        .expect(200);
       expect((await nextRefusalOnB(() => verifyOn(c, inst.key))).status).toBe(401);
     });
   });

@@ -56,14 +56,30 @@ describe('request fuzzing', () => {
     inst = await createInstance(t, ['trading']);
     adminTarget = await createInstance(t, ['trading']);
     selfTarget = (await t.http().post('/api/keys').set('X-API-Key', inst.key).send({ name: 'target' }).expect(201)).body.data.id;
-    const reg = (await t.http().post('/api/mica/developer/register').send({ name: 'Fuzzer', email: `fuzz-${randomUUID()}@example.com` }).expect(201)).body.data;
+    const reg = (
+      await t
+        .http()
+        .post('/api/mica/developer/register')
+        .send({ name: 'Fuzzer', email: `fuzz-${randomUUID()}@example.com` })
+        .expect(201)
+    ).body.data;
     mica = { apiKey: reg.apiKey, token: reg.managementToken };
     routes = [
       { method: 'post', path: () => '/api/admin/instances', scheme: 'admin', fields: ['name', 'services'] },
       { method: 'patch', path: () => `/api/admin/instances/${adminTarget.ref}`, scheme: 'admin', fields: ['name', 'services'] },
       { method: 'post', path: () => adminKeys(adminTarget.ref), scheme: 'admin', fields: ['name', 'expiresAt'] },
-      { method: 'post', path: () => adminKeys(adminTarget.ref, `/${adminTarget.keyId}/pause`), scheme: 'admin', fields: ['until', 'durationSeconds'] },
-      { method: 'post', path: () => adminKeys(adminTarget.ref, `/${adminTarget.keyId}/rotate`), scheme: 'admin', fields: ['overlapSeconds'] },
+      {
+        method: 'post',
+        path: () => adminKeys(adminTarget.ref, `/${adminTarget.keyId}/pause`),
+        scheme: 'admin',
+        fields: ['until', 'durationSeconds'],
+      },
+      {
+        method: 'post',
+        path: () => adminKeys(adminTarget.ref, `/${adminTarget.keyId}/rotate`),
+        scheme: 'admin',
+        fields: ['overlapSeconds'],
+      },
       { method: 'post', path: () => '/api/admin/mica/sync', scheme: 'admin', fields: ['folder'] },
       { method: 'post', path: () => '/api/keys', scheme: 'instance', fields: ['name', 'expiresAt'] },
       { method: 'post', path: () => `/api/keys/${selfTarget}/pause`, scheme: 'instance', fields: ['until', 'durationSeconds'] },
@@ -72,7 +88,12 @@ describe('request fuzzing', () => {
       { method: 'post', path: () => '/api/mica/developer/keys', scheme: 'management', fields: ['name'] },
       { method: 'get', path: () => '/api/admin/instances', scheme: 'admin', fields: ['limit', 'offset', 'status', 'search'] },
       { method: 'get', path: () => '/api/keys', scheme: 'instance', fields: ['limit', 'offset', 'status'] },
-      { method: 'get', path: () => '/api/mica/v1/issuers', scheme: 'mica', fields: ['licenseType', 'country', 'status', 'search', 'sortBy', 'fields', 'limit'] },
+      {
+        method: 'get',
+        path: () => '/api/mica/v1/issuers',
+        scheme: 'mica',
+        fields: ['licenseType', 'country', 'status', 'search', 'sortBy', 'fields', 'limit'],
+      },
       { method: 'get', path: () => '/api/mica/v1/search', scheme: 'mica', fields: ['q', 'limit', 'offset'] },
     ];
   });
@@ -92,7 +113,22 @@ describe('request fuzzing', () => {
     const leaf = fc.oneof(
       fc.jsonValue({ maxDepth: 2 }),
       fc.string({ unit: 'grapheme', maxLength: 120 }),
-      fc.constantFrom('', ' ', '\0', 'a\r\nb', '2030-01-01T00:00:00Z', 'not-a-date', -1, 0, 1, 2_592_001, 1e21, 'x'.repeat(5000), ['trading'], ['trading', 'trading']),
+      fc.constantFrom(
+        '',
+        ' ',
+        '\0',
+        'a\r\nb',
+        '2030-01-01T00:00:00Z',
+        'not-a-date',
+        -1,
+        0,
+        1,
+        2_592_001,
+        1e21,
+        'x'.repeat(5000),
+        ['trading'],
+        ['trading', 'trading'],
+      ),
     );
     return fc.oneof(
       { weight: 4, arbitrary: fc.dictionary(fc.oneof(fc.constantFrom(...fields), fc.string({ maxLength: 10 })), leaf, { maxKeys: 4 }) },
@@ -100,7 +136,13 @@ describe('request fuzzing', () => {
     );
   };
   const queryFor = (fields: string[]) =>
-    fc.array(fc.tuple(fc.oneof(fc.constantFrom(...fields), fc.string({ maxLength: 8 })), fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 40 }), fc.integer().map(String))), { maxLength: 4 });
+    fc.array(
+      fc.tuple(
+        fc.oneof(fc.constantFrom(...fields), fc.string({ maxLength: 8 })),
+        fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 40 }), fc.integer().map(String)),
+      ),
+      { maxLength: 4 },
+    );
   const encode = (pairs: Array<[string, string]>) => pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
 
   function request(route: Route, headers: Record<string, string>, body: unknown, query: Array<[string, string]>) {
@@ -128,7 +170,7 @@ describe('request fuzzing', () => {
     beforeEach(() => {
       sql = [];
       const original = t.dataSource.query.bind(t.dataSource);
-      spy = jest.spyOn(t.dataSource, 'query').mockImplementation((q: string, params?: any) => {
+      spy = jest.spyOn(t.dataSource, 'query').mockImplementation((q, params) => {
         sql.push(q);
         return original(q, params);
       });
@@ -156,7 +198,12 @@ describe('request fuzzing', () => {
       await fc.assert(
         fc.asyncProperty(nearMiss(mica.apiKey), queryFor(['q']), async (key, query) => {
           fc.pre(!MICA_KEY_FORMAT.test(asReceived(key)));
-          const res = await request(routes.find((r) => r.path() === '/api/mica/v1/search')!, { 'X-API-Key': key }, undefined, query);
+          const res = await request(
+            routes.find((r) => r.path() === '/api/mica/v1/search')!,
+            { 'X-API-Key': key },
+            undefined,
+            query,
+          );
           expect(res.status).toBe(401);
         }),
         { numRuns: 150 },
@@ -166,12 +213,22 @@ describe('request fuzzing', () => {
 
     it('never pass the management-token guard and never reach the database', async () => {
       await fc.assert(
-        fc.asyncProperty(nearMiss(mica.token), fc.constantFrom('Bearer ', 'bearer  ', 'Basic ', ''), bodyFor(['name']), async (token, scheme, body) => {
-          fc.pre(!MANAGEMENT_TOKEN_FORMAT.test(asReceived(token)));
-          const res = await request(routes.find((r) => r.scheme === 'management')!, { Authorization: scheme + token }, body, []);
-          expect(res.status).toBe(401);
-          expect(res.body.error.code).toMatch(/^(UNAUTHORIZED|INVALID_TOKEN)$/);
-        }),
+        fc.asyncProperty(
+          nearMiss(mica.token),
+          fc.constantFrom('Bearer ', 'bearer  ', 'Basic ', ''),
+          bodyFor(['name']),
+          async (token, scheme, body) => {
+            fc.pre(!MANAGEMENT_TOKEN_FORMAT.test(asReceived(token)));
+            const res = await request(
+              routes.find((r) => r.scheme === 'management')!,
+              { Authorization: scheme + token },
+              body,
+              [],
+            );
+            expect(res.status).toBe(401);
+            expect(res.body.error.code).toMatch(/^(UNAUTHORIZED|INVALID_TOKEN)$/);
+          },
+        ),
         { numRuns: 150 },
       );
       expect(lookups()).toEqual([]);
@@ -180,11 +237,16 @@ describe('request fuzzing', () => {
     it('never pass the admin guard', async () => {
       const adminRoutes = routes.filter((r) => r.scheme === 'admin');
       await fc.assert(
-        fc.asyncProperty(fc.constantFrom(...adminRoutes), nearMiss(TEST_ADMIN_TOKEN), fc.constantFrom('Bearer ', 'Basic ', ''), async (route, token, scheme) => {
-          fc.pre(asReceived(token) !== TEST_ADMIN_TOKEN);
-          const res = await request(route, { Authorization: scheme + token }, { name: 'must not be created' }, []);
-          expect(res.status).toBe(401);
-        }),
+        fc.asyncProperty(
+          fc.constantFrom(...adminRoutes),
+          nearMiss(TEST_ADMIN_TOKEN),
+          fc.constantFrom('Bearer ', 'Basic ', ''),
+          async (route, token, scheme) => {
+            fc.pre(asReceived(token) !== TEST_ADMIN_TOKEN);
+            const res = await request(route, { Authorization: scheme + token }, { name: 'must not be created' }, []);
+            expect(res.status).toBe(401);
+          },
+        ),
         { numRuns: 150 },
       );
       const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM instances WHERE name = 'must not be created'`);

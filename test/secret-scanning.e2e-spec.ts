@@ -15,10 +15,25 @@ describe('secret-scanning receivers and leaked-key containment (SPEC §15)', () 
 
   const verify = (key: string) => s.t.http().get('/api/auth/verify').set('X-API-Key', key);
   const micaHealth = (key: string) => s.t.http().get('/api/mica/v1/health').set('X-API-Key', key);
-  const events = async (inst: TestInstance) => (await s.t.http().get(`/api/admin/instances/${inst.ref}/events`).set(s.t.admin).expect(200)).body.data;
-  const keyState = async (inst: TestInstance, keyId: string) => (await s.t.http().get(adminKeys(inst.ref, `/${keyId}`)).set(s.t.admin).expect(200)).body.data;
+  const events = async (inst: TestInstance) =>
+    (await s.t.http().get(`/api/admin/instances/${inst.ref}/events`).set(s.t.admin).expect(200)).body.data;
+  const keyState = async (inst: TestInstance, keyId: string) =>
+    (
+      await s.t
+        .http()
+        .get(adminKeys(inst.ref, `/${keyId}`))
+        .set(s.t.admin)
+        .expect(200)
+    ).body.data;
   const leakedEventsOf = async (keyId: string) =>
-    Number((await s.t.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE target_id = $1 AND action IN ('key.leaked', 'mica.key.leaked')`, [keyId]))[0].n);
+    Number(
+      (
+        await s.t.dataSource.query(
+          `SELECT count(*)::int AS n FROM audit_events WHERE target_id = $1 AND action IN ('key.leaked', 'mica.key.leaked')`,
+          [keyId],
+        )
+      )[0].n,
+    );
 
   describe('GitHub partner format', () => {
     it('revokes a reported instance key at once, records key.leaked with the url and source, and answers the bare label array', async () => {
@@ -29,7 +44,7 @@ describe('secret-scanning receivers and leaked-key containment (SPEC §15)', () 
       expect(res.body).toEqual([{ token_hash: sha256Hex(inst.key), token_type: 'trusset_instance', label: 'true_positive' }]);
       expect((await verify(inst.key).expect(401)).body.error.code).toBe('AUTH_FAILED');
       expect(await keyState(inst, inst.keyId)).toMatchObject({ status: 'REVOKED', revokedAt: expect.any(String) });
-      const leaked = (await events(inst)).filter((e: any) => e.action === 'key.leaked');
+      const leaked = (await events(inst)).filter((e: { action: string }) => e.action === 'key.leaked');
       expect(leaked).toHaveLength(1);
       expect(leaked[0]).toMatchObject({
         actorType: 'system',
@@ -46,8 +61,11 @@ describe('secret-scanning receivers and leaked-key containment (SPEC §15)', () 
       expect(res.body).toEqual([{ token_hash: sha256Hex(dev.apiKey), token_type: 'trusset_mica', label: 'true_positive' }]);
       expect((await micaHealth(dev.apiKey).expect(401)).body.error.code).toBe('INVALID_KEY');
       const own = (await s.t.http().get('/api/mica/developer/events').set('Authorization', `Bearer ${dev.token}`).expect(200)).body.data;
-      expect(own.filter((e: any) => e.action === 'mica.key.leaked')).toEqual([
-        expect.objectContaining({ target: { type: 'mica_key', id: dev.keyId }, details: expect.objectContaining({ url: expect.stringContaining('github.com'), contained: 'revoked' }) }),
+      expect(own.filter((e: { action: string }) => e.action === 'mica.key.leaked')).toEqual([
+        expect.objectContaining({
+          target: { type: 'mica_key', id: dev.keyId },
+          details: expect.objectContaining({ url: expect.stringContaining('github.com'), contained: 'revoked' }),
+        }),
       ]);
     });
 
@@ -56,8 +74,12 @@ describe('secret-scanning receivers and leaked-key containment (SPEC §15)', () 
       const dev = await registerMicaDeveloper(s.t);
       const strangers = [unknownInstanceKey(), 'ghp_notours0123456789', unknownMicaKey(), dev.token];
       const tokens = [inst.key, strangers[0], strangers[1], dev.apiKey, strangers[2], strangers[3]];
-      const res = await githubReport(s.t, github, tokens.map((token) => ({ token }))).expect(200);
-      expect(res.body.map((l: any) => [l.token_hash, l.label])).toEqual([
+      const res = await githubReport(
+        s.t,
+        github,
+        tokens.map((token) => ({ token })),
+      ).expect(200);
+      expect(res.body.map((l: { token_hash: string; label: string }) => [l.token_hash, l.label])).toEqual([
         [sha256Hex(inst.key), 'true_positive'],
         [sha256Hex(strangers[0]), 'false_positive'],
         [sha256Hex(strangers[1]), 'false_positive'],
@@ -75,14 +97,18 @@ describe('secret-scanning receivers and leaked-key containment (SPEC §15)', () 
       await githubReport(s.t, github, [{ token: inst.key }]).expect(200);
       const before = await keyState(inst, inst.keyId);
       const again = await githubReport(s.t, github, [{ token: inst.key }, { token: inst.key }]).expect(200);
-      expect(again.body.map((l: any) => l.label)).toEqual(['true_positive', 'true_positive']);
+      expect(again.body.map((l: { label: string }) => l.label)).toEqual(['true_positive', 'true_positive']);
       expect(await keyState(inst, inst.keyId)).toEqual(before);
       expect(await leakedEventsOf(inst.keyId)).toBe(1);
     });
 
     it('labels a key its owner revoked earlier true_positive without a leak event', async () => {
       const inst = await createInstance(s.t);
-      await s.t.http().post(adminKeys(inst.ref, `/${inst.keyId}/revoke`)).set(s.t.admin).expect(200);
+      await s.t
+        .http()
+        .post(adminKeys(inst.ref, `/${inst.keyId}/revoke`))
+        .set(s.t.admin)
+        .expect(200);
       const res = await githubReport(s.t, github, [{ token: inst.key }]).expect(200);
       expect(res.body[0].label).toBe('true_positive');
       expect(await leakedEventsOf(inst.keyId)).toBe(0);
@@ -124,14 +150,21 @@ describe('secret-scanning receivers and leaked-key containment (SPEC §15)', () 
     });
 
     it('refuses a body changed after signing', async () => {
-      await githubReport(s.t, github, [{ token: unknownInstanceKey() }], (signed) => signed.replace(/"token":"[^"]+"/, `"token":"${inst.key}"`)).expect(401);
+      await githubReport(s.t, github, [{ token: unknownInstanceKey() }], (signed) =>
+        signed.replace(/"token":"[^"]+"/, `"token":"${inst.key}"`),
+      ).expect(401);
       // Even a change that leaves the JSON equal once parsed: the signature covers the bytes.
       await githubReport(s.t, github, [{ token: inst.key }], (signed) => ` ${signed}`).expect(401);
     });
 
     it('refuses a signature that is not base64 DER, and one over another body', async () => {
-      await send(body(), { 'Github-Public-Key-Identifier': github.identifier, 'Github-Public-Key-Signature': 'not a signature' }).expect(401);
-      await send(body(), { 'Github-Public-Key-Identifier': github.identifier, 'Github-Public-Key-Signature': signBody(github, '[]') }).expect(401);
+      await send(body(), { 'Github-Public-Key-Identifier': github.identifier, 'Github-Public-Key-Signature': 'not a signature' }).expect(
+        401,
+      );
+      await send(body(), {
+        'Github-Public-Key-Identifier': github.identifier,
+        'Github-Public-Key-Signature': signBody(github, '[]'),
+      }).expect(401);
     });
 
     it('refuses an identifier the keys endpoint does not serve, after asking the endpoint once more', async () => {
@@ -204,7 +237,7 @@ describe('secret-scanning receivers and leaked-key containment (SPEC §15)', () 
         { token_hash: sha256Hex('nope'), token_type: null, label: 'false_positive' },
       ]);
       await verify(inst.key).expect(401);
-      const leaked = (await events(inst)).find((e: any) => e.action === 'key.leaked');
+      const leaked = (await events(inst)).find((e: { action: string }) => e.action === 'key.leaked');
       expect(leaked).toMatchObject({ actor: 'secret-scanning:operator', details: { url: location, reporter: 'operator' } });
     });
 
@@ -247,7 +280,12 @@ describe('secret-scanning receivers whose keys cannot be read', () => {
       expect(res.body.error.code).toBe('INVALID_SIGNATURE');
       await down.http().get('/api/auth/verify').set('X-API-Key', inst.key).expect(200);
       // Without SECRET_SCANNING_TOKEN the operator door admits nobody.
-      await down.http().post('/api/secret-scanning/revoke').set('Authorization', 'Bearer anything-at-all-0123456789abcdefghijkl').send([{ token: inst.key }]).expect(401);
+      await down
+        .http()
+        .post('/api/secret-scanning/revoke')
+        .set('Authorization', 'Bearer anything-at-all-0123456789abcdefghijkl')
+        .send([{ token: inst.key }])
+        .expect(401);
     } finally {
       await down.close();
     }
@@ -261,21 +299,45 @@ describe('LEAKED_KEY_ACTION=pause', () => {
   it('pauses a leaked key with no end, refuses it, changes nothing on a second report, and lets its owner resume it', async () => {
     const inst = await createInstance(s.t);
     await githubReport(s.t, github, [{ token: inst.key }]).expect(200);
-    const paused = (await s.t.http().get(adminKeys(inst.ref, `/${inst.keyId}`)).set(s.t.admin).expect(200)).body.data;
+    const paused = (
+      await s.t
+        .http()
+        .get(adminKeys(inst.ref, `/${inst.keyId}`))
+        .set(s.t.admin)
+        .expect(200)
+    ).body.data;
     expect(paused).toMatchObject({ status: 'PAUSED', pausedUntil: null, revokedAt: null });
     await s.t.http().get('/api/auth/verify').set('X-API-Key', inst.key).expect(401);
     await githubReport(s.t, github, [{ token: inst.key }]).expect(200);
-    const [{ n }] = await s.t.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE target_id = $1 AND action = 'key.leaked'`, [inst.keyId]);
+    const [{ n }] = await s.t.dataSource.query(
+      `SELECT count(*)::int AS n FROM audit_events WHERE target_id = $1 AND action = 'key.leaked'`,
+      [inst.keyId],
+    );
     expect(n).toBe(1);
-    await s.t.http().post(adminKeys(inst.ref, `/${inst.keyId}/resume`)).set(s.t.admin).expect(200);
+    await s.t
+      .http()
+      .post(adminKeys(inst.ref, `/${inst.keyId}/resume`))
+      .set(s.t.admin)
+      .expect(200);
     await s.t.http().get('/api/auth/verify').set('X-API-Key', inst.key).expect(200);
   });
 
   it('revokes a leaked key that is in its rotation overlap (its successor already exists)', async () => {
     const inst = await createInstance(s.t);
-    await s.t.http().post(adminKeys(inst.ref, `/${inst.keyId}/rotate`)).set(s.t.admin).send({}).expect(201);
+    await s.t
+      .http()
+      .post(adminKeys(inst.ref, `/${inst.keyId}/rotate`))
+      .set(s.t.admin)
+      .send({})
+      .expect(201);
     await githubReport(s.t, github, [{ token: inst.key }]).expect(200);
-    const old = (await s.t.http().get(adminKeys(inst.ref, `/${inst.keyId}`)).set(s.t.admin).expect(200)).body.data;
+    const old = (
+      await s.t
+        .http()
+        .get(adminKeys(inst.ref, `/${inst.keyId}`))
+        .set(s.t.admin)
+        .expect(200)
+    ).body.data;
     expect(old.status).toBe('REVOKED');
   });
 });
@@ -309,23 +371,30 @@ describe('1,000 tokens in one report answer in under 2 s', () => {
     const res = await githubReport(s.t, github, reports).expect(200);
     const elapsed = performance.now() - started;
     expect(res.body).toHaveLength(1000);
-    expect(res.body.map((l: any) => l.token_hash)).toEqual(tokens.map(sha256Hex));
-    expect(res.body.every((l: any) => l.label === 'true_positive')).toBe(true);
+    expect(res.body.map((l: { token_hash: string }) => l.token_hash)).toEqual(tokens.map(sha256Hex));
+    expect(res.body.every((l: { label: string }) => l.label === 'true_positive')).toBe(true);
     expect(elapsed).toBeLessThan(2000);
     const [{ open, leaked }] = await s.t.dataSource.query(
       `SELECT count(*) FILTER (WHERE status <> 'REVOKED')::int AS open, count(*) FILTER (WHERE leaked_at IS NOT NULL)::int AS leaked FROM instance_keys WHERE instance_id = $1`,
       [inst.id],
     );
     expect([open, leaked]).toEqual([0, 1000]);
-    const [{ n }] = await s.t.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE instance_id = $1 AND action = 'key.leaked'`, [inst.id]);
+    const [{ n }] = await s.t.dataSource.query(
+      `SELECT count(*)::int AS n FROM audit_events WHERE instance_id = $1 AND action = 'key.leaked'`,
+      [inst.id],
+    );
     expect(n).toBe(1000);
   });
 
   it('answers 1,000 tokens that are not ours in under 2 s, all false_positive', async () => {
     const tokens = Array.from({ length: 1000 }, (_, i) => (i % 2 ? unknownInstanceKey() : `sk_live_${randomBytes(20).toString('hex')}`));
     const started = performance.now();
-    const res = await githubReport(s.t, github, tokens.map((token) => ({ token }))).expect(200);
+    const res = await githubReport(
+      s.t,
+      github,
+      tokens.map((token) => ({ token })),
+    ).expect(200);
     expect(performance.now() - started).toBeLessThan(2000);
-    expect(res.body.map((l: any) => l.label)).toEqual(tokens.map(() => 'false_positive'));
+    expect(res.body.map((l: { label: string }) => l.label)).toEqual(tokens.map(() => 'false_positive'));
   });
 });

@@ -39,8 +39,15 @@ describe('oversized and out-of-range input', () => {
     const inst = await createInstance(t);
     for (const req of [
       t.http().get('/api/keys').set('X-API-Key', inst.key).set('X-Padding', 'p'.repeat(20_000)),
-      t.http().get('/api/admin/instances').set('Authorization', `Bearer ${'a'.repeat(20_000)}`),
-      t.http().post('/api/mica/developer/register').set('X-API-Key', `trusset_mica_${'0'.repeat(20_000)}`).send({}),
+      t
+        .http()
+        .get('/api/admin/instances')
+        .set('Authorization', `Bearer ${'a'.repeat(20_000)}`),
+      t
+        .http()
+        .post('/api/mica/developer/register')
+        .set('X-API-Key', `trusset_mica_${'0'.repeat(20_000)}`)
+        .send({}),
     ]) {
       const res = await req;
       expect(res.status).toBe(431);
@@ -71,7 +78,13 @@ describe('oversized and out-of-range input', () => {
 
   it('refuses page sizes over 500 on every list with 400, and takes 500', async () => {
     const inst = await createInstance(t);
-    const reg = (await t.http().post('/api/mica/developer/register').send({ name: 'Pager', email: uniqueEmail('pager') }).expect(201)).body.data;
+    const reg = (
+      await t
+        .http()
+        .post('/api/mica/developer/register')
+        .send({ name: 'Pager', email: uniqueEmail('pager') })
+        .expect(201)
+    ).body.data;
     const lists: Array<[string, Record<string, string>]> = [
       ['/api/admin/instances', t.admin],
       [adminKeys(inst.ref), t.admin],
@@ -118,14 +131,23 @@ describe('log and audit forging', () => {
         t.http().patch(`/api/admin/instances/${inst.ref}`).set(t.admin).send({ name }),
         t.http().post(adminKeys(inst.ref)).set(t.admin).send({ name }),
         t.http().post('/api/keys').set('X-API-Key', inst.key).send({ name }),
-        t.http().post('/api/mica/developer/register').send({ name, email: uniqueEmail('forge') }),
+        t
+          .http()
+          .post('/api/mica/developer/register')
+          .send({ name, email: uniqueEmail('forge') }),
       ];
       for (const res of await Promise.all(attempts)) {
         expect([res.status, res.body.error?.code]).toEqual([400, 'VALIDATION_ERROR']);
         expect(res.body.error.details).toHaveProperty('name');
       }
     }
-    const dev = (await t.http().post('/api/mica/developer/register').send({ name: 'Forger', email: uniqueEmail('forger') }).expect(201)).body.data;
+    const dev = (
+      await t
+        .http()
+        .post('/api/mica/developer/register')
+        .send({ name: 'Forger', email: uniqueEmail('forger') })
+        .expect(201)
+    ).body.data;
     for (const name of injections) {
       const res = await t.http().post('/api/mica/developer/keys').set(bearer(dev.managementToken)).send({ name });
       expect(res.status).toBe(400);
@@ -143,12 +165,16 @@ describe('log and audit forging', () => {
       expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
       expect(res.body.metadata.requestId).toBe(res.headers['x-request-id']);
     }
-    const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE request_id LIKE '%${FORGED}%' OR request_id = 'short'`);
+    const [{ n }] = await t.dataSource.query(
+      `SELECT count(*)::int AS n FROM audit_events WHERE request_id LIKE '%${FORGED}%' OR request_id = 'short'`,
+    );
     expect(n).toBe(0);
   });
 
   it('answers a header that tries to smuggle a second line with 400, not a forged request', async () => {
-    const { port } = (t.app.getHttpServer().listening ? t.app.getHttpServer() : await t.app.listen(0, '127.0.0.1')).address() as AddressInfo;
+    const { port } = (
+      t.app.getHttpServer().listening ? t.app.getHttpServer() : await t.app.listen(0, '127.0.0.1')
+    ).address() as AddressInfo;
     const answer = await new Promise<string>((resolve, reject) => {
       const socket = connect(port, '127.0.0.1', () =>
         socket.write(`GET /api/health/live HTTP/1.1\r\nHost: x\r\nX-Request-Id: abcdefgh\r${FORGED}: 1\r\n\r\n`),
@@ -187,27 +213,54 @@ describe('failed authentication from one address behind a proxy', () => {
 
   it('limits the address across the admin and management doors, never a valid credential, nor another address', async () => {
     const inst = await createInstance(t);
-    const dev = (await t.http().post('/api/mica/developer/register').set('X-Forwarded-For', '192.0.2.200').send({ name: 'Victim', email: uniqueEmail('victim') }).expect(201)).body.data;
+    const dev = (
+      await t
+        .http()
+        .post('/api/mica/developer/register')
+        .set('X-Forwarded-For', '192.0.2.200')
+        .send({ name: 'Victim', email: uniqueEmail('victim') })
+        .expect(201)
+    ).body.data;
     // Request ids tell this run's attempts apart from earlier runs on a shared server database.
     const run = randomUUID();
     let attempt = 0;
     const from = (ip: string) => ({ 'X-Forwarded-For': ip, 'X-Request-Id': `${run}-${attempt++}` });
     const attacker = from('192.0.2.66');
 
-    for (let i = 0; i < 3; i++) await t.http().get('/api/admin/instances').set(from('192.0.2.66')).set('Authorization', 'Bearer guess').expect(401);
+    for (let i = 0; i < 3; i++)
+      await t.http().get('/api/admin/instances').set(from('192.0.2.66')).set('Authorization', 'Bearer guess').expect(401);
     // The bucket is shared: once the admin door is spent, the management door refuses the address too.
-    expect((await t.http().get('/api/mica/developer/keys').set(from('192.0.2.66')).set(bearer('c'.repeat(64))).expect(429)).body.error.code).toBe('RATE_LIMIT_EXCEEDED');
-    expect(Number((await t.http().get('/api/admin/instances').set(from('192.0.2.66')).set('Authorization', 'Bearer guess').expect(429)).headers['retry-after'])).toBeGreaterThan(0);
+    expect(
+      (
+        await t
+          .http()
+          .get('/api/mica/developer/keys')
+          .set(from('192.0.2.66'))
+          .set(bearer('c'.repeat(64)))
+          .expect(429)
+      ).body.error.code,
+    ).toBe('RATE_LIMIT_EXCEEDED');
+    expect(
+      Number(
+        (await t.http().get('/api/admin/instances').set(from('192.0.2.66')).set('Authorization', 'Bearer guess').expect(429)).headers[
+          'retry-after'
+        ],
+      ),
+    ).toBeGreaterThan(0);
 
     // Valid credentials from the limited address, and failures from another one, are unaffected.
     await t.http().get('/api/admin/instances').set(attacker).set(t.admin).expect(200);
     await t.http().get('/api/mica/developer/keys').set(attacker).set(bearer(dev.managementToken)).expect(200);
     await t.http().get('/api/keys').set(attacker).set('X-API-Key', inst.key).expect(200);
     await t.http().get('/api/mica/v1/health').set(attacker).set('X-API-Key', dev.apiKey).expect(200);
-    expect((await t.http().get('/api/admin/instances').set(from('192.0.2.67')).set('Authorization', 'Bearer guess').expect(401)).body.error.code).toBe('INVALID_TOKEN');
+    expect(
+      (await t.http().get('/api/admin/instances').set(from('192.0.2.67')).set('Authorization', 'Bearer guess').expect(401)).body.error.code,
+    ).toBe('INVALID_TOKEN');
 
     // Attempts past the limit leave no audit rows: a flood cannot fill the audit trail.
-    const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE ip = '192.0.2.66' AND request_id LIKE $1`, [`${run}-%`]);
+    const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE ip = '192.0.2.66' AND request_id LIKE $1`, [
+      `${run}-%`,
+    ]);
     expect(n).toBe(3);
   });
 });
@@ -224,22 +277,47 @@ describe('secrets at rest', () => {
     const inst = await createInstance(t, ['trading']);
     secrets.push(inst.key);
     secrets.push((await t.http().post(adminKeys(inst.ref)).set(t.admin).send({ name: 'second' }).expect(201)).body.data.key);
-    secrets.push((await t.http().post(adminKeys(inst.ref, `/${inst.keyId}/rotate`)).set(t.admin).send({}).expect(201)).body.data.key);
+    secrets.push(
+      (
+        await t
+          .http()
+          .post(adminKeys(inst.ref, `/${inst.keyId}/rotate`))
+          .set(t.admin)
+          .send({})
+          .expect(201)
+      ).body.data.key,
+    );
     secrets.push((await t.http().post('/api/keys').set('X-API-Key', secrets[1]).send({ name: 'self' }).expect(201)).body.data.key);
-    const reg = (await t.http().post('/api/mica/developer/register').send({ name: 'Keeper', email: uniqueEmail('keeper') }).expect(201)).body.data;
+    const reg = (
+      await t
+        .http()
+        .post('/api/mica/developer/register')
+        .send({ name: 'Keeper', email: uniqueEmail('keeper') })
+        .expect(201)
+    ).body.data;
     secrets.push(reg.apiKey, reg.managementToken);
-    const second = (await t.http().post('/api/mica/developer/keys').set(bearer(reg.managementToken)).send({ name: 'two' }).expect(201)).body.data;
+    const second = (await t.http().post('/api/mica/developer/keys').set(bearer(reg.managementToken)).send({ name: 'two' }).expect(201)).body
+      .data;
     secrets.push(second.apiKey);
-    secrets.push((await t.http().post(`/api/mica/developer/keys/${second.id}/rotate`).set(bearer(reg.managementToken)).send({}).expect(201)).body.data.apiKey);
-    const rotatedToken = (await t.http().post('/api/mica/developer/management-token/rotate').set(bearer(reg.managementToken)).send({}).expect(201)).body.data.managementToken;
+    secrets.push(
+      (await t.http().post(`/api/mica/developer/keys/${second.id}/rotate`).set(bearer(reg.managementToken)).send({}).expect(201)).body.data
+        .apiKey,
+    );
+    const rotatedToken = (
+      await t.http().post('/api/mica/developer/management-token/rotate').set(bearer(reg.managementToken)).send({}).expect(201)
+    ).body.data.managementToken;
     secrets.push(rotatedToken);
     // Every secret was used once, so usage counters and audit rows exist for each kind.
     await t.http().get('/api/auth/verify').set('X-API-Key', secrets[3]).expect(200);
     await t.http().get('/api/mica/v1/health').set('X-API-Key', reg.apiKey).expect(200);
     await t.http().get('/api/mica/developer/events').set(bearer(rotatedToken)).expect(200);
 
-    const tables: Array<{ name: string }> = await t.dataSource.query(`SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
-    expect(tables.map((r) => r.name)).toEqual(expect.arrayContaining(['instances', 'instance_keys', 'audit_events', 'mica_developers', 'mica_keys']));
+    const tables: Array<{ name: string }> = await t.dataSource.query(
+      `SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`,
+    );
+    expect(tables.map((r) => r.name)).toEqual(
+      expect.arrayContaining(['instances', 'instance_keys', 'audit_events', 'mica_developers', 'mica_keys']),
+    );
     const offences: string[] = [];
     for (const { name } of tables) {
       const rows: Array<{ row: string }> = await t.dataSource.query(`SELECT row_to_json(t)::text AS row FROM "${name}" t`);
@@ -249,7 +327,8 @@ describe('secrets at rest', () => {
         // reports name their hashes of public ESMA files (sha256, source_sha256, content_hash; jsonb
         // renders `": "` with a space). Hashes, not secrets: every issued secret is still searched for above.
         const withoutDigests = row.replace(/\\\\x[0-9a-f]+/g, '').replace(/"[a-z_]*(sha256|digest|hash)":\s*"[0-9a-f]{64}"/gi, '');
-        for (const [shape, pattern] of SECRET_SHAPES) if (pattern.test(withoutDigests)) offences.push(`${name} holds something shaped like a ${shape}`);
+        for (const [shape, pattern] of SECRET_SHAPES)
+          if (pattern.test(withoutDigests)) offences.push(`${name} holds something shaped like a ${shape}`);
       }
     }
     expect(offences).toEqual([]);

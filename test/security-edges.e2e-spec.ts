@@ -17,7 +17,11 @@ const TRIALS = 10;
 const PARALLEL = 20;
 
 async function registerDeveloper(t: TestApp): Promise<{ id: string; token: string }> {
-  const res = await t.http().post('/api/mica/developer/register').send({ name: 'Edge Tester', email: `edge.${randomUUID()}@example.com` }).expect(201);
+  const res = await t
+    .http()
+    .post('/api/mica/developer/register')
+    .send({ name: 'Edge Tester', email: `edge.${randomUUID()}@example.com` })
+    .expect(201);
   return { id: res.body.data.developer.id, token: res.body.data.managementToken };
 }
 
@@ -34,7 +38,12 @@ async function holdLock(t: TestApp, sql: string, params: unknown[]): Promise<Que
 async function someoneWaitsOn(runner: QueryRunner): Promise<void> {
   const [{ pid }] = await runner.query('SELECT pg_backend_pid() AS pid');
   const waiting = await pollUntil(
-    async () => (await runner.manager.connection.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`, [pid]))[0].n,
+    async () =>
+      (
+        await runner.manager.connection.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`, [
+          pid,
+        ])
+      )[0].n,
     (n: number) => n > 0,
     5000,
   );
@@ -56,7 +65,9 @@ describe('security at the edges: concurrent and in-flight changes', () => {
       for (let trial = 0; trial < TRIALS; trial++) {
         const dev = await registerDeveloper(t());
         const results = await Promise.all(
-          Array.from({ length: PARALLEL }, (_, i) => replica(i).http().post('/api/mica/developer/management-token/rotate').set(bearer(dev.token))),
+          Array.from({ length: PARALLEL }, (_, i) =>
+            replica(i).http().post('/api/mica/developer/management-token/rotate').set(bearer(dev.token)),
+          ),
         );
         expect(tally(results)).toEqual(['201', ...Array(PARALLEL - 1).fill('401 INVALID_TOKEN')]);
         const winner = results.find((r) => r.status === 201)!.body.data.managementToken;
@@ -69,52 +80,80 @@ describe('security at the edges: concurrent and in-flight changes', () => {
   describe('#11 item 3: a change in flight when its credential is revoked or rotated away changes nothing', () => {
     const serverOnly = onPostgresServer ? it : it.skip;
 
-    serverOnly('refuses a self-service create with AUTH_FAILED when the acting key is revoked while the request waits for the instance lock', async () => {
-      for (let trial = 0; trial < 3; trial++) {
+    serverOnly(
+      'refuses a self-service create with AUTH_FAILED when the acting key is revoked while the request waits for the instance lock',
+      async () => {
+        for (let trial = 0; trial < 3; trial++) {
+          const inst = await createInstance(t());
+          const lock = await holdLock(t(), `SELECT id FROM instances WHERE id = $1 FOR UPDATE`, [inst.id]);
+          const inFlight = t()
+            .http()
+            .post('/api/keys')
+            .set(apiKey(inst.key))
+            .send({ name: 'minted in flight' })
+            .then((r) => r);
+          await someoneWaitsOn(lock);
+          await lock.query(`UPDATE instance_keys SET status = 'REVOKED', revoked_at = now() WHERE id = $1`, [inst.keyId]);
+          await lock.commitTransaction();
+          await lock.release();
+          const res = await inFlight;
+          expect([res.status, res.body.error?.code]).toEqual([401, 'AUTH_FAILED']);
+          const [{ n }] = await t().dataSource.query(`SELECT count(*)::int AS n FROM instance_keys WHERE instance_id = $1`, [inst.id]);
+          expect(n).toBe(1);
+        }
+      },
+    );
+
+    serverOnly(
+      'refuses a self-service revoke with KEY_NOT_ACTIVE (403) when the acting key is rotated while the request waits',
+      async () => {
         const inst = await createInstance(t());
+        const other = (await t().http().post(adminKeys(inst.ref)).set(t().admin).send({ name: 'other' }).expect(201)).body.data;
         const lock = await holdLock(t(), `SELECT id FROM instances WHERE id = $1 FOR UPDATE`, [inst.id]);
-        const inFlight = t().http().post('/api/keys').set(apiKey(inst.key)).send({ name: 'minted in flight' }).then((r) => r);
+        const inFlight = t()
+          .http()
+          .post(`/api/keys/${other.id}/revoke`)
+          .set(apiKey(inst.key))
+          .then((r) => r);
         await someoneWaitsOn(lock);
-        await lock.query(`UPDATE instance_keys SET status = 'REVOKED', revoked_at = now() WHERE id = $1`, [inst.keyId]);
+        await lock.query(`UPDATE instance_keys SET status = 'PENDING_ROTATION', expires_at = now() + interval '1 day' WHERE id = $1`, [
+          inst.keyId,
+        ]);
         await lock.commitTransaction();
         await lock.release();
         const res = await inFlight;
-        expect([res.status, res.body.error?.code]).toEqual([401, 'AUTH_FAILED']);
-        const [{ n }] = await t().dataSource.query(`SELECT count(*)::int AS n FROM instance_keys WHERE instance_id = $1`, [inst.id]);
-        expect(n).toBe(1);
-      }
-    });
+        expect([res.status, res.body.error?.code]).toEqual([403, 'KEY_NOT_ACTIVE']);
+        const [row] = await t().dataSource.query(`SELECT status FROM instance_keys WHERE id = $1`, [other.id]);
+        expect(row.status).toBe('ACTIVE');
+      },
+    );
 
-    serverOnly('refuses a self-service revoke with KEY_NOT_ACTIVE (403) when the acting key is rotated while the request waits', async () => {
-      const inst = await createInstance(t());
-      const other = (await t().http().post(adminKeys(inst.ref)).set(t().admin).send({ name: 'other' }).expect(201)).body.data;
-      const lock = await holdLock(t(), `SELECT id FROM instances WHERE id = $1 FOR UPDATE`, [inst.id]);
-      const inFlight = t().http().post(`/api/keys/${other.id}/revoke`).set(apiKey(inst.key)).then((r) => r);
-      await someoneWaitsOn(lock);
-      await lock.query(`UPDATE instance_keys SET status = 'PENDING_ROTATION', expires_at = now() + interval '1 day' WHERE id = $1`, [inst.keyId]);
-      await lock.commitTransaction();
-      await lock.release();
-      const res = await inFlight;
-      expect([res.status, res.body.error?.code]).toEqual([403, 'KEY_NOT_ACTIVE']);
-      const [row] = await t().dataSource.query(`SELECT status FROM instance_keys WHERE id = $1`, [other.id]);
-      expect(row.status).toBe('ACTIVE');
-    });
-
-    serverOnly('refuses a MiCA key create with INVALID_TOKEN when the management token is rotated away while the request waits', async () => {
-      for (let trial = 0; trial < 3; trial++) {
-        const dev = await registerDeveloper(t());
-        const lock = await holdLock(t(), `SELECT id FROM mica_developers WHERE id = $1 FOR UPDATE`, [dev.id]);
-        const inFlight = t().http().post('/api/mica/developer/keys').set(bearer(dev.token)).send({ name: 'in flight' }).then((r) => r);
-        await someoneWaitsOn(lock);
-        await lock.query(`UPDATE mica_developers SET management_token_digest = sha256(convert_to($2, 'UTF8')) WHERE id = $1`, [dev.id, randomUUID()]);
-        await lock.commitTransaction();
-        await lock.release();
-        const res = await inFlight;
-        expect([res.status, res.body.error?.code]).toEqual([401, 'INVALID_TOKEN']);
-        const [{ n }] = await t().dataSource.query(`SELECT count(*)::int AS n FROM mica_keys WHERE developer_id = $1`, [dev.id]);
-        expect(n).toBe(1);
-      }
-    });
+    serverOnly(
+      'refuses a MiCA key create with INVALID_TOKEN when the management token is rotated away while the request waits',
+      async () => {
+        for (let trial = 0; trial < 3; trial++) {
+          const dev = await registerDeveloper(t());
+          const lock = await holdLock(t(), `SELECT id FROM mica_developers WHERE id = $1 FOR UPDATE`, [dev.id]);
+          const inFlight = t()
+            .http()
+            .post('/api/mica/developer/keys')
+            .set(bearer(dev.token))
+            .send({ name: 'in flight' })
+            .then((r) => r);
+          await someoneWaitsOn(lock);
+          await lock.query(`UPDATE mica_developers SET management_token_digest = sha256(convert_to($2, 'UTF8')) WHERE id = $1`, [
+            dev.id,
+            randomUUID(),
+          ]);
+          await lock.commitTransaction();
+          await lock.release();
+          const res = await inFlight;
+          expect([res.status, res.body.error?.code]).toEqual([401, 'INVALID_TOKEN']);
+          const [{ n }] = await t().dataSource.query(`SELECT count(*)::int AS n FROM mica_keys WHERE developer_id = $1`, [dev.id]);
+          expect(n).toBe(1);
+        }
+      },
+    );
   });
 
   describe('#11 item 4: rotation chains are bounded (at most cap keys in PENDING_ROTATION)', () => {
@@ -122,8 +161,20 @@ describe('security at the edges: concurrent and in-flight changes', () => {
       const inst = await createInstance(t());
       const cap = t().config.keys.maxActivePerInstance;
       let current = inst.keyId;
-      for (let i = 0; i < cap; i++) current = (await t().http().post(adminKeys(inst.ref, `/${current}/rotate`)).set(t().admin).send({}).expect(201)).body.data.id;
-      const res = await t().http().post(adminKeys(inst.ref, `/${current}/rotate`)).set(t().admin).send({});
+      for (let i = 0; i < cap; i++)
+        current = (
+          await t()
+            .http()
+            .post(adminKeys(inst.ref, `/${current}/rotate`))
+            .set(t().admin)
+            .send({})
+            .expect(201)
+        ).body.data.id;
+      const res = await t()
+        .http()
+        .post(adminKeys(inst.ref, `/${current}/rotate`))
+        .set(t().admin)
+        .send({});
       expect([res.status, res.body.error?.code]).toEqual([409, 'KEY_LIMIT_REACHED']);
       const [{ passing }] = await t().dataSource.query(
         `SELECT count(*)::int AS passing FROM instance_keys WHERE instance_id = $1 AND status IN ('ACTIVE', 'PENDING_ROTATION') AND (expires_at IS NULL OR expires_at > now())`,
@@ -151,12 +202,36 @@ describe('security at the edges: concurrent and in-flight changes', () => {
       const inst = await createInstance(t());
       const cap = t().config.keys.maxActivePerInstance;
       const ids = [inst.keyId];
-      for (let i = 1; i < cap; i++) ids.push((await t().http().post(adminKeys(inst.ref)).set(t().admin).send({ name: `k${i}` }).expect(201)).body.data.id);
+      for (let i = 1; i < cap; i++)
+        ids.push(
+          (
+            await t()
+              .http()
+              .post(adminKeys(inst.ref))
+              .set(t().admin)
+              .send({ name: `k${i}` })
+              .expect(201)
+          ).body.data.id,
+        );
       // cap ACTIVE keys; rotate each (cap rotations), then all the successors at once: none may pass the bound.
-      const successors = await Promise.all(ids.map((id, i) => replica(i).http().post(adminKeys(inst.ref, `/${id}/rotate`)).set(replica(i).admin).send({})));
+      const successors = await Promise.all(
+        ids.map((id, i) =>
+          replica(i)
+            .http()
+            .post(adminKeys(inst.ref, `/${id}/rotate`))
+            .set(replica(i).admin)
+            .send({}),
+        ),
+      );
       expect(successors.every((r) => r.status === 201)).toBe(true);
       const second = await Promise.all(
-        successors.map((r, i) => replica(i).http().post(adminKeys(inst.ref, `/${r.body.data.id}/rotate`)).set(replica(i).admin).send({})),
+        successors.map((r, i) =>
+          replica(i)
+            .http()
+            .post(adminKeys(inst.ref, `/${r.body.data.id}/rotate`))
+            .set(replica(i).admin)
+            .send({}),
+        ),
       );
       expect(tally(second)).toEqual(Array(cap).fill('409 KEY_LIMIT_REACHED'));
     });
@@ -220,10 +295,21 @@ describe('#11 item 6: one leaked key cannot stop its own revocation', () => {
     pinClockInsideOneMinute();
     const inst = await createInstance(t);
     const ids: string[] = [];
-    for (let i = 0; i < 8; i++) ids.push((await t.http().post(adminKeys(inst.ref)).set(t.admin).send({ name: `k${i}` }).expect(201)).body.data.id);
+    for (let i = 0; i < 8; i++)
+      ids.push(
+        (
+          await t
+            .http()
+            .post(adminKeys(inst.ref))
+            .set(t.admin)
+            .send({ name: `k${i}` })
+            .expect(201)
+        ).body.data.id,
+      );
     for (let i = 0; i < 5; i++) await t.http().post('/api/keys').set(apiKey(inst.key)).send({ name: '' });
     await t.http().post('/api/keys').set(apiKey(inst.key)).send({ name: 'x' }).expect(429);
-    for (const id of ids.slice(0, 4)) await t.http().post(`/api/keys/${id}/pause`).set(apiKey(inst.key)).send({ durationSeconds: 60 }).expect(200);
+    for (const id of ids.slice(0, 4))
+      await t.http().post(`/api/keys/${id}/pause`).set(apiKey(inst.key)).send({ durationSeconds: 60 }).expect(200);
     for (const id of ids) await t.http().post(`/api/keys/${id}/revoke`).set(apiKey(inst.key)).expect(200);
   });
 });
@@ -238,7 +324,11 @@ describe('#11 item 7: per-address limits see one client however its address is w
 
   const hex = () => Math.floor(Math.random() * 0xffff).toString(16);
   const signup = (address: string) =>
-    t.http().post('/api/mica/developer/register').set('X-Forwarded-For', address).send({ name: 'Edge Tester', email: `addr.${randomUUID()}@example.com` });
+    t
+      .http()
+      .post('/api/mica/developer/register')
+      .set('X-Forwarded-For', address)
+      .send({ name: 'Edge Tester', email: `addr.${randomUUID()}@example.com` });
 
   it('counts 25 addresses of one IPv6 /64 as one client: 10 signups pass, 15 get 429', async () => {
     pinClockInsideOneMinute();
@@ -266,13 +356,27 @@ describe('#11 item 7: per-address limits see one client however its address is w
     const net = `2001:DB8:${hex()}:${hex()}`;
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++) {
-      statuses.push((await t.http().get('/api/admin/instances').set('X-Forwarded-For', `${net}:0:0:0:${i + 1}`).set('Authorization', 'Bearer wrong-token-of-some-length-0123456789')).status);
+      statuses.push(
+        (
+          await t
+            .http()
+            .get('/api/admin/instances')
+            .set('X-Forwarded-For', `${net}:0:0:0:${i + 1}`)
+            .set('Authorization', 'Bearer wrong-token-of-some-length-0123456789')
+        ).status,
+      );
     }
     expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
     expect(statuses.slice(10)).toEqual([429, 429]);
     const v4 = `203.0.113.${1 + Math.floor(Math.random() * 250)}`;
     const requestId = `addr-${randomUUID()}`;
-    await t.http().get('/api/admin/instances').set('X-Forwarded-For', `::ffff:${v4}`).set('X-Request-Id', requestId).set('Authorization', 'Bearer nope-nope-nope-nope').expect(401);
+    await t
+      .http()
+      .get('/api/admin/instances')
+      .set('X-Forwarded-For', `::ffff:${v4}`)
+      .set('X-Request-Id', requestId)
+      .set('Authorization', 'Bearer nope-nope-nope-nope')
+      .expect(401);
     const [row] = await t.dataSource.query(`SELECT ip FROM audit_events WHERE request_id = $1`, [requestId]);
     expect(row.ip).toBe(v4);
   });

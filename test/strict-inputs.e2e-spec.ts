@@ -16,7 +16,13 @@ describe('Strict inputs and readable refusals', () => {
   beforeAll(async () => {
     t = await startTestApp(LIMITS_OUT_OF_REACH);
     inst = await createInstance(t, ['trading']);
-    const reg = (await t.http().post('/api/mica/developer/register').send({ name: 'Strict inputs', email: `strict-${randomUUID()}@example.com` }).expect(201)).body.data;
+    const reg = (
+      await t
+        .http()
+        .post('/api/mica/developer/register')
+        .send({ name: 'Strict inputs', email: `strict-${randomUUID()}@example.com` })
+        .expect(201)
+    ).body.data;
     mica = { apiKey: reg.apiKey, token: reg.managementToken };
   });
   afterAll(() => t.close());
@@ -56,14 +62,18 @@ describe('Strict inputs and readable refusals', () => {
     expect(res.body.error.code).toBe('UNAUTHORIZED');
   });
 
-  it('names the route\'s scheme in WWW-Authenticate on every kind of 401', async () => {
+  it("names the route's scheme in WWW-Authenticate on every kind of 401", async () => {
     const cases: Array<[string, Record<string, string>, RegExp]> = [
       ['/api/keys', {}, /^ApiKey realm="trusset", header="X-API-Key"$/],
       ['/api/auth/verify', { 'X-API-Key': 'trusset_bad' }, /^ApiKey /],
       ['/api/mica/v1/countries', {}, /^ApiKey /],
       ['/api/mica/v1/health', { 'X-API-Key': 'trusset_mica_bad' }, /^ApiKey /],
       ['/api/admin/instances', {}, /^Bearer realm="trusset"$/],
-      ['/api/admin/instances', { Authorization: 'Bearer wrong-token-wrong-token-wrong-token' }, /^Bearer realm="trusset", error="invalid_token"$/],
+      [
+        '/api/admin/instances',
+        { Authorization: 'Bearer wrong-token-wrong-token-wrong-token' },
+        /^Bearer realm="trusset", error="invalid_token"$/,
+      ],
       ['/api/mica/developer/keys', {}, /^Bearer /],
     ];
     for (const [path, headers, challenge] of cases) {
@@ -89,12 +99,22 @@ describe('Strict inputs and readable refusals', () => {
   });
 
   it('gives one type message for a number sent as a string', async () => {
-    const res = await t.http().post(adminKeys(inst.ref, `/${inst.keyId}/rotate`)).set(t.admin).send({ overlapSeconds: '60' }).expect(400);
+    const res = await t
+      .http()
+      .post(adminKeys(inst.ref, `/${inst.keyId}/rotate`))
+      .set(t.admin)
+      .send({ overlapSeconds: '60' })
+      .expect(400);
     expect(res.body.error.details).toEqual({ overlapSeconds: ['overlapSeconds must be an integer number'] });
   });
 
   it('says a repeated service is repeated, in a sentence', async () => {
-    const res = await t.http().post('/api/admin/instances').set(t.admin).send({ name: 'Dup', services: ['trading', 'trading'] }).expect(400);
+    const res = await t
+      .http()
+      .post('/api/admin/instances')
+      .set(t.admin)
+      .send({ name: 'Dup', services: ['trading', 'trading'] })
+      .expect(400);
     expect(res.body.error.details).toEqual({ services: ['services must not contain the same value twice'] });
   });
 
@@ -111,7 +131,10 @@ describe('Strict inputs and readable refusals', () => {
     const before = capturedLogLines.length;
     const res = await t.http().post('/api/mica/developer/register').send({ name: 'Second', email }).expect(409);
     expect(res.body.error.code).toBe('EMAIL_EXISTS');
-    const warnings = capturedLogLines.slice(before).map((l) => JSON.parse(l)).filter((l) => l.level === 'warn' || l.level === 'error');
+    const warnings = capturedLogLines
+      .slice(before)
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.level === 'warn' || l.level === 'error');
     expect(warnings).toEqual([]);
   });
 });

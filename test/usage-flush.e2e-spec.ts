@@ -26,7 +26,10 @@ describe('key usage counters', () => {
   afterEach(() => jest.restoreAllMocks());
 
   async function usageOf(reader: TestApp, keyId: string): Promise<{ request_count: number; last_used_at: Date | null }> {
-    const [row] = await reader.dataSource.query(`SELECT request_count::int AS request_count, last_used_at FROM instance_keys WHERE id = $1`, [keyId]);
+    const [row] = await reader.dataSource.query(
+      `SELECT request_count::int AS request_count, last_used_at FROM instance_keys WHERE id = $1`,
+      [keyId],
+    );
     return row;
   }
 
@@ -65,7 +68,11 @@ describe('key usage counters', () => {
       return beforeShutdown();
     });
 
-    const request = t.http().get('/api/auth/verify').set('X-API-Key', inst.key).then((r) => r.status);
+    const request = t
+      .http()
+      .get('/api/auth/verify')
+      .set('X-API-Key', inst.key)
+      .then((r) => r.status);
     await lookup.reached;
     await t.close();
     expect(await request).toBe(200);

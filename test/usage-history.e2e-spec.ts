@@ -24,13 +24,30 @@ describe('usage history (SPEC §17)', () => {
 
   const flush = () => t.app.get(UsageTracker).flush();
   const verify = (key: string, from: string, service?: string) =>
-    t.http().get('/api/auth/verify').query(service ? { service } : {}).set('X-API-Key', key).set('X-Forwarded-For', from);
-  const adminUsage = (ref: string, keyId: string, query: Record<string, string> = {}) => t.http().get(adminKeys(ref, `/${keyId}/usage`)).query(query).set(t.admin);
+    t
+      .http()
+      .get('/api/auth/verify')
+      .query(service ? { service } : {})
+      .set('X-API-Key', key)
+      .set('X-Forwarded-For', from);
+  const adminUsage = (ref: string, keyId: string, query: Record<string, string> = {}) =>
+    t
+      .http()
+      .get(adminKeys(ref, `/${keyId}/usage`))
+      .query(query)
+      .set(t.admin);
 
   it('counts admitted requests and refusals by reason in the hour, and the buckets sum to requestCount', async () => {
     pinClockInsideOneMinute();
     const inst = await createInstance(t, ['trading', 'custody']);
-    const narrow = (await t.http().post(adminKeys(inst.ref)).set(t.admin).send({ name: 'n', services: ['trading'], allowedCidrs: ['10.0.0.0/8'], rateLimitPerMinute: 3 }).expect(201)).body.data;
+    const narrow = (
+      await t
+        .http()
+        .post(adminKeys(inst.ref))
+        .set(t.admin)
+        .send({ name: 'n', services: ['trading'], allowedCidrs: ['10.0.0.0/8'], rateLimitPerMinute: 3 })
+        .expect(201)
+    ).body.data;
     for (let i = 0; i < 2; i++) expect((await verify(narrow.key, '192.0.2.1', 'trading')).status).toBe(403);
     expect((await verify(narrow.key, '10.0.0.1', 'custody')).body.error.code).toBe('SERVICE_NOT_ENABLED');
     for (let i = 0; i < 3; i++) await verify(narrow.key, '10.0.0.1', 'trading').expect(200);
@@ -46,7 +63,11 @@ describe('usage history (SPEC §17)', () => {
       totals: { requests: 3, refused: { IP_NOT_ALLOWED: 2, SERVICE_NOT_ENABLED: 1, RATE_LIMIT_EXCEEDED: 2 } },
       buckets: [{ start: hour, requests: 3, refused: { IP_NOT_ALLOWED: 2, SERVICE_NOT_ENABLED: 1, RATE_LIMIT_EXCEEDED: 2 } }],
     });
-    const key = await t.http().get(adminKeys(inst.ref, `/${narrow.id}`)).set(t.admin).expect(200);
+    const key = await t
+      .http()
+      .get(adminKeys(inst.ref, `/${narrow.id}`))
+      .set(t.admin)
+      .expect(200);
     expect(key.body.data.requestCount).toBe(3);
   });
 
@@ -82,11 +103,21 @@ describe('usage history (SPEC §17)', () => {
     }
     const days = await adminUsage(inst.ref, inst.keyId, { from: isoDay(today - 3 * DAY_MS), to: isoDay(today - 2 * DAY_MS) }).expect(200);
     expect(days.body.data).toMatchObject({ from: isoDay(today - 3 * DAY_MS), to: isoDay(today - 2 * DAY_MS), granularity: 'day' });
-    expect(days.body.data.buckets.map((b: { start: string; requests: number; refused: { RATE_LIMIT_EXCEEDED: number } }) => [b.start, b.requests, b.refused.RATE_LIMIT_EXCEEDED])).toEqual([
+    expect(
+      days.body.data.buckets.map((b: { start: string; requests: number; refused: { RATE_LIMIT_EXCEEDED: number } }) => [
+        b.start,
+        b.requests,
+        b.refused.RATE_LIMIT_EXCEEDED,
+      ]),
+    ).toEqual([
       [new Date(today - 3 * DAY_MS).toISOString(), 12, 1],
       [new Date(today - 2 * DAY_MS).toISOString(), 11, 2],
     ]);
-    const hours = await adminUsage(inst.ref, inst.keyId, { from: isoDay(today - 3 * DAY_MS), to: isoDay(today - 3 * DAY_MS), granularity: 'hour' }).expect(200);
+    const hours = await adminUsage(inst.ref, inst.keyId, {
+      from: isoDay(today - 3 * DAY_MS),
+      to: isoDay(today - 3 * DAY_MS),
+      granularity: 'hour',
+    }).expect(200);
     expect(hours.body.data.buckets.map((b: { requests: number }) => b.requests)).toEqual([5, 7]);
     // The default range is the 30 days up to today.
     const recent = await adminUsage(inst.ref, inst.keyId).expect(200);
@@ -117,10 +148,16 @@ describe('usage history (SPEC §17)', () => {
     const now = Date.now();
     for (const daysAgo of [401, 399]) {
       const hour = Math.floor((now - daysAgo * DAY_MS) / 3_600_000) * 3_600_000;
-      await t.dataSource.query(`INSERT INTO key_usage_hourly (key_kind, key_id, hour, requests) VALUES ('instance_key', $1, $2, 1)`, [inst.keyId, new Date(hour).toISOString()]);
+      await t.dataSource.query(`INSERT INTO key_usage_hourly (key_kind, key_id, hour, requests) VALUES ('instance_key', $1, $2, 1)`, [
+        inst.keyId,
+        new Date(hour).toISOString(),
+      ]);
     }
     expect(await t.app.get(UsageHistoryService).prune()).toBeGreaterThanOrEqual(1);
-    const left: Array<{ days: number }> = await t.dataSource.query(`SELECT round(extract(epoch FROM now() - hour) / 86400)::int AS days FROM key_usage_hourly WHERE key_id = $1`, [inst.keyId]);
+    const left: Array<{ days: number }> = await t.dataSource.query(
+      `SELECT round(extract(epoch FROM now() - hour) / 86400)::int AS days FROM key_usage_hourly WHERE key_id = $1`,
+      [inst.keyId],
+    );
     expect(left.map((r) => r.days)).toEqual([399]);
   });
 
@@ -132,7 +169,12 @@ describe('usage history (SPEC §17)', () => {
       for (let i = 0; i < 2; i++) await mica.http().get('/api/mica/v1/health').set('X-API-Key', dev.apiKey).expect(200);
       expect((await mica.http().get('/api/mica/v1/health').set('X-API-Key', dev.apiKey)).status).toBe(429);
       await mica.app.get(UsageTracker).flush();
-      const res = await mica.http().get('/api/mica/developer/usage').query({ granularity: 'hour' }).set('Authorization', `Bearer ${dev.token}`).expect(200);
+      const res = await mica
+        .http()
+        .get('/api/mica/developer/usage')
+        .query({ granularity: 'hour' })
+        .set('Authorization', `Bearer ${dev.token}`)
+        .expect(200);
       const [key] = res.body.data.keys;
       const tomorrow = new Date((Math.floor(Date.now() / DAY_MS) + 1) * DAY_MS).toISOString();
       expect(key).toMatchObject({
@@ -167,7 +209,11 @@ describe('usage history (SPEC §17)', () => {
     for (let i = 0; i < 5; i++) await a.http().get('/api/auth/verify').set('X-API-Key', inst.key).expect(200);
     for (let i = 0; i < 7; i++) await b.http().get('/api/auth/verify').set('X-API-Key', inst.key).expect(200);
     await Promise.all([a.app.get(UsageTracker).flush(), b.app.get(UsageTracker).flush()]);
-    const res = await a.http().get(adminKeys(inst.ref, `/${inst.keyId}/usage`)).set(a.admin).expect(200);
+    const res = await a
+      .http()
+      .get(adminKeys(inst.ref, `/${inst.keyId}/usage`))
+      .set(a.admin)
+      .expect(200);
     expect(res.body.data).toMatchObject({ requestCount: 12, totals: { requests: 12 } });
   });
 });

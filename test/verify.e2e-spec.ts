@@ -9,12 +9,22 @@ describe('GET /api/auth/verify (SPEC §6)', () => {
   afterAll(() => t.close());
 
   const verify = (key: string, service?: string) =>
-    t.http().get('/api/auth/verify').query(service === undefined ? {} : { service }).set('X-API-Key', key);
+    t
+      .http()
+      .get('/api/auth/verify')
+      .query(service === undefined ? {} : { service })
+      .set('X-API-Key', key);
 
   it('answers the identity and the gateway headers for a valid key', async () => {
     const inst = await createInstance(t, ['trading', 'customers']);
     const res = await verify(inst.key, 'trading').expect(200);
-    expect(res.body.data).toEqual({ instanceRef: inst.ref, instanceId: inst.id, keyId: inst.keyId, keyStatus: 'ACTIVE', services: ['customers', 'trading'] });
+    expect(res.body.data).toEqual({
+      instanceRef: inst.ref,
+      instanceId: inst.id,
+      keyId: inst.keyId,
+      keyStatus: 'ACTIVE',
+      services: ['customers', 'trading'],
+    });
     expect(res.headers['x-trusset-instance-ref']).toBe(inst.ref);
     expect(res.headers['x-trusset-key-id']).toBe(inst.keyId);
     expect(res.headers['cache-control']).toBe('no-store');
@@ -37,14 +47,23 @@ describe('GET /api/auth/verify (SPEC §6)', () => {
   it('follows a service change, an archive and a revoke from the very next request', async () => {
     const inst = await createInstance(t, ['lending']);
     await verify(inst.key, 'lending').expect(200);
-    await t.http().patch(`/api/admin/instances/${inst.ref}`).set(t.admin).send({ services: ['custody'] }).expect(200);
+    await t
+      .http()
+      .patch(`/api/admin/instances/${inst.ref}`)
+      .set(t.admin)
+      .send({ services: ['custody'] })
+      .expect(200);
     await verify(inst.key, 'lending').expect(403);
     await verify(inst.key, 'custody').expect(200);
     await t.http().post(`/api/admin/instances/${inst.ref}/archive`).set(t.admin).expect(200);
     expect((await verify(inst.key, 'custody').expect(401)).body.error.code).toBe('AUTH_FAILED');
     await t.http().post(`/api/admin/instances/${inst.ref}/restore`).set(t.admin).expect(200);
     await verify(inst.key, 'custody').expect(200);
-    await t.http().post(adminKeys(inst.ref, `/${inst.keyId}/revoke`)).set(t.admin).expect(200);
+    await t
+      .http()
+      .post(adminKeys(inst.ref, `/${inst.keyId}/revoke`))
+      .set(t.admin)
+      .expect(200);
     await verify(inst.key, 'custody').expect(401);
   });
 
@@ -54,7 +73,13 @@ describe('GET /api/auth/verify (SPEC §6)', () => {
     const [before] = await t.dataSource.query(`SELECT request_count, last_used_at FROM instance_keys WHERE id = $1`, [inst.keyId]);
     expect(before).toEqual({ request_count: '0', last_used_at: null });
     await t.app.get((await import('../src/usage/usage.tracker')).UsageTracker).flush();
-    const key = (await t.http().get(adminKeys(inst.ref, `/${inst.keyId}`)).set(t.admin).expect(200)).body.data;
+    const key = (
+      await t
+        .http()
+        .get(adminKeys(inst.ref, `/${inst.keyId}`))
+        .set(t.admin)
+        .expect(200)
+    ).body.data;
     expect(key.requestCount).toBe(3);
     expect(key.lastUsedAt).toEqual(expect.any(String));
   });

@@ -1,5 +1,4 @@
 import type { ChildProcess } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Webhook } from 'standardwebhooks';
@@ -17,11 +16,16 @@ import { buildService } from './support/build-service';
 const ROOT = resolve(__dirname, '..');
 const ADMIN_TOKEN = `webhook-crash-${randomBytes(24).toString('hex')}`;
 const admin = { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' };
-const ENV = { WEBHOOK_ALLOW_HTTP: 'true', WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', RATE_LIMIT_STRICT_PER_MINUTE: '0', WEBHOOK_TIMEOUT_MS: '2000' };
+const ENV = {
+  WEBHOOK_ALLOW_HTTP: 'true',
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
+  RATE_LIMIT_STRICT_PER_MINUTE: '0',
+  WEBHOOK_TIMEOUT_MS: '2000',
+};
 
 async function call(url: string, method: string, path: string, body?: unknown) {
   const res = await fetch(`${url}${path}`, { method, headers: admin, body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: res.status, body: (await res.json()) as any };
+  return { status: res.status, body: await res.json() };
 }
 
 async function kill(proc: ChildProcess): Promise<void> {
@@ -50,13 +54,18 @@ async function kill(proc: ChildProcess): Promise<void> {
     let svc = await startBuiltService(ROOT, db.url, ADMIN_TOKEN, { ...ENV, WEBHOOK_POLL_INTERVAL_MS: '60000' });
     const created = await call(svc.url, 'POST', '/api/admin/instances', { name: 'Crash hooks', services: ['trading'] });
     const ref = created.body.data.instance.instanceRef;
-    const hook = await call(svc.url, 'POST', `/api/admin/instances/${ref}/webhooks`, { url: rx.url('/crash'), events: ['key.created', 'key.revoked'] });
+    const hook = await call(svc.url, 'POST', `/api/admin/instances/${ref}/webhooks`, {
+      url: rx.url('/crash'),
+      events: ['key.created', 'key.revoked'],
+    });
     expect(hook.status).toBe(201);
     const secret: string = hook.body.data.secret;
     const acknowledged: string[] = [];
 
     for (let trial = 0; trial < 3; trial++) {
-      const answers = await Promise.all(Array.from({ length: 3 }, (_, i) => call(svc.url, 'POST', `/api/admin/instances/${ref}/keys`, { name: `t${trial} k${i}` })));
+      const answers = await Promise.all(
+        Array.from({ length: 3 }, (_, i) => call(svc.url, 'POST', `/api/admin/instances/${ref}/keys`, { name: `t${trial} k${i}` })),
+      );
       const revoked = await call(svc.url, 'POST', `/api/admin/instances/${ref}/keys/${answers[0].body.data.id}/revoke`);
       await kill(svc.proc);
       expect(answers.map((a) => a.status)).toEqual([201, 201, 201]);

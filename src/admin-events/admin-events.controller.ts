@@ -10,7 +10,10 @@ import { AuditEventDto } from '../audit/audit-event.dto';
 import { AuditService } from '../audit/audit.service';
 
 export class AdminEventsQueryDto extends PaginationQueryDto {
-  @ApiPropertyOptional({ example: 'admin.auth_failed', description: 'Only events of this action (e.g. `admin.auth_failed`, `auth.failures_suppressed`).' })
+  @ApiPropertyOptional({
+    example: 'admin.auth_failed',
+    description: 'Only events of this action (e.g. `admin.auth_failed`, `auth.failures_suppressed`).',
+  })
   @IsOptional()
   @IsString()
   @Matches(/^[a-z][a-z0-9_.]{0,63}$/, { message: 'action must be an action name such as admin.auth_failed' })
@@ -39,6 +42,10 @@ export class AdminEventsController {
   @ApiEnvelope(AuditEventDto, { list: true })
   @ApiErrors('VALIDATION_ERROR')
   list(@Query() query: AdminEventsQueryDto): Promise<Page<AuditEventDto>> {
-    return this.audit.listUnowned({ action: query.action, since: query.since === undefined ? undefined : new Date(query.since) }, query.limit, query.offset);
+    return this.audit.listUnowned(
+      { action: query.action, since: query.since === undefined ? undefined : new Date(query.since) },
+      query.limit,
+      query.offset,
+    );
   }
 }

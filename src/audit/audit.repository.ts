@@ -96,7 +96,14 @@ export class AuditRepository {
 
   /** Many events of one actor in one statement, in the order given. */
   async insertMany(actor: AuditBatchActor, events: AuditBatchRow[], manager: EntityManager = this.tx.manager): Promise<void> {
-    await execute(manager, AUDIT_SQL.insertMany, [actor.actorType, actor.actorId, actor.ip, actor.requestId, JSON.stringify(events), actor.actorName]);
+    await execute(manager, AUDIT_SQL.insertMany, [
+      actor.actorType,
+      actor.actorId,
+      actor.ip,
+      actor.requestId,
+      JSON.stringify(events),
+      actor.actorName,
+    ]);
   }
 
   /** One `action` row per address, `details` given as JSON text, in one statement. */
@@ -140,11 +147,27 @@ export class AuditRepository {
     );
   }
 
-  private page(where: FindOptionsWhere<AuditEvent> | FindOptionsWhere<AuditEvent>[], limit: number, offset: number): Promise<[AuditEvent[], number]> {
+  private page(
+    where: FindOptionsWhere<AuditEvent> | FindOptionsWhere<AuditEvent>[],
+    limit: number,
+    offset: number,
+  ): Promise<[AuditEvent[], number]> {
     return this.tx.manager.findAndCount(AuditEvent, { where, order: NEWEST_FIRST, take: limit, skip: offset });
   }
 }
 
 function paramsOf(r: AuditRow): unknown[] {
-  return [r.actorType, r.actorId, r.action, r.targetType, r.targetId, r.instanceId, r.developerId, r.ip, r.requestId, r.details, r.actorName];
+  return [
+    r.actorType,
+    r.actorId,
+    r.action,
+    r.targetType,
+    r.targetId,
+    r.instanceId,
+    r.developerId,
+    r.ip,
+    r.requestId,
+    r.details,
+    r.actorName,
+  ];
 }

@@ -43,8 +43,15 @@ export class FailedAttemptsService implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    this.timers.push(setInterval(() => void this.flush().catch((e: Error) => this.warn('could not record suppressed failed attempts', e)), FLUSH_INTERVAL_MS));
-    this.timers.push(setInterval(() => void this.prune().catch((e: Error) => this.warn('could not prune failed attempts', e)), PRUNE_INTERVAL_MS));
+    this.timers.push(
+      setInterval(
+        () => void this.flush().catch((e: Error) => this.warn('could not record suppressed failed attempts', e)),
+        FLUSH_INTERVAL_MS,
+      ),
+    );
+    this.timers.push(
+      setInterval(() => void this.prune().catch((e: Error) => this.warn('could not prune failed attempts', e)), PRUNE_INTERVAL_MS),
+    );
     for (const timer of this.timers) timer.unref();
     this.pruning = this.prune().catch((e: Error) => this.warn('could not prune failed attempts', e));
   }

@@ -45,7 +45,12 @@ export class AdminAuthGuard implements CanActivate {
     metrics: MetricsService,
   ) {
     this.steps = new GuardSkeleton(
-      { guard: 'admin', what: 'operator token', outcomes: ['insufficient_scope', 'other_instance'], usage: { tracker: usage, kind: 'operator_token' } },
+      {
+        guard: 'admin',
+        what: 'operator token',
+        outcomes: ['insufficient_scope', 'other_instance'],
+        usage: { tracker: usage, kind: 'operator_token' },
+      },
       metrics,
       logger,
     );
@@ -76,11 +81,15 @@ export class AdminAuthGuard implements CanActivate {
     let refusal: string | undefined;
     if (!declared) refusal = 'This operation declares no scope: only ADMIN_TOKEN may call it.';
     else if (!p.scopes.includes(declared.scope)) refusal = `This operation needs the scope ${declared.scope}.`;
-    else if (declared.allInstances && p.instanceRefs) refusal = `This operation needs the scope ${declared.scope} on a token not restricted to instances.`;
+    else if (declared.allInstances && p.instanceRefs)
+      refusal = `This operation needs the scope ${declared.scope} on a token not restricted to instances.`;
     if (refusal) {
       this.steps.outcome('insufficient_scope');
       await this.audit
-        .record({ action: 'admin.scope_denied', details: { requiredScope: declared?.scope ?? null, method: req.method, path: req.path } }, actorOf(req))
+        .record(
+          { action: 'admin.scope_denied', details: { requiredScope: declared?.scope ?? null, method: req.method, path: req.path } },
+          actorOf(req),
+        )
         .catch((e: Error) => this.logger.event('warn', 'could not record a scope denial', { err: e.message }));
       throw new AppException('INSUFFICIENT_SCOPE', refusal, declared ? { scope: [declared.scope] } : undefined);
     }

@@ -19,7 +19,11 @@ export function AdminAuth(): MethodDecorator & ClassDecorator {
   return applyDecorators(
     UseGuards(AdminAuthGuard),
     ApiBearerAuth(ADMIN_SECURITY),
-    ApiResponse({ status: 401, type: ErrorResponseDto, description: '`UNAUTHORIZED` (no bearer token) or `INVALID_TOKEN` (wrong, revoked or expired).' }),
+    ApiResponse({
+      status: 401,
+      type: ErrorResponseDto,
+      description: '`UNAUTHORIZED` (no bearer token) or `INVALID_TOKEN` (wrong, revoked or expired).',
+    }),
     ApiResponse({ status: 429, type: ErrorResponseDto, description: '`RATE_LIMIT_EXCEEDED`: too many failed attempts from this address.' }),
     ApiResponse({ status: 500, type: ErrorResponseDto, description: '`AUTH_ERROR`: an operator token could not be checked in time.' }),
   );
@@ -53,9 +57,10 @@ export function AdminScope(scope: OperatorScope, options: { allInstances?: boole
 /** Appends the scope sentence to the operation's OpenAPI description, keeping what `@ApiOperation` wrote. */
 function describeScope(sentence: string): MethodDecorator {
   return (_target, _key, descriptor: PropertyDescriptor) => {
-    const operation = (Reflect.getMetadata(DECORATORS.API_OPERATION, descriptor.value) ?? {}) as { description?: string };
+    const handler = descriptor.value as object;
+    const operation = (Reflect.getMetadata(DECORATORS.API_OPERATION, handler) ?? {}) as { description?: string };
     const description = operation.description ? `${operation.description}\n\n${sentence}` : sentence;
-    Reflect.defineMetadata(DECORATORS.API_OPERATION, { ...operation, description }, descriptor.value);
+    Reflect.defineMetadata(DECORATORS.API_OPERATION, { ...operation, description }, handler);
     return descriptor;
   };
 }
@@ -68,8 +73,16 @@ export function MicaKeyAuth(): MethodDecorator & ClassDecorator {
   return applyDecorators(
     UseGuards(MicaKeyGuard),
     ApiSecurity(MICA_KEY_SECURITY),
-    ApiResponse({ status: 401, type: ErrorResponseDto, description: '`UNAUTHORIZED` (no key, or not a `trusset_mica_` key) or `INVALID_KEY` (malformed, unknown or revoked).' }),
-    ApiResponse({ status: 429, type: ErrorResponseDto, description: '`RATE_LIMIT_EXCEEDED`: the key\'s per-minute or per-day allowance is spent; see Retry-After.' }),
+    ApiResponse({
+      status: 401,
+      type: ErrorResponseDto,
+      description: '`UNAUTHORIZED` (no key, or not a `trusset_mica_` key) or `INVALID_KEY` (malformed, unknown or revoked).',
+    }),
+    ApiResponse({
+      status: 429,
+      type: ErrorResponseDto,
+      description: "`RATE_LIMIT_EXCEEDED`: the key's per-minute or per-day allowance is spent; see Retry-After.",
+    }),
     ApiResponse({ status: 500, type: ErrorResponseDto, description: '`AUTH_ERROR`: the key could not be checked in time.' }),
   );
 }
@@ -80,7 +93,11 @@ export function ManagementTokenAuth(): MethodDecorator & ClassDecorator {
     UseGuards(ManagementTokenGuard),
     ApiBearerAuth(MANAGEMENT_TOKEN_SECURITY),
     ApiResponse({ status: 401, type: ErrorResponseDto, description: '`UNAUTHORIZED` (no bearer token) or `INVALID_TOKEN`.' }),
-    ApiResponse({ status: 429, type: ErrorResponseDto, description: '`RATE_LIMIT_EXCEEDED`: too many failed attempts from this address, or too many management requests.' }),
+    ApiResponse({
+      status: 429,
+      type: ErrorResponseDto,
+      description: '`RATE_LIMIT_EXCEEDED`: too many failed attempts from this address, or too many management requests.',
+    }),
   );
 }
 
@@ -94,9 +111,21 @@ export function InstanceKeyAuth(): MethodDecorator & ClassDecorator {
   return applyDecorators(
     UseGuards(InstanceAuthGuard),
     ApiSecurity(INSTANCE_KEY_SECURITY),
-    ApiResponse({ status: 401, type: ErrorResponseDto, description: '`AUTH_REQUIRED` (no key) or `AUTH_FAILED` (malformed, unknown, revoked, expired, paused, or instance archived).' }),
-    ApiResponse({ status: 403, type: ErrorResponseDto, description: '`IP_NOT_ALLOWED`: the client address is outside the key\'s allowedCidrs (SPEC §12).' }),
-    ApiResponse({ status: 429, type: ErrorResponseDto, description: '`RATE_LIMIT_EXCEEDED`: the key\'s per-minute allowance is spent; see Retry-After.' }),
+    ApiResponse({
+      status: 401,
+      type: ErrorResponseDto,
+      description: '`AUTH_REQUIRED` (no key) or `AUTH_FAILED` (malformed, unknown, revoked, expired, paused, or instance archived).',
+    }),
+    ApiResponse({
+      status: 403,
+      type: ErrorResponseDto,
+      description: "`IP_NOT_ALLOWED`: the client address is outside the key's allowedCidrs (SPEC §12).",
+    }),
+    ApiResponse({
+      status: 429,
+      type: ErrorResponseDto,
+      description: "`RATE_LIMIT_EXCEEDED`: the key's per-minute allowance is spent; see Retry-After.",
+    }),
     ApiResponse({ status: 500, type: ErrorResponseDto, description: '`AUTH_ERROR`: the key could not be checked in time.' }),
   );
 }

@@ -11,7 +11,25 @@ import { OperatorTokenVerifier } from './operator-token.verifier';
 /** The guards and what they share; global so any feature module can put a guard on its routes. */
 @Global()
 @Module({
-  providers: [AdminAuthGuard, OperatorTokenVerifier, FailedAuthLimiter, MicaKeyVerifier, MicaKeyGuard, ManagementTokenGuard, InstanceKeyVerifier, InstanceAuthGuard],
-  exports: [AdminAuthGuard, OperatorTokenVerifier, FailedAuthLimiter, MicaKeyVerifier, MicaKeyGuard, ManagementTokenGuard, InstanceKeyVerifier, InstanceAuthGuard],
+  providers: [
+    AdminAuthGuard,
+    OperatorTokenVerifier,
+    FailedAuthLimiter,
+    MicaKeyVerifier,
+    MicaKeyGuard,
+    ManagementTokenGuard,
+    InstanceKeyVerifier,
+    InstanceAuthGuard,
+  ],
+  exports: [
+    AdminAuthGuard,
+    OperatorTokenVerifier,
+    FailedAuthLimiter,
+    MicaKeyVerifier,
+    MicaKeyGuard,
+    ManagementTokenGuard,
+    InstanceKeyVerifier,
+    InstanceAuthGuard,
+  ],
 })
 export class AuthModule {}

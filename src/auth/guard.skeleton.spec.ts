@@ -20,7 +20,8 @@ class RecordedUsage {
 
 /** A response that keeps its headers and finishes with a status when told. */
 function response() {
-  const res = Object.assign(new EventEmitter(), { statusCode: 200, headers: {} as Record<string, string> });
+  const headers: Record<string, string> = {};
+  const res = Object.assign(new EventEmitter(), { statusCode: 200, headers });
   const setHeader = (name: string, value: string) => (res.headers[name] = value);
   const finish = (status: number) => {
     res.statusCode = status;
@@ -38,7 +39,9 @@ function skeleton() {
     new JsonLogger('silent'),
   );
   const counted = async () =>
-    Object.fromEntries((await metrics.authDecisions.get()).values.filter((v) => v.value > 0).map((v) => [String(v.labels.outcome), v.value]));
+    Object.fromEntries(
+      (await metrics.authDecisions.get()).values.filter((v) => v.value > 0).map((v) => [String(v.labels.outcome), v.value]),
+    );
   return { steps, usage, counted };
 }
 
@@ -56,7 +59,7 @@ describe('GuardSkeleton', () => {
     await expect(steps.check(Promise.resolve('decided'), 'req-1')).resolves.toBe('decided');
   });
 
-  it('counts a key\'s use only once its answer is known to be an admitted one', () => {
+  it("counts a key's use only once its answer is known to be an admitted one", () => {
     const { steps, usage } = skeleton();
     const admitted = response();
     steps.countAdmitted('k1', admitted.res);
@@ -68,7 +71,7 @@ describe('GuardSkeleton', () => {
     expect(usage.calls).toEqual(['record mica_key k1']);
   });
 
-  it('refuses a spent limit with the 429 and its headers, counted as the key\'s refusal and not as use', async () => {
+  it("refuses a spent limit with the 429 and its headers, counted as the key's refusal and not as use", async () => {
     const { steps, usage, counted } = skeleton();
     const { res } = response();
     let refusal: unknown;

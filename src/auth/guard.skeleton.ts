@@ -44,7 +44,9 @@ export class GuardSkeleton<Outcome extends string> {
     private readonly logger: JsonLogger,
   ) {
     const all: ReadonlyArray<Outcome | CommonOutcome> = ['missing', 'failed', 'rate_limited', 'passed', 'error', ...options.outcomes];
-    this.outcomes = Object.fromEntries(all.map((o) => [o, metrics.authDecisions.labels(options.guard, o)])) as GuardSkeleton<Outcome>['outcomes'];
+    this.outcomes = Object.fromEntries(
+      all.map((o) => [o, metrics.authDecisions.labels(options.guard, o)]),
+    ) as GuardSkeleton<Outcome>['outcomes'];
     this.undecidableMessage = `${options.what} check undecidable`;
     this.usage = options.usage;
   }

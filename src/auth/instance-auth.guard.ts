@@ -24,7 +24,8 @@ export function ownLimit(own: number, deployment: number): number {
   return deployment > 0 ? Math.min(own, deployment) : own;
 }
 
-export type InstanceAuthRefusal = 'AUTH_REQUIRED' | 'AUTH_FAILED' | 'IP_NOT_ALLOWED' | 'SERVICE_NOT_ENABLED' | 'AUTH_ERROR' | 'RATE_LIMIT_EXCEEDED' | 'VALIDATION_ERROR';
+export type InstanceAuthRefusal =
+  'AUTH_REQUIRED' | 'AUTH_FAILED' | 'IP_NOT_ALLOWED' | 'SERVICE_NOT_ENABLED' | 'AUTH_ERROR' | 'RATE_LIMIT_EXCEEDED' | 'VALIDATION_ERROR';
 
 export type InstanceAuthDecision =
   | { ok: true; identity: InstanceKeyIdentity; limit?: LimitState }
@@ -73,15 +74,27 @@ export class InstanceAuthGuard implements CanActivate {
     logger: JsonLogger,
   ) {
     this.rule = rules.perKey;
-    this.steps = new GuardSkeleton({ guard: 'instance_key', what: 'instance key', outcomes: OUTCOMES, usage: { tracker: usage, kind: 'instance_key' } }, metrics, logger);
+    this.steps = new GuardSkeleton(
+      { guard: 'instance_key', what: 'instance key', outcomes: OUTCOMES, usage: { tracker: usage, kind: 'instance_key' } },
+      metrics,
+      logger,
+    );
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
     const req = http.getRequest<AuthenticatedRequest>();
-    const required = this.reflector.getAllAndOverride<RequiredService | undefined>(REQUIRED_SERVICE, [context.getHandler(), context.getClass()]);
+    const required = this.reflector.getAllAndOverride<RequiredService | undefined>(REQUIRED_SERVICE, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
     const fromQuery = required === SERVICE_FROM_QUERY;
-    await this.authenticate(req, http.getResponse<Response>(), fromQuery ? req.query.service : required, fromQuery ? verifyQueryProblem(req.query) : undefined);
+    await this.authenticate(
+      req,
+      http.getResponse<Response>(),
+      fromQuery ? req.query.service : required,
+      fromQuery ? verifyQueryProblem(req.query) : undefined,
+    );
     return true;
   }
 
@@ -92,7 +105,11 @@ export class InstanceAuthGuard implements CanActivate {
    * is not use).
    */
   async authenticate(req: AuthenticatedRequest, res: Response, service: unknown, inputProblem?: ErrorDetails): Promise<void> {
-    const decision = await this.decide(req.headers['x-api-key'], service, { clientIp: () => req.ip, requestId: req.requestId, inputProblem });
+    const decision = await this.decide(req.headers['x-api-key'], service, {
+      clientIp: () => req.ip,
+      requestId: req.requestId,
+      inputProblem,
+    });
     // decide has counted the outcome and any refusal already; this only writes the answer.
     enforceLimits(res, [decision.limit, '']);
     if (!decision.ok) throw new AppException(decision.code, undefined, decision.details);
@@ -136,7 +153,8 @@ export class InstanceAuthGuard implements CanActivate {
       this.steps.refuse(identity.keyId, 'SERVICE_NOT_ENABLED', 'service_not_enabled');
       return SERVICE_NOT_ENABLED_DECISION;
     }
-    const rule = identity.rateLimitPerMinute === null ? this.rule : { ...this.rule, limit: ownLimit(identity.rateLimitPerMinute, this.rule.limit) };
+    const rule =
+      identity.rateLimitPerMinute === null ? this.rule : { ...this.rule, limit: ownLimit(identity.rateLimitPerMinute, this.rule.limit) };
     const limit = await this.limiter.consume(rule, identity.keyId);
     if (limit?.exceeded) {
       this.steps.refuse(identity.keyId, 'RATE_LIMIT_EXCEEDED', 'rate_limited');

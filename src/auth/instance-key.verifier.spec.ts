@@ -25,17 +25,38 @@ describe('instance key decision', () => {
   it('admits an ACTIVE key of an active instance with its identity', () => {
     expect(decide(row(), 'aB3dE5fG')).toEqual({
       outcome: 'valid',
-      identity: { keyId: 'k1', instanceId: 'i1', instanceRef: 'aB3dE5fG', services: ['trading'], keyStatus: 'ACTIVE', allowedCidrs: null, rateLimitPerMinute: null },
+      identity: {
+        keyId: 'k1',
+        instanceId: 'i1',
+        instanceRef: 'aB3dE5fG',
+        services: ['trading'],
+        keyStatus: 'ACTIVE',
+        allowedCidrs: null,
+        rateLimitPerMinute: null,
+      },
     });
   });
 
   it("answers the key's effective services (its subset of the instance's) and its own restrictions", () => {
-    const check = decide(row({ services: ['trading', 'custody'], key_services: ['custody', 'lending'], allowed_cidrs: ['10.0.0.0/8'], rate_limit_per_minute: 5 }), 'aB3dE5fG');
-    expect(check).toMatchObject({ outcome: 'valid', identity: { services: ['custody'], rateLimitPerMinute: 5, allowedCidrs: [{ version: 4, prefix: 8 }] } });
+    const check = decide(
+      row({
+        services: ['trading', 'custody'],
+        key_services: ['custody', 'lending'],
+        allowed_cidrs: ['10.0.0.0/8'],
+        rate_limit_per_minute: 5,
+      }),
+      'aB3dE5fG',
+    );
+    expect(check).toMatchObject({
+      outcome: 'valid',
+      identity: { services: ['custody'], rateLimitPerMinute: 5, allowedCidrs: [{ version: 4, prefix: 8 }] },
+    });
   });
 
   it('admits a PENDING_ROTATION key until its overlap ends, and a key whose pause is over', () => {
-    expect(decide(row({ key_status: 'PENDING_ROTATION', expires_at: later }), 'aB3dE5fG')).toMatchObject({ identity: { keyStatus: 'PENDING_ROTATION' } });
+    expect(decide(row({ key_status: 'PENDING_ROTATION', expires_at: later }), 'aB3dE5fG')).toMatchObject({
+      identity: { keyStatus: 'PENDING_ROTATION' },
+    });
     expect(decide(row({ key_status: 'PAUSED', paused_until: earlier }), 'aB3dE5fG')).toMatchObject({ identity: { keyStatus: 'ACTIVE' } });
   });
 

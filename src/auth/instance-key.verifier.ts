@@ -98,7 +98,11 @@ const INSTANCE_KEYS: DigestCredential<KeyCheckRow, KeptKey, string, InstanceKeyC
   namespace: 'instance',
   what: 'instance key check',
   tags: (row) => [keyTag(row.key_id), instanceTag(row.instance_id)],
-  keep: (row) => ({ cidrs: parsedCidrs(row.allowed_cidrs), state: { status: row.key_status, expiresAt: row.expires_at, pausedUntil: row.paused_until }, valid: undefined }),
+  keep: (row) => ({
+    cidrs: parsedCidrs(row.allowed_cidrs),
+    state: { status: row.key_status, expiresAt: row.expires_at, pausedUntil: row.paused_until },
+    valid: undefined,
+  }),
   // The same decision as `decide`, without building the answer again on every hit of the platform's hottest check.
   decide: (row, kept, now, presentedRef) => {
     if (row.instance_ref !== presentedRef || row.instance_status !== 'ACTIVE') return FAILED;

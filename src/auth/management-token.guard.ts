@@ -79,7 +79,10 @@ export class ManagementTokenGuard implements CanActivate {
     const limited = await this.failures.countFailure(req.ip, 'mica.management_auth_failed');
     if (limited) throw limited;
     await this.audit
-      .record({ action: 'mica.management_auth_failed', details: { reason: code, method: req.method, path: readablePath(req.path) } }, actorOf(req))
+      .record(
+        { action: 'mica.management_auth_failed', details: { reason: code, method: req.method, path: readablePath(req.path) } },
+        actorOf(req),
+      )
       .catch((e: Error) => this.logger.event('warn', 'could not record failed management-token attempt', { err: e.message }));
     throw new AppException(code);
   }

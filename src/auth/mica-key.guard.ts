@@ -28,7 +28,11 @@ export class MicaKeyGuard implements CanActivate {
     metrics: MetricsService,
     logger: JsonLogger,
   ) {
-    this.steps = new GuardSkeleton({ guard: 'mica_key', what: 'mica key', outcomes: [], usage: { tracker: usage, kind: 'mica_key' } }, metrics, logger);
+    this.steps = new GuardSkeleton(
+      { guard: 'mica_key', what: 'mica key', outcomes: [], usage: { tracker: usage, kind: 'mica_key' } },
+      metrics,
+      logger,
+    );
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -45,7 +49,9 @@ export class MicaKeyGuard implements CanActivate {
     const check = await this.steps.check(this.verifier.check(req.headers['x-api-key']), req.requestId);
     if (check.outcome === 'no_key') {
       this.steps.outcome('missing');
-      throw new AppException('UNAUTHORIZED', 'A MiCA API key (trusset_mica_…) is required in the X-API-Key header.', undefined, { 'WWW-Authenticate': API_KEY_CHALLENGE });
+      throw new AppException('UNAUTHORIZED', 'A MiCA API key (trusset_mica_…) is required in the X-API-Key header.', undefined, {
+        'WWW-Authenticate': API_KEY_CHALLENGE,
+      });
     }
     if (check.outcome === 'invalid') {
       this.steps.outcome('failed');
@@ -55,7 +61,9 @@ export class MicaKeyGuard implements CanActivate {
     req.principal = { kind: 'mica_key', keyId: check.keyId, developerId: check.developerId };
     // A request refused by the minute limit does not also eat into the day's allowance.
     const minute = await this.limiter.consume(this.rules.micaMinute, check.keyId);
-    const day = minute?.exceeded ? await this.limiter.check(this.rules.micaDay, check.keyId) : await this.limiter.consume(this.rules.micaDay, check.keyId);
+    const day = minute?.exceeded
+      ? await this.limiter.check(this.rules.micaDay, check.keyId)
+      : await this.limiter.consume(this.rules.micaDay, check.keyId);
     this.steps.limit(check.keyId, res, [minute, '-Minute'], [day, '-Day']);
     this.steps.countAdmitted(check.keyId, res);
     this.steps.outcome('passed');

@@ -11,10 +11,7 @@ interface MicaKeyRow extends DigestRow {
   account_active: boolean;
 }
 
-export type MicaKeyCheck =
-  | { outcome: 'no_key' }
-  | { outcome: 'invalid' }
-  | { outcome: 'valid'; keyId: string; developerId: string };
+export type MicaKeyCheck = { outcome: 'no_key' } | { outcome: 'invalid' } | { outcome: 'valid'; keyId: string; developerId: string };
 
 const NO_KEY: MicaKeyCheck = Object.freeze({ outcome: 'no_key' });
 const INVALID: MicaKeyCheck = Object.freeze({ outcome: 'invalid' });

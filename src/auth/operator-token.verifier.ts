@@ -15,9 +15,7 @@ export interface OperatorIdentity {
 
 /** Not a token at all (another string); a token that does not pass (unknown, revoked, expired; `tokenId` when known); or one that passes. */
 export type OperatorTokenCheck =
-  | { outcome: 'not_operator_token' }
-  | { outcome: 'invalid'; tokenId?: string }
-  | { outcome: 'valid'; identity: OperatorIdentity };
+  { outcome: 'not_operator_token' } | { outcome: 'invalid'; tokenId?: string } | { outcome: 'valid'; identity: OperatorIdentity };
 
 export interface OperatorTokenRow extends DigestRow {
   id: string;
@@ -68,7 +66,8 @@ export class OperatorTokenVerifier {
 /** The decision on a looked-up row at database time `now` (the row's own by default); pure, so a cached row can be decided again against a later clock. */
 export function decideOperatorToken(row: OperatorTokenRow | undefined, now?: Date): OperatorTokenCheck {
   if (!row) return INVALID;
-  if (row.revoked_at || (row.expires_at && row.expires_at.getTime() <= (now ?? row.now).getTime())) return { outcome: 'invalid', tokenId: row.id };
+  if (row.revoked_at || (row.expires_at && row.expires_at.getTime() <= (now ?? row.now).getTime()))
+    return { outcome: 'invalid', tokenId: row.id };
   return {
     outcome: 'valid',
     identity: { tokenId: row.id, name: row.name, scopes: row.scopes, instanceRefs: row.instance_refs, expiresAt: row.expires_at },

@@ -20,6 +20,10 @@ function requireService(service: RequiredService): MethodDecorator & ClassDecora
   return applyDecorators(
     SetMetadata(REQUIRED_SERVICE, service),
     InstanceKeyAuth(),
-    ApiResponse({ status: 403, type: ErrorResponseDto, description: '`SERVICE_NOT_ENABLED`: the key is valid, the service is not enabled for its instance.' }),
+    ApiResponse({
+      status: 403,
+      type: ErrorResponseDto,
+      description: '`SERVICE_NOT_ENABLED`: the key is valid, the service is not enabled for its instance.',
+    }),
   );
 }

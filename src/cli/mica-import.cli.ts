@@ -30,7 +30,13 @@ async function main(): Promise<number> {
     const tx = new Transactions(db.dataSource);
     const registers = new RegisterRepository(tx);
     const importer = new RegisterImportService(config, tx, registers, logger);
-    const report = await new RegisterSyncService(config, registers, importer, logger, new RegisterSummaryService(new IssuerRepository(tx))).run({ folder }, 'cli');
+    const report = await new RegisterSyncService(
+      config,
+      registers,
+      importer,
+      logger,
+      new RegisterSummaryService(new IssuerRepository(tx)),
+    ).run({ folder }, 'cli');
     process.stdout.write(summary(report));
     return report.ok ? 0 : 1;
   } finally {

@@ -42,7 +42,9 @@ describe('loadConfig', () => {
   });
 
   it('says in one line what a variable accepts', () => {
-    expect(() => loadConfig({ TRUST_PROXY: 'maybe' })).toThrow(/^Invalid configuration: TRUST_PROXY must be true, false, a hop count, or a comma list of IP addresses, CIDR subnets or loopback\/linklocal\/uniquelocal, got "maybe"$/);
+    expect(() => loadConfig({ TRUST_PROXY: 'maybe' })).toThrow(
+      /^Invalid configuration: TRUST_PROXY must be true, false, a hop count, or a comma list of IP addresses, CIDR subnets or loopback\/linklocal\/uniquelocal, got "maybe"$/,
+    );
     expect(() => loadConfig({ PORT: '70000' })).toThrow('PORT must be a whole number from 0 to 65535, got "70000"');
   });
 

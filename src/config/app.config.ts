@@ -236,9 +236,16 @@ function corsOrigins(env: Env): string[] {
   const raw = read(env, 'CORS_ORIGINS');
   if (raw === undefined) return [];
   const origins: string[] = [];
-  for (const item of raw.split(',').map((v) => v.trim()).filter(Boolean)) {
+  for (const item of raw
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean)) {
     const origin = normaliseOrigin(item);
-    if (!origin) throw new ConfigError('CORS_ORIGINS', `must be a comma list of origins like https://app.example.com (scheme, host, optional port; no path), got "${printable(item)}"`);
+    if (!origin)
+      throw new ConfigError(
+        'CORS_ORIGINS',
+        `must be a comma list of origins like https://app.example.com (scheme, host, optional port; no path), got "${printable(item)}"`,
+      );
     origins.push(origin);
   }
   return origins;
@@ -247,7 +254,8 @@ function corsOrigins(env: Env): string[] {
 function metricsToken(env: Env): string | undefined {
   const raw = read(env, 'METRICS_TOKEN');
   if (raw === undefined) return undefined;
-  if (raw.length < 16 || !/^[\x21-\x7e]+$/.test(raw)) throw new ConfigError('METRICS_TOKEN', 'must be at least 16 printable ASCII characters without spaces');
+  if (raw.length < 16 || !/^[\x21-\x7e]+$/.test(raw))
+    throw new ConfigError('METRICS_TOKEN', 'must be at least 16 printable ASCII characters without spaces');
   return raw;
 }
 

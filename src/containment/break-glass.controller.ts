@@ -22,7 +22,11 @@ export class BreakGlassController {
   @ApiOperation({ summary: 'Break glass: revoke every key of the instance that is not final, in one transaction' })
   @ApiEnvelope(RevokedAllDto)
   @ApiErrors('VALIDATION_ERROR', 'NOT_FOUND')
-  revokeAll(@Param('instanceRef', InstanceRefPipe) instanceRef: string, @Body() body: RevokeAllKeysDto, @CurrentActor() actor: Actor): Promise<RevokedAllDto> {
+  revokeAll(
+    @Param('instanceRef', InstanceRefPipe) instanceRef: string,
+    @Body() body: RevokeAllKeysDto,
+    @CurrentActor() actor: Actor,
+  ): Promise<RevokedAllDto> {
     return this.containment.revokeAll(instanceRef, body.reason, body.exceptKeyIds ?? [], actor);
   }
 }

@@ -3,14 +3,24 @@ import { ArrayMaxSize, IsArray, IsOptional, IsString, IsUUID, Length } from 'cla
 import { NoControlChars, Trim } from '../common/http/text';
 
 export class RevokeAllKeysDto {
-  @ApiProperty({ minLength: 1, maxLength: 500, example: 'Key material exposed in a CI log', description: 'Why; recorded on every revoked key\'s audit event.' })
+  @ApiProperty({
+    minLength: 1,
+    maxLength: 500,
+    example: 'Key material exposed in a CI log',
+    description: "Why; recorded on every revoked key's audit event.",
+  })
   @Trim()
   @IsString()
   @Length(1, 500)
   @NoControlChars()
   reason: string;
 
-  @ApiPropertyOptional({ type: [String], format: 'uuid', maxItems: 100, description: 'Keys of this instance to keep; an id that is not one is a 400 (nothing is revoked).' })
+  @ApiPropertyOptional({
+    type: [String],
+    format: 'uuid',
+    maxItems: 100,
+    description: 'Keys of this instance to keep; an id that is not one is a 400 (nothing is revoked).',
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(100)

@@ -105,7 +105,11 @@ export class ContainmentRepository {
 
   /** Which of `keyIds` are keys of the instance. */
   async keysOf(instanceId: string, keyIds: string[]): Promise<string[]> {
-    const found = await rows<{ id: string }>(this.tx.manager, `SELECT id FROM instance_keys WHERE instance_id = $1 AND id = ANY($2::uuid[])`, [instanceId, keyIds]);
+    const found = await rows<{ id: string }>(
+      this.tx.manager,
+      `SELECT id FROM instance_keys WHERE instance_id = $1 AND id = ANY($2::uuid[])`,
+      [instanceId, keyIds],
+    );
     return found.map((f) => f.id);
   }
 

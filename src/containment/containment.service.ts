@@ -93,10 +93,23 @@ export class ContainmentService {
           known.add(key.digest.toString('hex'));
           if (key.contained === null) continue;
           const report = firstReport.get(key.digest.toString('hex'))!;
-          const [url, source, type] = [clip(report.url, MAX_URL_CHARS), clip(report.source, MAX_LABEL_CHARS), clip(report.type, MAX_LABEL_CHARS)];
+          const [url, source, type] = [
+            clip(report.url, MAX_URL_CHARS),
+            clip(report.source, MAX_LABEL_CHARS),
+            clip(report.type, MAX_LABEL_CHARS),
+          ];
           const from = key.from === undefined ? {} : { from: key.from };
-          entries.push({ action: key.action, target: { type: key.target, id: key.id }, ...key.owner, details: { ...from, contained: key.contained, reporter, url, source, type } });
-          events.push({ owner: key.owner, type: key.action, data: { key: key.key, ...from, contained: key.contained, report: { reporter, type, source, url } } });
+          entries.push({
+            action: key.action,
+            target: { type: key.target, id: key.id },
+            ...key.owner,
+            details: { ...from, contained: key.contained, reporter, url, source, type },
+          });
+          events.push({
+            owner: key.owner,
+            type: key.action,
+            data: { key: key.key, ...from, contained: key.contained, report: { reporter, type, source, url } },
+          });
           invalidate(keyTag(key.id));
         }
         await this.audit.recordMany(entries, actor, this.tx.manager);
@@ -141,7 +154,12 @@ export class ContainmentService {
         revoked.map((k) => ({
           owner: { instanceId },
           type: 'key.revoked' as const,
-          data: { key: { id: k.id, name: k.name, keyPrefix: k.key_prefix, keyHint: k.key_hint, status: 'REVOKED' }, from: k.from_status, reason, breakGlass: true },
+          data: {
+            key: { id: k.id, name: k.name, keyPrefix: k.key_prefix, keyHint: k.key_hint, status: 'REVOKED' },
+            from: k.from_status,
+            reason,
+            breakGlass: true,
+          },
         })),
         actor,
       );
@@ -169,7 +187,13 @@ export class ContainmentService {
       action: 'key.leaked',
       target: 'key',
       from: k.effective,
-      key: { id: k.id, name: k.name, keyPrefix: k.key_prefix, keyHint: k.key_hint, status: k.contained === 'revoked' ? 'REVOKED' : 'PAUSED' },
+      key: {
+        id: k.id,
+        name: k.name,
+        keyPrefix: k.key_prefix,
+        keyHint: k.key_hint,
+        status: k.contained === 'revoked' ? 'REVOKED' : 'PAUSED',
+      },
     }));
   }
 

@@ -17,7 +17,12 @@ export interface DatabaseEndpoint {
  * The one place that turns configuration into TypeORM options, for the app and every CLI alike.
  * `entities` comes from the composition root (src/entities.ts), the one list that knows every feature.
  */
-export function dataSourceOptions(config: AppConfig, endpoint: DatabaseEndpoint, logger: JsonLogger, entities: EntityList): DataSourceOptions {
+export function dataSourceOptions(
+  config: AppConfig,
+  endpoint: DatabaseEndpoint,
+  logger: JsonLogger,
+  entities: EntityList,
+): DataSourceOptions {
   const db = config.database;
   return {
     type: 'postgres',

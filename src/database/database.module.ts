@@ -23,7 +23,7 @@ export class DatabaseModule {
       imports: [
         TypeOrmModule.forRootAsync({
           useFactory: () => database.dataSource.options,
-          dataSourceFactory: async () => database.dataSource,
+          dataSourceFactory: () => Promise.resolve(database.dataSource),
         }),
       ],
       providers: [{ provide: OPEN_DATABASE, useValue: database }, DatabaseLifecycle, Transactions],

@@ -1,4 +1,4 @@
-import type { EntityManager, QueryResult } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { sqlStateOf, UNIQUE_VIOLATION } from './database-errors';
 
 /**
@@ -6,11 +6,15 @@ import { sqlStateOf, UNIQUE_VIOLATION } from './database-errors';
  * whatever the statement. `manager.query` answers a SELECT's rows but `[rows, count]` for an UPDATE
  * or DELETE … RETURNING, which callers otherwise unpack each their own way.
  */
-export async function execute<T>(manager: EntityManager, sql: string, params: readonly unknown[] = []): Promise<{ rows: T[]; affected: number }> {
+export async function execute<T>(
+  manager: EntityManager,
+  sql: string,
+  params: readonly unknown[] = [],
+): Promise<{ rows: T[]; affected: number }> {
   const own = manager.queryRunner ? undefined : manager.connection.createQueryRunner();
   const runner = manager.queryRunner ?? own!;
   try {
-    const result = (await runner.query(sql, params as unknown[], true)) as QueryResult;
+    const result = await runner.query(sql, params as unknown[], true);
     return { rows: (result.records ?? []) as T[], affected: result.affected ?? 0 };
   } finally {
     if (own) await own.release();

@@ -44,7 +44,7 @@ describe('Transactions', () => {
     const tx = new Transactions(dataSource);
     await tx.run(async () => {
       const outer = tx.manager;
-      await tx.run(async () => expect(tx.manager).toBe(outer));
+      await tx.run(() => Promise.resolve(expect(tx.manager).toBe(outer)));
     });
     expect(state).toEqual({ commits: 1, rollbacks: 0 });
   });
@@ -59,7 +59,7 @@ describe('Transactions', () => {
       await held;
       return tx.manager === mine;
     });
-    await tx.run(async () => undefined);
+    await tx.run(() => Promise.resolve());
     release();
     expect(await long).toBe(true);
   });
@@ -70,6 +70,6 @@ describe('Transactions', () => {
     await expect(tx.run(async () => Promise.reject(new Error('no')))).rejects.toThrow('no');
     expect(state.rollbacks).toBe(1);
     expect(tx.manager).toBe(outside);
-    await tx.run(async () => expect(tx.manager).not.toBe(outside));
+    await tx.run(() => Promise.resolve(expect(tx.manager).not.toBe(outside)));
   });
 });

@@ -19,11 +19,13 @@ export class Transactions {
   run<T>(work: () => Promise<T>): Promise<T> {
     if (this.current.getStore()) return work();
     this.open++;
-    return this.dataSource.transaction((manager) => this.current.run(manager, work)).finally(() => {
-      // On Node 20 an enabled AsyncLocalStorage runs a hook on every promise of the process, the key
-      // checks' too (about 3% of a cached check). Disabled while no transaction is open; run enables it again.
-      if (--this.open === 0) this.current.disable();
-    });
+    return this.dataSource
+      .transaction((manager) => this.current.run(manager, work))
+      .finally(() => {
+        // On Node 20 an enabled AsyncLocalStorage runs a hook on every promise of the process, the key
+        // checks' too (about 3% of a cached check). Disabled while no transaction is open; run enables it again.
+        if (--this.open === 0) this.current.disable();
+      });
   }
 
   /** The running transaction's manager, or the pool's (one statement, autocommit) outside one. */

@@ -5,7 +5,13 @@ function printable(parameters: unknown): unknown {
   if (!Array.isArray(parameters)) return parameters;
   // Digests are bytea parameters: they are not secrets, but nothing gains from printing them.
   // A batch of them (= ANY($1::bytea[])) is summarised too: a thousand digests print as one short line.
-  return parameters.map((p) => (Buffer.isBuffer(p) ? `[${p.length} bytes]` : Array.isArray(p) && p.length > 0 && p.every(Buffer.isBuffer) ? `[${p.length} bytea values]` : p));
+  return (parameters as unknown[]).map((p) =>
+    Buffer.isBuffer(p)
+      ? `[${p.length} bytes]`
+      : Array.isArray(p) && p.length > 0 && p.every((v) => Buffer.isBuffer(v))
+        ? `[${p.length} bytea values]`
+        : p,
+  );
 }
 
 const EXPECTED_SQLSTATES = new Set(['23505' /* unique_violation */]);

@@ -30,7 +30,28 @@ const validMicaKey = hex(48).map((h) => MICA_KEY_PREFIX + h);
 const validToken = hex(64);
 
 /** Characters that make near-misses: upper-case hex, separators, white space of every kind, NUL, non-ASCII. */
-const nasty = fc.constantFrom('A', 'F', 'g', 'G', '_', '-', '.', ' ', '\t', '\n', '\r', '\0', '\u00a0', '\u2028', '\ufeff', 'é', '０', '\u{1F511}', 'ſ', 'K');
+const nasty = fc.constantFrom(
+  'A',
+  'F',
+  'g',
+  'G',
+  '_',
+  '-',
+  '.',
+  ' ',
+  '\t',
+  '\n',
+  '\r',
+  '\0',
+  '\u00a0',
+  '\u2028',
+  '\ufeff',
+  'é',
+  '０',
+  '\u{1F511}',
+  'ſ',
+  'K',
+);
 
 /** A valid string turned into a near miss: one character dropped, added, replaced, or the case changed. */
 function nearMiss(valid: fc.Arbitrary<string>): fc.Arbitrary<string> {
@@ -47,7 +68,13 @@ function nearMiss(valid: fc.Arbitrary<string>): fc.Arbitrary<string> {
 
 /** Anything: arbitrary unicode, the valid form, and its near misses. */
 const anyString = (valid: fc.Arbitrary<string>) =>
-  fc.oneof(fc.string({ maxLength: 100 }), fc.string({ unit: 'binary', maxLength: 100 }), fc.string({ unit: 'grapheme', maxLength: 100 }), valid, nearMiss(valid));
+  fc.oneof(
+    fc.string({ maxLength: 100 }),
+    fc.string({ unit: 'binary', maxLength: 100 }),
+    fc.string({ unit: 'grapheme', maxLength: 100 }),
+    valid,
+    nearMiss(valid),
+  );
 
 describe('parseInstanceKey (property)', () => {
   it('parses exactly the strings in the key format, never throwing, with the digest of the whole key', () => {
@@ -87,11 +114,17 @@ describe('parseInstanceKey (property)', () => {
 
 describe('MiCA credential formats (property)', () => {
   it('match a MiCA key exactly when it is trusset_mica_ and 48 lower-case hex', () => {
-    fc.assert(fc.property(anyString(validMicaKey), (s) => expect(MICA_KEY_FORMAT.test(s)).toBe(isMicaKeyByHand(s))), RUNS);
+    fc.assert(
+      fc.property(anyString(validMicaKey), (s) => expect(MICA_KEY_FORMAT.test(s)).toBe(isMicaKeyByHand(s))),
+      RUNS,
+    );
   });
 
   it('match a management token exactly when it is 64 lower-case hex', () => {
-    fc.assert(fc.property(anyString(validToken), (s) => expect(MANAGEMENT_TOKEN_FORMAT.test(s)).toBe(isManagementTokenByHand(s))), RUNS);
+    fc.assert(
+      fc.property(anyString(validToken), (s) => expect(MANAGEMENT_TOKEN_FORMAT.test(s)).toBe(isManagementTokenByHand(s))),
+      RUNS,
+    );
   });
 
   it('never take an instance key for a MiCA key or a token, nor the other way round', () => {

@@ -21,11 +21,16 @@ describe('canonicalEmail', () => {
 
   it('is idempotent and ignores case and tags for any address', () => {
     fc.assert(
-      fc.property(fc.stringMatching(/^[a-zA-Z0-9.]{1,20}$/), fc.stringMatching(/^[a-z0-9]{0,10}$/), fc.stringMatching(/^[a-z]{1,10}\.[a-z]{2,4}$/), (local, tag, domain) => {
-        const plain = canonicalEmail(`${local}@${domain}`);
-        expect(canonicalEmail(plain)).toBe(plain);
-        expect(canonicalEmail(`${local.toUpperCase()}+${tag}@${domain.toUpperCase()}`)).toBe(plain);
-      }),
+      fc.property(
+        fc.stringMatching(/^[a-zA-Z0-9.]{1,20}$/),
+        fc.stringMatching(/^[a-z0-9]{0,10}$/),
+        fc.stringMatching(/^[a-z]{1,10}\.[a-z]{2,4}$/),
+        (local, tag, domain) => {
+          const plain = canonicalEmail(`${local}@${domain}`);
+          expect(canonicalEmail(plain)).toBe(plain);
+          expect(canonicalEmail(`${local.toUpperCase()}+${tag}@${domain.toUpperCase()}`)).toBe(plain);
+        },
+      ),
     );
   });
 });

@@ -28,7 +28,11 @@ export function effectiveServices(instanceServices: readonly ServiceName[], keyS
 export function canonicalCidrs(input: readonly string[]): { cidrs: string[] } | { details: Record<string, string[]> } {
   const bad = input.filter((text) => parseCidr(text) === null);
   if (bad.length > 0) {
-    return { details: { allowedCidrs: bad.slice(0, 5).map((text) => `${JSON.stringify(text.slice(0, 60))} is not an IPv4 or IPv6 address or CIDR range`) } };
+    return {
+      details: {
+        allowedCidrs: bad.slice(0, 5).map((text) => `${JSON.stringify(text.slice(0, 60))} is not an IPv4 or IPv6 address or CIDR range`),
+      },
+    };
   }
   return { cidrs: [...new Set(input.map((text) => formatCidr(parseCidr(text)!)))] };
 }
@@ -44,7 +48,12 @@ export function parsedCidrs(stored: readonly string[] | null): Cidr[] | null {
  * nothing: `services` within its own effective services, every range inside one of its ranges,
  * a rate limit no higher than its own.
  */
-export function grantExceeds(acting: KeyRestrictions, actingEffectiveServices: readonly ServiceName[], result: KeyRestrictions, resultEffectiveServices: readonly ServiceName[]): string[] {
+export function grantExceeds(
+  acting: KeyRestrictions,
+  actingEffectiveServices: readonly ServiceName[],
+  result: KeyRestrictions,
+  resultEffectiveServices: readonly ServiceName[],
+): string[] {
   const reasons: string[] = [];
   if (acting.services !== null && resultEffectiveServices.some((s) => !actingEffectiveServices.includes(s))) {
     reasons.push(`services: this key may only grant ${JSON.stringify(actingEffectiveServices)}`);
@@ -52,7 +61,8 @@ export function grantExceeds(acting: KeyRestrictions, actingEffectiveServices: r
   if (acting.allowedCidrs !== null) {
     const outer = parsedCidrs(acting.allowedCidrs)!;
     const inner = result.allowedCidrs === null ? null : parsedCidrs(result.allowedCidrs)!;
-    if (inner === null || inner.some((c) => !outer.some((o) => within(c, o)))) reasons.push('allowedCidrs: each range must lie inside one of this key\'s ranges');
+    if (inner === null || inner.some((c) => !outer.some((o) => within(c, o))))
+      reasons.push("allowedCidrs: each range must lie inside one of this key's ranges");
   }
   if (acting.rateLimitPerMinute !== null && (result.rateLimitPerMinute === null || result.rateLimitPerMinute > acting.rateLimitPerMinute)) {
     reasons.push(`rateLimitPerMinute: at most this key's own ${acting.rateLimitPerMinute}`);

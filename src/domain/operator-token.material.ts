@@ -19,7 +19,12 @@ export interface IssuedOperatorToken {
 export function generateOperatorToken(): IssuedOperatorToken {
   const secret = randomBytes(32).toString('hex');
   const plaintext = OPERATOR_TOKEN_PREFIX + secret;
-  return { plaintext, digest: sha256(plaintext), prefix: OPERATOR_TOKEN_PREFIX + secret.slice(0, PREFIX_HEX), hint: secret.slice(-HINT_HEX) };
+  return {
+    plaintext,
+    digest: sha256(plaintext),
+    prefix: OPERATOR_TOKEN_PREFIX + secret.slice(0, PREFIX_HEX),
+    hint: secret.slice(-HINT_HEX),
+  };
 }
 
 /** The digest to look a presented token up by, or null when it cannot be an operator token (no database work). */

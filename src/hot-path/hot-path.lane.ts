@@ -36,7 +36,10 @@ class RouteMetrics {
     let child = this.byStatus.get(id);
     if (!child) {
       const s = String(status);
-      child = { count: this.metrics.httpRequests.labels(method, this.route, s), duration: this.metrics.httpDuration.labels(method, this.route, s) };
+      child = {
+        count: this.metrics.httpRequests.labels(method, this.route, s),
+        duration: this.metrics.httpDuration.labels(method, this.route, s),
+      };
       this.byStatus.set(id, child);
     }
     child.count.inc();
@@ -69,7 +72,8 @@ export function installHotPath(server: Server, routes: Record<string, LaneRoute>
     if (!entry) return express(req, res);
     const headers = req.headers;
     const length = headers['content-length'];
-    if (headers.origin !== undefined || headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')) return express(req, res);
+    if (headers.origin !== undefined || headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0'))
+      return express(req, res);
     const startedAt = performance.now();
     const requestId = requestIdFor(req);
     const answered = entry.route(req, res, q < 0 ? '' : url.slice(q + 1), requestId);
@@ -80,7 +84,16 @@ export function installHotPath(server: Server, routes: Record<string, LaneRoute>
       // As the access log counts Express's 429s; only the per-key limit refuses on this lane.
       if (status === 429) entry.metrics.refusedByLimit();
       if (logger.enabled('debug')) {
-        logger.event('debug', 'request', { requestId, method, route: entry.path, path: url.slice(0, q < 0 ? undefined : q), status, ms: Math.round(ms * 100) / 100, ip: req.socket.remoteAddress, lane: 'raw' });
+        logger.event('debug', 'request', {
+          requestId,
+          method,
+          route: entry.path,
+          path: url.slice(0, q < 0 ? undefined : q),
+          status,
+          ms: Math.round(ms * 100) / 100,
+          ip: req.socket.remoteAddress,
+          lane: 'raw',
+        });
       }
     });
   });

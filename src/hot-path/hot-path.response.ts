@@ -27,7 +27,11 @@ const errorPrefixes = new Map<ErrorCode, string>();
  */
 export function errorJson(code: ErrorCode, requestId: string, details?: ErrorDetails, message = ERROR_CODES[code].message): string {
   if (details || (message as string) !== ERROR_CODES[code].message) {
-    return JSON.stringify({ success: false, error: { code, message, ...(details ? { details } : {}) }, metadata: { requestId, timestamp: isoNow() } });
+    return JSON.stringify({
+      success: false,
+      error: { code, message, ...(details ? { details } : {}) },
+      metadata: { requestId, timestamp: isoNow() },
+    });
   }
   let prefix = errorPrefixes.get(code);
   if (prefix === undefined) {
@@ -55,7 +59,14 @@ export function isoNow(): string {
  * headers, for the raw lane where no Express middleware ran; on the Express fallback they are
  * already set on the response and writeHead merges.
  */
-export function writeAnswer(res: ServerResponse, status: number, headers: string[], body: string, requestId: string, common: boolean): void {
+export function writeAnswer(
+  res: ServerResponse,
+  status: number,
+  headers: string[],
+  body: string,
+  requestId: string,
+  common: boolean,
+): void {
   headers.push('Content-Type', JSON_CONTENT_TYPE, 'Content-Length', String(Buffer.byteLength(body)));
   if (common) headers.push('X-Request-Id', requestId, ...COMMON_HEADERS);
   res.writeHead(status, headers);

@@ -55,12 +55,23 @@ export class VerifyAnswer {
   ) {}
 
   /** Resolves with the status written; never rejects. */
-  async answer(req: IncomingMessage, res: ServerResponse, requestId: string, service: unknown, common: boolean, queryProblem?: ErrorDetails): Promise<number> {
+  async answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    requestId: string,
+    service: unknown,
+    common: boolean,
+    queryProblem?: ErrorDetails,
+  ): Promise<number> {
     try {
       // A query fault or a client-sent X-Trusset-* header is 400, once the key is known good, spending nothing.
       const spoofed = clientTrussetHeaders(req);
       const inputProblem = queryProblem || spoofed ? { ...queryProblem, ...spoofed } : undefined;
-      const decision = await this.guard.decide(req.headers['x-api-key'], service, { clientIp: () => this.clientIp(req), requestId, inputProblem });
+      const decision = await this.guard.decide(req.headers['x-api-key'], service, {
+        clientIp: () => this.clientIp(req),
+        requestId,
+        inputProblem,
+      });
       const headers: string[] = [];
       // Written here rather than through enforceLimits: a refusal on this lane is a value, not an exception.
       if (decision.limit) appendLimitHeaders(headers, decision.limit);
@@ -91,7 +102,14 @@ export class VerifyAnswer {
     }
   }
 
-  private error(res: ServerResponse, code: ErrorCode, headers: string[], requestId: string, common: boolean, details?: ErrorDetails): number {
+  private error(
+    res: ServerResponse,
+    code: ErrorCode,
+    headers: string[],
+    requestId: string,
+    common: boolean,
+    details?: ErrorDetails,
+  ): number {
     const body = errorJson(code, requestId, details);
     const status = ERROR_CODES[code].status;
     // Every 401 names its scheme (SPEC §19), as the Express lane's sendError does.
@@ -116,7 +134,13 @@ const MAX_PREFIXES = 10_000;
 
 function sameIdentity(a: InstanceKeyIdentity, b: InstanceKeyIdentity): boolean {
   if (a === b) return true;
-  if (a.instanceRef !== b.instanceRef || a.instanceId !== b.instanceId || a.keyStatus !== b.keyStatus || a.services.length !== b.services.length) return false;
+  if (
+    a.instanceRef !== b.instanceRef ||
+    a.instanceId !== b.instanceId ||
+    a.keyStatus !== b.keyStatus ||
+    a.services.length !== b.services.length
+  )
+    return false;
   for (let i = 0; i < a.services.length; i++) if (a.services[i] !== b.services[i]) return false;
   return true;
 }
@@ -129,8 +153,17 @@ function sameIdentity(a: InstanceKeyIdentity, b: InstanceKeyIdentity): boolean {
 export function successJson(identity: InstanceKeyIdentity, requestId: string): string {
   let prefix = prefixes.get(identity.keyId);
   if (!prefix || !sameIdentity(prefix.identity, identity)) {
-    const services = identity.services.length > 1 ? [...identity.services].sort((a, b) => SERVICE_ORDER.get(a)! - SERVICE_ORDER.get(b)!) : identity.services;
-    const data = { instanceRef: identity.instanceRef, instanceId: identity.instanceId, keyId: identity.keyId, keyStatus: identity.keyStatus, services };
+    const services =
+      identity.services.length > 1
+        ? [...identity.services].sort((a, b) => SERVICE_ORDER.get(a)! - SERVICE_ORDER.get(b)!)
+        : identity.services;
+    const data = {
+      instanceRef: identity.instanceRef,
+      instanceId: identity.instanceId,
+      keyId: identity.keyId,
+      keyStatus: identity.keyStatus,
+      services,
+    };
     if (prefixes.size >= MAX_PREFIXES) prefixes.clear();
     prefix = { identity, text: `{"success":true,"data":${JSON.stringify(data)},"metadata":{"requestId":"` };
     prefixes.set(identity.keyId, prefix);

@@ -13,7 +13,11 @@ export class VerifiedKeyDto {
   @ApiProperty({ format: 'uuid' }) instanceId: string;
   @ApiProperty({ format: 'uuid' }) keyId: string;
   @ApiProperty({ enum: KEY_STATUSES, description: 'ACTIVE, or PENDING_ROTATION during a rotation overlap.' }) keyStatus: KeyStatus;
-  @ApiProperty({ enum: SERVICE_NAMES, isArray: true, description: "The key's effective services: the instance's, within the key's own subset (SPEC §12)." })
+  @ApiProperty({
+    enum: SERVICE_NAMES,
+    isArray: true,
+    description: "The key's effective services: the instance's, within the key's own subset (SPEC §12).",
+  })
   services: ServiceName[];
 }
 
@@ -32,9 +36,15 @@ export class VerifyController {
   @Header('Cache-Control', 'no-store')
   @ApiOperation({
     summary: 'Check an instance key (and optionally a service) for the platform APIs or their gateway',
-    description: 'The answers of SPEC §3. On success the headers `X-Trusset-Instance-Ref` and `X-Trusset-Key-Id` carry the identity for nginx `auth_request_set`.',
+    description:
+      'The answers of SPEC §3. On success the headers `X-Trusset-Instance-Ref` and `X-Trusset-Key-Id` carry the identity for nginx `auth_request_set`.',
   })
-  @ApiQuery({ name: 'service', required: false, enum: SERVICE_NAMES, description: 'The service the request is for; omitted, only the key is checked.' })
+  @ApiQuery({
+    name: 'service',
+    required: false,
+    enum: SERVICE_NAMES,
+    description: 'The service the request is for; omitted, only the key is checked.',
+  })
   @ApiEnvelope(VerifiedKeyDto)
   @ApiErrors('VALIDATION_ERROR')
   verify(@CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) res: Response): VerifiedKeyDto {

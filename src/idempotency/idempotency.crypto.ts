@@ -29,7 +29,9 @@ export class IdempotencyCrypto {
 
   /** What makes two requests "the same": method, path and body (key order ignored). */
   fingerprint(method: string, path: string, body: unknown): Buffer {
-    return createHmac('sha256', this.lookupKey).update(`fp\0${method}\0${path}\0${canonicalJson(body ?? {})}`).digest();
+    return createHmac('sha256', this.lookupKey)
+      .update(`fp\0${method}\0${path}\0${canonicalJson(body ?? {})}`)
+      .digest();
   }
 
   seal(scope: string, idempotencyKey: string, recordId: Buffer, plaintext: string): Buffer {
@@ -62,7 +64,7 @@ export class IdempotencyCrypto {
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    return `{${Object.keys(value as object)
+    return `{${Object.keys(value)
       .sort()
       .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
       .join(',')}}`;

@@ -55,9 +55,17 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const header = req.headers[IDEMPOTENCY_HEADER];
     if (header === undefined) return next.handle();
     if (typeof header !== 'string' || !IDEMPOTENCY_KEY_FORMAT.test(header)) {
-      throw new AppException('VALIDATION_ERROR', 'Idempotency-Key must be 1–255 visible ASCII characters.', { 'Idempotency-Key': ['must be 1-255 visible ASCII characters'] });
+      throw new AppException('VALIDATION_ERROR', 'Idempotency-Key must be 1–255 visible ASCII characters.', {
+        'Idempotency-Key': ['must be 1-255 visible ASCII characters'],
+      });
     }
-    const request = { scope: idempotencyScope(req), idempotencyKey: header, method: req.method, path: req.originalUrl, body: req.body };
+    const request = {
+      scope: idempotencyScope(req),
+      idempotencyKey: header,
+      method: req.method,
+      path: req.originalUrl,
+      body: req.body as unknown,
+    };
     return from(this.idempotency.begin(request)).pipe(
       switchMap((begun) => {
         if (begun.kind === 'replay') {
@@ -77,7 +85,11 @@ export class IdempotencyInterceptor implements NestInterceptor {
             return body;
           }),
           catchError(async (e: unknown) => {
-            await this.idempotency.release(claim).catch((err: Error) => this.logger.event('warn', 'could not release an idempotency claim', { requestId: req.requestId, err: err.message }));
+            await this.idempotency
+              .release(claim)
+              .catch((err: Error) =>
+                this.logger.event('warn', 'could not release an idempotency claim', { requestId: req.requestId, err: err.message }),
+              );
             throw e;
           }),
         );

@@ -33,7 +33,13 @@ export class IdempotencyRepository {
 
   /** True when `token` now holds the record (new, or taken over). */
   async claim(id: Buffer, fingerprint: Buffer, token: string, retentionHours: number, staleClaimMs: number): Promise<boolean> {
-    const row = await firstRow<{ claim: string }>(this.tx.manager, IDEMPOTENCY_SQL.claim, [id, fingerprint, token, retentionHours, staleClaimMs]);
+    const row = await firstRow<{ claim: string }>(this.tx.manager, IDEMPOTENCY_SQL.claim, [
+      id,
+      fingerprint,
+      token,
+      retentionHours,
+      staleClaimMs,
+    ]);
     return row?.claim === token;
   }
 

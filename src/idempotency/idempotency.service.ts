@@ -53,7 +53,10 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleInit(): void {
-    this.timer = setInterval(() => void this.prune().catch((e: Error) => this.logger.event('warn', 'idempotency prune failed', { err: e.message })), PRUNE_INTERVAL_MS);
+    this.timer = setInterval(
+      () => void this.prune().catch((e: Error) => this.logger.event('warn', 'idempotency prune failed', { err: e.message })),
+      PRUNE_INTERVAL_MS,
+    );
     this.timer.unref();
   }
 
@@ -79,7 +82,10 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
       if (existing.state === 'done') {
         const plaintext = this.crypto.open(request.scope, request.idempotencyKey, id, existing.sealed);
         if (plaintext === null) {
-          throw new AppException('CONFLICT', 'The answer stored for this Idempotency-Key cannot be opened (SECRETS_KEY changed); use a new Idempotency-Key.');
+          throw new AppException(
+            'CONFLICT',
+            'The answer stored for this Idempotency-Key cannot be opened (SECRETS_KEY changed); use a new Idempotency-Key.',
+          );
         }
         return { kind: 'replay', status: existing.statusCode, body: JSON.parse(plaintext) };
       }

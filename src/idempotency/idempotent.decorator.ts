@@ -17,6 +17,10 @@ export function Idempotent(): MethodDecorator {
       description:
         'Optional, 1–255 visible ASCII characters (a UUID is a good choice). Repeating the request with the same key and body within 24 h answers the first answer again (status and body, secrets included, header `Idempotent-Replayed: true`) without doing the work twice. 409 `IDEMPOTENCY_IN_PROGRESS`: the first request is still running.',
     }),
-    ApiResponse({ status: 422, type: ErrorResponseDto, description: '`IDEMPOTENCY_KEY_REUSED`: this Idempotency-Key was used with another request.' }),
+    ApiResponse({
+      status: 422,
+      type: ErrorResponseDto,
+      description: '`IDEMPOTENCY_KEY_REUSED`: this Idempotency-Key was used with another request.',
+    }),
   );
 }

@@ -6,7 +6,16 @@ import type { Actor } from '../domain/actor';
 import { ApiEnvelope, ApiErrors } from '../common/http/api-responses';
 import { Page } from '../common/http/page';
 import { InstanceRefPipe } from '../common/http/instance-ref.pipe';
-import { CreateKeyDto, DeletedKeyDto, InstanceKeyDto, IssuedKeyDto, ListKeysQueryDto, PauseKeyDto, RotateKeyDto, UpdateKeyDto } from './instance-key.dto';
+import {
+  CreateKeyDto,
+  DeletedKeyDto,
+  InstanceKeyDto,
+  IssuedKeyDto,
+  ListKeysQueryDto,
+  PauseKeyDto,
+  RotateKeyDto,
+  UpdateKeyDto,
+} from './instance-key.dto';
 import { InstanceKeysService } from './instance-keys.service';
 import { KeyIdPipe } from '../common/http/key-id.pipe';
 import { NoBody } from '../common/http/no-body';
@@ -38,7 +47,11 @@ export class AdminInstanceKeysController {
   @ApiOperation({ summary: 'Create a key (the plaintext is in this response only)' })
   @ApiEnvelope(IssuedKeyDto, { status: 201 })
   @ApiErrors('VALIDATION_ERROR', 'NOT_FOUND', 'KEY_LIMIT_REACHED', 'INSTANCE_ARCHIVED', 'UNSUPPORTED_MEDIA_TYPE')
-  create(@Param('instanceRef', InstanceRefPipe) instanceRef: string, @Body() body: CreateKeyDto, @CurrentActor() actor: Actor): Promise<IssuedKeyDto> {
+  create(
+    @Param('instanceRef', InstanceRefPipe) instanceRef: string,
+    @Body() body: CreateKeyDto,
+    @CurrentActor() actor: Actor,
+  ): Promise<IssuedKeyDto> {
     return this.keys.create({ instanceRef }, body, actor);
   }
 
@@ -72,7 +85,9 @@ export class AdminInstanceKeysController {
   @Patch(':keyId')
   @AdminScope('keys:write')
   @KeyParam()
-  @ApiOperation({ summary: "Rename a key or change its restrictions (services, allowedCidrs, rateLimitPerMinute); in force from the next request" })
+  @ApiOperation({
+    summary: 'Rename a key or change its restrictions (services, allowedCidrs, rateLimitPerMinute); in force from the next request',
+  })
   @ApiEnvelope(InstanceKeyDto)
   @ApiErrors('VALIDATION_ERROR', 'NOT_FOUND', 'KEY_NOT_ACTIVE')
   update(
@@ -108,7 +123,11 @@ export class AdminInstanceKeysController {
   @ApiOperation({ summary: 'End a pause early' })
   @ApiEnvelope(InstanceKeyDto)
   @ApiErrors('NOT_FOUND', 'KEY_NOT_ACTIVE')
-  resume(@Param('instanceRef', InstanceRefPipe) instanceRef: string, @Param('keyId', KeyIdPipe) keyId: string, @CurrentActor() actor: Actor): Promise<InstanceKeyDto> {
+  resume(
+    @Param('instanceRef', InstanceRefPipe) instanceRef: string,
+    @Param('keyId', KeyIdPipe) keyId: string,
+    @CurrentActor() actor: Actor,
+  ): Promise<InstanceKeyDto> {
     return this.keys.resume({ instanceRef }, keyId, actor);
   }
 
@@ -120,7 +139,11 @@ export class AdminInstanceKeysController {
   @ApiOperation({ summary: 'Revoke a key, at once and for good' })
   @ApiEnvelope(InstanceKeyDto)
   @ApiErrors('NOT_FOUND', 'ALREADY_REVOKED', 'KEY_NOT_ACTIVE')
-  revoke(@Param('instanceRef', InstanceRefPipe) instanceRef: string, @Param('keyId', KeyIdPipe) keyId: string, @CurrentActor() actor: Actor): Promise<InstanceKeyDto> {
+  revoke(
+    @Param('instanceRef', InstanceRefPipe) instanceRef: string,
+    @Param('keyId', KeyIdPipe) keyId: string,
+    @CurrentActor() actor: Actor,
+  ): Promise<InstanceKeyDto> {
     return this.keys.revoke({ instanceRef }, keyId, actor);
   }
 
@@ -131,7 +154,11 @@ export class AdminInstanceKeysController {
   @ApiOperation({ summary: 'Revoke if needed, then remove the key record (its audit events stay)' })
   @ApiEnvelope(DeletedKeyDto)
   @ApiErrors('NOT_FOUND')
-  delete(@Param('instanceRef', InstanceRefPipe) instanceRef: string, @Param('keyId', KeyIdPipe) keyId: string, @CurrentActor() actor: Actor): Promise<DeletedKeyDto> {
+  delete(
+    @Param('instanceRef', InstanceRefPipe) instanceRef: string,
+    @Param('keyId', KeyIdPipe) keyId: string,
+    @CurrentActor() actor: Actor,
+  ): Promise<DeletedKeyDto> {
     return this.keys.delete({ instanceRef }, keyId, actor);
   }
 }

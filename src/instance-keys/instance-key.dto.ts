@@ -1,5 +1,20 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Length,
+  Max,
+  MaxLength,
+  Min,
+  ValidateIf,
+} from 'class-validator';
 import { SERVICE_NAMES, ServiceName } from '../domain/platform-services';
 import { MAX_ALLOWED_CIDRS } from '../domain/key-restrictions';
 import { PaginationQueryDto } from '../common/http/pagination.dto';
@@ -31,7 +46,8 @@ export class KeyRestrictionsDto {
     nullable: true,
     maxItems: MAX_ALLOWED_CIDRS,
     example: ['203.0.113.0/24', '2001:db8::/32'],
-    description: 'IPv4/IPv6 ranges (or single addresses) the key may be used from; stored canonical (host bits cleared, IPv4-mapped IPv6 as IPv4). `null`: anywhere.',
+    description:
+      'IPv4/IPv6 ranges (or single addresses) the key may be used from; stored canonical (host bits cleared, IPv4-mapped IPv6 as IPv4). `null`: anywhere.',
   })
   @IsOptional()
   @IsArray()
@@ -41,7 +57,12 @@ export class KeyRestrictionsDto {
   @MaxLength(49, { each: true })
   allowedCidrs?: string[] | null;
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, nullable: true, description: "This key's own requests per minute, at most the deployment's RATE_LIMIT_PER_KEY_PER_MINUTE. `null`: the deployment's." })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    nullable: true,
+    description: "This key's own requests per minute, at most the deployment's RATE_LIMIT_PER_KEY_PER_MINUTE. `null`: the deployment's.",
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -57,7 +78,10 @@ export class CreateKeyDto extends KeyRestrictionsDto {
   @NoControlChars()
   name: string;
 
-  @ApiPropertyOptional({ example: '2027-12-31T00:00:00Z', description: 'ISO-8601 with a time zone; must be in the future. Omitted: never expires.' })
+  @ApiPropertyOptional({
+    example: '2027-12-31T00:00:00Z',
+    description: 'ISO-8601 with a time zone; must be in the future. Omitted: never expires.',
+  })
   @IsOptional()
   @IsISO8601({ strict: true, strictSeparator: true })
   @WithUtcOffset()
@@ -119,18 +143,23 @@ export class InstanceKeyDto {
   @ApiProperty({ example: '9b2e', description: 'The last 4 hex characters of the secret.' }) keyHint: string;
   @ApiProperty({ enum: KEY_STATUSES }) status: KeyStatus;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Own expiry, or the end of the rotation overlap.' }) expiresAt: string | null;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Updated in batches, not on every request.' }) lastUsedAt: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Own expiry, or the end of the rotation overlap.' })
+  expiresAt: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Updated in batches, not on every request.' }) lastUsedAt:
+    string | null;
   @ApiProperty({ type: 'integer', description: 'Requests admitted with this key (updated in batches).' }) requestCount: number;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) rotatedAt: string | null;
   @ApiProperty({ type: String, nullable: true, format: 'uuid' }) replacedByKeyId: string | null;
   @ApiProperty({ type: String, nullable: true, format: 'uuid' }) replacesKeyId: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) revokedAt: string | null;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Set while the key is PAUSED.' }) pausedUntil: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Set while the key is PAUSED.' }) pausedUntil:
+    string | null;
   @ApiProperty({ enum: SERVICE_NAMES, isArray: true, nullable: true, description: "The key's own subset; null: all the instance has." })
   services: ServiceName[] | null;
-  @ApiProperty({ type: [String], nullable: true, description: 'Canonical ranges the key may be used from; null: anywhere.' }) allowedCidrs: string[] | null;
-  @ApiProperty({ type: 'integer', nullable: true, description: "The key's own per-minute limit; null: the deployment's." }) rateLimitPerMinute: number | null;
+  @ApiProperty({ type: [String], nullable: true, description: 'Canonical ranges the key may be used from; null: anywhere.' }) allowedCidrs:
+    string[] | null;
+  @ApiProperty({ type: 'integer', nullable: true, description: "The key's own per-minute limit; null: the deployment's." })
+  rateLimitPerMinute: number | null;
 
   /** `now` is the database clock read with the row. */
   static from(k: InstanceKeyRecord, now: Date): InstanceKeyDto {

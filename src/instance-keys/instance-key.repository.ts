@@ -111,7 +111,13 @@ export class InstanceKeyRepository {
   /** The instance by ref or id; `lock` takes its row FOR UPDATE until the transaction ends. */
   async instance(scope: { instanceRef: string } | { instanceId: string }, lock: boolean): Promise<KeyInstance | undefined> {
     const byRef = 'instanceRef' in scope;
-    const sql = byRef ? (lock ? INSTANCE_KEY_SQL.lockInstanceByRef : INSTANCE_KEY_SQL.instanceByRef) : lock ? INSTANCE_KEY_SQL.lockInstanceById : INSTANCE_KEY_SQL.instanceById;
+    const sql = byRef
+      ? lock
+        ? INSTANCE_KEY_SQL.lockInstanceByRef
+        : INSTANCE_KEY_SQL.instanceByRef
+      : lock
+        ? INSTANCE_KEY_SQL.lockInstanceById
+        : INSTANCE_KEY_SQL.instanceById;
     return firstRow<KeyInstance>(this.tx.manager, sql, [byRef ? scope.instanceRef : scope.instanceId]);
   }
 
@@ -150,7 +156,13 @@ export class InstanceKeyRepository {
   }
 
   async update(keyId: string, name: string, restrictions: KeyRestrictions): Promise<KeyRow> {
-    return this.one(INSTANCE_KEY_SQL.update, [keyId, name, restrictions.services, restrictions.allowedCidrs, restrictions.rateLimitPerMinute]);
+    return this.one(INSTANCE_KEY_SQL.update, [
+      keyId,
+      name,
+      restrictions.services,
+      restrictions.allowedCidrs,
+      restrictions.rateLimitPerMinute,
+    ]);
   }
 
   /** The overlap's end, or undefined when the key was no longer ACTIVE. */

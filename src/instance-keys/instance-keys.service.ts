@@ -9,7 +9,17 @@ import { Page } from '../common/http/page';
 import type { AuditEventDto } from '../audit/audit-event.dto';
 import { isUniqueViolation } from '../database/sql';
 import { Transactions } from '../database/transactions';
-import { CreateKeyDto, DeletedKeyDto, InstanceKeyDto, IssuedKeyDto, KeyRestrictionsDto, ListKeysQueryDto, PauseKeyDto, RotateKeyDto, UpdateKeyDto } from './instance-key.dto';
+import {
+  CreateKeyDto,
+  DeletedKeyDto,
+  InstanceKeyDto,
+  IssuedKeyDto,
+  KeyRestrictionsDto,
+  ListKeysQueryDto,
+  PauseKeyDto,
+  RotateKeyDto,
+  UpdateKeyDto,
+} from './instance-key.dto';
 import { canonicalCidrs, effectiveServices, grantExceeds, KeyRestrictions, sortServices, UNRESTRICTED } from '../domain/key-restrictions';
 import { generateInstanceKey } from '../domain/instance-key.material';
 import { effectiveStatus, isUsable, KeyAction, KeyStatus, transition } from '../domain/instance-key.state';
@@ -22,7 +32,11 @@ import { actorFacts, instanceFacts, keyFacts } from '../webhooks/webhook-payload
 /** Which instance a request may touch: the admin names it by ref, an instance key is bound to its id. */
 export type KeyScope = { instanceRef: string } | { instanceId: string };
 
-const restrictionsOf = (row: KeyRow): KeyRestrictions => ({ services: row.services, allowedCidrs: row.allowedCidrs, rateLimitPerMinute: row.rateLimitPerMinute });
+const restrictionsOf = (row: KeyRow): KeyRestrictions => ({
+  services: row.services,
+  allowedCidrs: row.allowedCidrs,
+  rateLimitPerMinute: row.rateLimitPerMinute,
+});
 
 const dto = (row: KeyRow) => InstanceKeyDto.from(row, row.now);
 const keyNotFound = () => new AppException('NOT_FOUND', 'Key not found.');
@@ -107,7 +121,10 @@ export class InstanceKeysService {
       for (const field of ['services', 'allowedCidrs', 'rateLimitPerMinute'] as const) {
         if (JSON.stringify(before[field]) !== JSON.stringify(after[field])) changes[field] = { from: before[field], to: after[field] };
       }
-      await this.audit.record({ action: 'key.updated', target: { type: 'key', id: key.id }, instanceId: instance.id, details: changes }, actor);
+      await this.audit.record(
+        { action: 'key.updated', target: { type: 'key', id: key.id }, instanceId: instance.id, details: changes },
+        actor,
+      );
       return dto(updated);
     });
   }
@@ -208,14 +225,19 @@ export class InstanceKeysService {
 
   async pause(scope: KeyScope, keyId: string, body: PauseKeyDto, actor: Actor): Promise<InstanceKeyDto> {
     if ((body.until === undefined) === (body.durationSeconds === undefined)) {
-      throw new AppException('VALIDATION_ERROR', 'Send either until or durationSeconds.', { body: ['must contain exactly one of until, durationSeconds'] });
+      throw new AppException('VALIDATION_ERROR', 'Send either until or durationSeconds.', {
+        body: ['must contain exactly one of until, durationSeconds'],
+      });
     }
     const until = body.until === undefined ? null : parseTime(body.until, 'until');
     return this.changeKey(scope, keyId, 'pause', actor, {}, async (instance, key) => {
       const { end, future } = await this.keys.pauseEnd(until, body.durationSeconds ?? null);
       if (!future) throw new AppException('VALIDATION_ERROR', 'The pause must end in the future.', { until: ['must be in the future'] });
       const paused = await this.keys.pause(key.id, end);
-      await this.audit.record({ action: 'key.paused', target: { type: 'key', id: key.id }, instanceId: instance.id, details: { until: end.toISOString() } }, actor);
+      await this.audit.record(
+        { action: 'key.paused', target: { type: 'key', id: key.id }, instanceId: instance.id, details: { until: end.toISOString() } },
+        actor,
+      );
       return this.notify(instance, 'key.paused', dto(paused), actor);
     });
   }
@@ -231,7 +253,10 @@ export class InstanceKeysService {
   revoke(scope: KeyScope, keyId: string, actor: Actor): Promise<InstanceKeyDto> {
     return this.changeKey(scope, keyId, 'revoke', actor, {}, async (instance, key, from) => {
       const revoked = await this.keys.revoke(key.id);
-      await this.audit.record({ action: 'key.revoked', target: { type: 'key', id: key.id }, instanceId: instance.id, details: { from } }, actor);
+      await this.audit.record(
+        { action: 'key.revoked', target: { type: 'key', id: key.id }, instanceId: instance.id, details: { from } },
+        actor,
+      );
       return this.notify(instance, 'key.revoked', dto(revoked), actor, { from });
     });
   }
@@ -242,7 +267,10 @@ export class InstanceKeysService {
       const last = dto(key);
       await this.keys.delete(key.id);
       await this.notify(instance, 'key.deleted', last, actor, { from });
-      await this.audit.record({ action: 'key.deleted', target: { type: 'key', id: key.id }, instanceId: instance.id, details: { name: key.name, from } }, actor);
+      await this.audit.record(
+        { action: 'key.deleted', target: { type: 'key', id: key.id }, instanceId: instance.id, details: { name: key.name, from } },
+        actor,
+      );
       return { id: key.id, deleted: true as const };
     });
   }
@@ -330,7 +358,11 @@ export class InstanceKeysService {
     actor: Actor,
     extra: Record<string, unknown> = {},
   ): Promise<InstanceKeyDto> {
-    await WebhookOutbox.enqueue(this.tx.manager, { owner: { instanceId: instance.id }, type, data: { instance: instanceFacts(instance), key: keyFacts(key), ...extra, actor: actorFacts(actor) } });
+    await WebhookOutbox.enqueue(this.tx.manager, {
+      owner: { instanceId: instance.id },
+      type,
+      data: { instance: instanceFacts(instance), key: keyFacts(key), ...extra, actor: actorFacts(actor) },
+    });
     return key;
   }
 
@@ -347,18 +379,25 @@ export class InstanceKeysService {
   }
 
   private async requireFuture(at: Date, field: string): Promise<void> {
-    if (!(await this.keys.isFuture(at))) throw new AppException('VALIDATION_ERROR', `${field} must be in the future.`, { [field]: ['must be in the future'] });
+    if (!(await this.keys.isFuture(at)))
+      throw new AppException('VALIDATION_ERROR', `${field} must be in the future.`, { [field]: ['must be in the future'] });
   }
 }
 
 /** PRIVILEGE_EXCEEDED unless `granted` reaches no further than `held` (SPEC §12, self-service). */
 function requireWithin(instance: KeyInstance, held: KeyRestrictions, granted: KeyRestrictions): void {
-  const reasons = grantExceeds(held, effectiveServices(instance.services, held.services), granted, effectiveServices(instance.services, granted.services));
+  const reasons = grantExceeds(
+    held,
+    effectiveServices(instance.services, held.services),
+    granted,
+    effectiveServices(instance.services, granted.services),
+  );
   if (reasons.length > 0) throw new AppException('PRIVILEGE_EXCEEDED', undefined, { restrictions: reasons });
 }
 
 function parseTime(value: string, field: string): Date {
   const at = new Date(value);
-  if (Number.isNaN(at.getTime())) throw new AppException('VALIDATION_ERROR', undefined, { [field]: [`${field} must be a valid ISO-8601 time`] });
+  if (Number.isNaN(at.getTime()))
+    throw new AppException('VALIDATION_ERROR', undefined, { [field]: [`${field} must be a valid ISO-8601 time`] });
   return at;
 }

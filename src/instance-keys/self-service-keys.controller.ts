@@ -8,7 +8,16 @@ import { AppException } from '../common/errors/app.exception';
 import { ApiEnvelope, ApiErrors, ErrorResponseDto } from '../common/http/api-responses';
 import { Page } from '../common/http/page';
 import { PaginationQueryDto } from '../common/http/pagination.dto';
-import { CreateKeyDto, DeletedKeyDto, InstanceKeyDto, IssuedKeyDto, ListKeysQueryDto, PauseKeyDto, RotateKeyDto, UpdateKeyDto } from './instance-key.dto';
+import {
+  CreateKeyDto,
+  DeletedKeyDto,
+  InstanceKeyDto,
+  IssuedKeyDto,
+  ListKeysQueryDto,
+  PauseKeyDto,
+  RotateKeyDto,
+  UpdateKeyDto,
+} from './instance-key.dto';
 import { InstanceKeysService, KeyScope } from './instance-keys.service';
 import { KeyIdPipe } from '../common/http/key-id.pipe';
 import { Brake } from '../auth/brake.decorator';
@@ -17,9 +26,14 @@ import { NoBody } from '../common/http/no-body';
 import { Idempotent } from '../idempotency/idempotent.decorator';
 
 const KeyParam = () => ApiParam({ name: 'keyId', format: 'uuid' });
-const ManagementLimit = () => ApiResponse({ status: 429, type: ErrorResponseDto, description: '`RATE_LIMIT_EXCEEDED`: key-management limit of the acting key.' });
+const ManagementLimit = () =>
+  ApiResponse({ status: 429, type: ErrorResponseDto, description: '`RATE_LIMIT_EXCEEDED`: key-management limit of the acting key.' });
 const ActiveKeyOnly = () =>
-  ApiResponse({ status: 403, type: ErrorResponseDto, description: '`KEY_NOT_ACTIVE`: the acting key is in its rotation overlap; only an ACTIVE key manages keys.' });
+  ApiResponse({
+    status: 403,
+    type: ErrorResponseDto,
+    description: '`KEY_NOT_ACTIVE`: the acting key is in its rotation overlap; only an ACTIVE key manages keys.',
+  });
 
 /** The instance a key belongs to is the only one it can manage; any other key id is 404. */
 const own = (p: Principal | undefined): KeyScope => {
@@ -81,7 +95,12 @@ export class SelfServiceKeysController {
   @ApiEnvelope(IssuedKeyDto, { status: 201 })
   @ApiErrors('VALIDATION_ERROR', 'NOT_FOUND', 'KEY_NOT_ACTIVE', 'PRIVILEGE_EXCEEDED')
   @ManagementLimit()
-  rotate(@CurrentPrincipal() p: Principal, @Param('keyId', KeyIdPipe) keyId: string, @Body() body: RotateKeyDto, @CurrentActor() actor: Actor): Promise<IssuedKeyDto> {
+  rotate(
+    @CurrentPrincipal() p: Principal,
+    @Param('keyId', KeyIdPipe) keyId: string,
+    @Body() body: RotateKeyDto,
+    @CurrentActor() actor: Actor,
+  ): Promise<IssuedKeyDto> {
     return this.keys.rotate(own(p), keyId, body, actor);
   }
 
@@ -89,11 +108,18 @@ export class SelfServiceKeysController {
   @UseGuards(KeyManagementLimitGuard)
   @ActiveKeyOnly()
   @KeyParam()
-  @ApiOperation({ summary: "Rename a key or change its restrictions (services, allowedCidrs, rateLimitPerMinute); in force from the next request" })
+  @ApiOperation({
+    summary: 'Rename a key or change its restrictions (services, allowedCidrs, rateLimitPerMinute); in force from the next request',
+  })
   @ApiEnvelope(InstanceKeyDto)
   @ApiErrors('VALIDATION_ERROR', 'NOT_FOUND', 'KEY_NOT_ACTIVE', 'PRIVILEGE_EXCEEDED')
   @ManagementLimit()
-  update(@CurrentPrincipal() p: Principal, @Param('keyId', KeyIdPipe) keyId: string, @Body() body: UpdateKeyDto, @CurrentActor() actor: Actor): Promise<InstanceKeyDto> {
+  update(
+    @CurrentPrincipal() p: Principal,
+    @Param('keyId', KeyIdPipe) keyId: string,
+    @Body() body: UpdateKeyDto,
+    @CurrentActor() actor: Actor,
+  ): Promise<InstanceKeyDto> {
     return this.keys.update(own(p), keyId, body, actor);
   }
 
@@ -106,7 +132,12 @@ export class SelfServiceKeysController {
   @ApiOperation({ summary: 'Pause a key until a time in the future (valid again by itself afterwards)' })
   @ApiEnvelope(InstanceKeyDto)
   @ApiErrors('VALIDATION_ERROR', 'NOT_FOUND', 'KEY_NOT_ACTIVE')
-  pause(@CurrentPrincipal() p: Principal, @Param('keyId', KeyIdPipe) keyId: string, @Body() body: PauseKeyDto, @CurrentActor() actor: Actor): Promise<InstanceKeyDto> {
+  pause(
+    @CurrentPrincipal() p: Principal,
+    @Param('keyId', KeyIdPipe) keyId: string,
+    @Body() body: PauseKeyDto,
+    @CurrentActor() actor: Actor,
+  ): Promise<InstanceKeyDto> {
     return this.keys.pause(own(p), keyId, body, actor);
   }
 
@@ -120,7 +151,11 @@ export class SelfServiceKeysController {
   @ApiEnvelope(InstanceKeyDto)
   @ApiErrors('NOT_FOUND', 'KEY_NOT_ACTIVE')
   @ManagementLimit()
-  resume(@CurrentPrincipal() p: Principal, @Param('keyId', KeyIdPipe) keyId: string, @CurrentActor() actor: Actor): Promise<InstanceKeyDto> {
+  resume(
+    @CurrentPrincipal() p: Principal,
+    @Param('keyId', KeyIdPipe) keyId: string,
+    @CurrentActor() actor: Actor,
+  ): Promise<InstanceKeyDto> {
     return this.keys.resume(own(p), keyId, actor);
   }
 
@@ -134,7 +169,11 @@ export class SelfServiceKeysController {
   @ApiOperation({ summary: 'Revoke a key, at once and for good' })
   @ApiEnvelope(InstanceKeyDto)
   @ApiErrors('NOT_FOUND', 'ALREADY_REVOKED', 'KEY_NOT_ACTIVE')
-  revoke(@CurrentPrincipal() p: Principal, @Param('keyId', KeyIdPipe) keyId: string, @CurrentActor() actor: Actor): Promise<InstanceKeyDto> {
+  revoke(
+    @CurrentPrincipal() p: Principal,
+    @Param('keyId', KeyIdPipe) keyId: string,
+    @CurrentActor() actor: Actor,
+  ): Promise<InstanceKeyDto> {
     return this.keys.revoke(own(p), keyId, actor);
   }
 

@@ -33,7 +33,11 @@ export class UpdateInstanceDto {
   @NoControlChars()
   name?: string;
 
-  @ApiPropertyOptional({ enum: SERVICE_NAMES, isArray: true, description: 'Replaces the whole set; takes effect on the very next request.' })
+  @ApiPropertyOptional({
+    enum: SERVICE_NAMES,
+    isArray: true,
+    description: 'Replaces the whole set; takes effect on the very next request.',
+  })
   @IsOptional()
   @IsArray()
   @ArrayUnique()

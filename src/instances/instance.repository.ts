@@ -53,12 +53,22 @@ export class InstanceRepository {
 
   async update(id: string, set: InstanceChange): Promise<Instance> {
     const archivedAt = 'archivedAt' in set ? (set.archivedAt === 'now' ? 'now' : 'null') : 'keep';
-    const [row] = await rows<Instance>(this.tx.manager, INSTANCE_SQL.update, [id, set.name ?? null, set.services ?? null, set.status ?? null, archivedAt]);
+    const [row] = await rows<Instance>(this.tx.manager, INSTANCE_SQL.update, [
+      id,
+      set.name ?? null,
+      set.services ?? null,
+      set.status ?? null,
+      archivedAt,
+    ]);
     return row;
   }
 
   /** A page of instances, newest first, with the total: the ORM read that keeps the Instance entity (filters, count and page in one builder). */
-  page(filter: { refs: string[] | null; status?: InstanceStatus; search?: string }, limit: number, offset: number): Promise<[Instance[], number]> {
+  page(
+    filter: { refs: string[] | null; status?: InstanceStatus; search?: string },
+    limit: number,
+    offset: number,
+  ): Promise<[Instance[], number]> {
     const qb = this.tx.manager.getRepository(Instance).createQueryBuilder('i');
     if (filter.refs) qb.andWhere('i.ref = ANY(:visibleRefs)', { visibleRefs: filter.refs });
     if (filter.status) qb.andWhere('i.status = :status', { status: filter.status });

@@ -57,7 +57,11 @@ export class InstancesController {
   @ApiOperation({ summary: 'Rename an instance or replace its services' })
   @ApiEnvelope(InstanceDto)
   @ApiErrors('VALIDATION_ERROR', 'NOT_FOUND', 'UNSUPPORTED_MEDIA_TYPE')
-  update(@Param('instanceRef', InstanceRefPipe) ref: string, @Body() dto: UpdateInstanceDto, @CurrentActor() actor: Actor): Promise<InstanceDto> {
+  update(
+    @Param('instanceRef', InstanceRefPipe) ref: string,
+    @Body() dto: UpdateInstanceDto,
+    @CurrentActor() actor: Actor,
+  ): Promise<InstanceDto> {
     return this.instances.update(ref, dto, actor);
   }
 

@@ -4,5 +4,10 @@ import { InstancesController } from './instances.controller';
 import { InstanceRepository } from './instance.repository';
 import { InstancesService } from './instances.service';
 
-@Module({ imports: [InstanceKeysModule], controllers: [InstancesController], providers: [InstanceRepository, InstancesService], exports: [InstancesService] })
+@Module({
+  imports: [InstanceKeysModule],
+  controllers: [InstancesController],
+  providers: [InstanceRepository, InstancesService],
+  exports: [InstancesService],
+})
 export class InstancesModule {}

@@ -39,7 +39,12 @@ export class InstancesService {
         return await this.tx.run(async () => {
           const instance = await this.instances.insert(randomAlphanumeric(8), dto.name, dto.services ?? []);
           await this.audit.record(
-            { action: 'instance.created', target: { type: 'instance', id: instance.ref }, instanceId: instance.id, details: { name: instance.name, services: instance.services } },
+            {
+              action: 'instance.created',
+              target: { type: 'instance', id: instance.ref },
+              instanceId: instance.id,
+              details: { name: instance.name, services: instance.services },
+            },
             actor,
           );
           const key = await this.keys.issueFirstKey(instance, actor);
@@ -53,7 +58,11 @@ export class InstancesService {
 
   /** `visibleRefs`: the only instances the caller may see (an operator token restricted to instances); null for all. */
   async list(query: ListInstancesQueryDto, visibleRefs: string[] | null = null): Promise<Page<InstanceDto>> {
-    const [rows, total] = await this.instances.page({ refs: visibleRefs, status: query.status, search: query.search }, query.limit, query.offset);
+    const [rows, total] = await this.instances.page(
+      { refs: visibleRefs, status: query.status, search: query.search },
+      query.limit,
+      query.offset,
+    );
     return new Page(rows.map(InstanceDto.from), total, query.limit, query.offset);
   }
 
@@ -76,7 +85,9 @@ export class InstancesService {
 
   async update(ref: string, dto: UpdateInstanceDto, actor: Actor): Promise<InstanceDto> {
     if (dto.name === undefined && dto.services === undefined) {
-      throw new AppException('VALIDATION_ERROR', 'Nothing to update: send name and/or services.', { body: ['must contain name or services'] });
+      throw new AppException('VALIDATION_ERROR', 'Nothing to update: send name and/or services.', {
+        body: ['must contain name or services'],
+      });
     }
     return this.change(ref, actor, 'instance.updated', (i) => {
       const changes: Record<string, unknown> = {};
@@ -88,11 +99,15 @@ export class InstancesService {
 
   /** Archiving an archived instance (or restoring an active one) is a no-op that answers 200. */
   archive(ref: string, actor: Actor): Promise<InstanceDto> {
-    return this.change(ref, actor, 'instance.archived', (i) => (i.status === 'ARCHIVED' ? null : { set: { status: 'ARCHIVED', archivedAt: 'now' } }));
+    return this.change(ref, actor, 'instance.archived', (i) =>
+      i.status === 'ARCHIVED' ? null : { set: { status: 'ARCHIVED', archivedAt: 'now' } },
+    );
   }
 
   restore(ref: string, actor: Actor): Promise<InstanceDto> {
-    return this.change(ref, actor, 'instance.restored', (i) => (i.status === 'ACTIVE' ? null : { set: { status: 'ACTIVE', archivedAt: null } }));
+    return this.change(ref, actor, 'instance.restored', (i) =>
+      i.status === 'ACTIVE' ? null : { set: { status: 'ACTIVE', archivedAt: null } },
+    );
   }
 
   /**
@@ -113,15 +128,31 @@ export class InstancesService {
       // Status and services are part of every cached check of the instance's keys.
       invalidate(instanceTag(instance.id));
       const updated = await this.instances.update(instance.id, decision.set);
-      await this.audit.record({ action, target: { type: 'instance', id: instance.ref }, instanceId: instance.id, details: decision.details }, actor);
+      await this.audit.record(
+        { action, target: { type: 'instance', id: instance.ref }, instanceId: instance.id, details: decision.details },
+        actor,
+      );
       const event = webhookEventOf(action, instance, updated);
       if (event) {
         const facts = InstanceDto.from(updated);
-        const data = { instance: { id: facts.id, instanceRef: facts.instanceRef, name: facts.name, status: facts.status, services: facts.services, archivedAt: facts.archivedAt } };
+        const data = {
+          instance: {
+            id: facts.id,
+            instanceRef: facts.instanceRef,
+            name: facts.name,
+            status: facts.status,
+            services: facts.services,
+            archivedAt: facts.archivedAt,
+          },
+        };
         await WebhookOutbox.enqueue(this.tx.manager, {
           owner: { instanceId: instance.id },
           type: event,
-          data: { ...data, ...(event === 'instance.services_changed' ? { previousServices: [...instance.services] } : {}), actor: actorFacts(actor) },
+          data: {
+            ...data,
+            ...(event === 'instance.services_changed' ? { previousServices: [...instance.services] } : {}),
+            actor: actorFacts(actor),
+          },
         });
       }
       return updated;
@@ -131,7 +162,11 @@ export class InstancesService {
 }
 
 /** The webhook an instance change sends, if any: a rename alone is not an event of SPEC §14. */
-function webhookEventOf(action: string, before: Instance, after: Instance): 'instance.archived' | 'instance.restored' | 'instance.services_changed' | undefined {
+function webhookEventOf(
+  action: string,
+  before: Instance,
+  after: Instance,
+): 'instance.archived' | 'instance.restored' | 'instance.services_changed' | undefined {
   if (action === 'instance.archived') return 'instance.archived';
   if (action === 'instance.restored') return 'instance.restored';
   const set = (s: readonly string[]) => [...s].sort().join(',');

@@ -10,7 +10,12 @@ interface Row extends DigestRow {
 type Check = { outcome: 'unknown' } | { outcome: 'found'; id: string; now: Date; context: string };
 
 const UNKNOWN: Check = Object.freeze({ outcome: 'unknown' });
-const options = { positiveTtlMs: 60_000, negativeTtlMs: 5_000, maxUnknownEntries: 100, lookups: { maxInFlight: 2, maxBatch: 10, timeoutMs: 1000 } };
+const options = {
+  positiveTtlMs: 60_000,
+  negativeTtlMs: 5_000,
+  maxUnknownEntries: 100,
+  lookups: { maxInFlight: 2, maxBatch: 10, timeoutMs: 1000 },
+};
 
 /**
  * A table in memory and the lookup over it, counting the queries; `during` runs while a lookup is
@@ -53,7 +58,7 @@ describe('CachedDigestVerifier', () => {
     expect(state.lookups).toBe(1);
   });
 
-  it('remembers an unknown digest apart, answering the credential\'s own refusal', async () => {
+  it("remembers an unknown digest apart, answering the credential's own refusal", async () => {
     const { verifier, state } = fixture();
     expect(await verifier.verify(sha256('nobody'), 'ctx')).toBe(UNKNOWN);
     expect(verifier.verify(sha256('nobody'), 'ctx')).toBe(UNKNOWN);

@@ -46,7 +46,11 @@ export function cachedDigestOptions(config: AppConfig): CachedDigestOptions {
     positiveTtlMs: config.cache.positiveTtlMs,
     negativeTtlMs: config.cache.negativeTtlMs,
     maxUnknownEntries: config.cache.maxUnknownEntries,
-    lookups: { maxInFlight: config.cache.lookupConcurrency, maxBatch: config.cache.lookupBatchSize, timeoutMs: config.auth.decisionTimeoutMs },
+    lookups: {
+      maxInFlight: config.cache.lookupConcurrency,
+      maxBatch: config.cache.lookupBatchSize,
+      timeoutMs: config.auth.decisionTimeoutMs,
+    },
   };
 }
 
@@ -126,7 +130,10 @@ export class CachedDigestVerifiers {
     this.options = cachedDigestOptions(config);
   }
 
-  create<Row extends DigestRow, Kept, Context, Check>(credential: DigestCredential<Row, Kept, Context, Check>, sql: string): CachedDigestVerifier<Row, Kept, Context, Check> {
+  create<Row extends DigestRow, Kept, Context, Check>(
+    credential: DigestCredential<Row, Kept, Context, Check>,
+    sql: string,
+  ): CachedDigestVerifier<Row, Kept, Context, Check> {
     return new CachedDigestVerifier(this.cache, credential, (digests) => this.dataSource.query(sql, [digests]), this.options);
   }
 
@@ -136,11 +143,14 @@ export class CachedDigestVerifiers {
    * unknown digests (KEY_CACHE_NEGATIVE_TTL_MS), as many as KEY_CACHE_MAX_UNKNOWN_ENTRIES.
    */
   absentNames(sql: string): KnownAbsentNames {
-    return new KnownAbsentNames(async (names) => new Set(((await this.dataSource.query(sql, [names])) as Array<{ name: string }>).map((r) => r.name)), {
-      absentTtlMs: this.options.negativeTtlMs,
-      presentTtlMs: this.options.positiveTtlMs,
-      maxEntries: this.options.maxUnknownEntries,
-      maxBatch: this.options.lookups.maxBatch,
-    });
+    return new KnownAbsentNames(
+      async (names) => new Set((await this.dataSource.query<Array<{ name: string }>>(sql, [names])).map((r) => r.name)),
+      {
+        absentTtlMs: this.options.negativeTtlMs,
+        presentTtlMs: this.options.positiveTtlMs,
+        maxEntries: this.options.maxUnknownEntries,
+        maxBatch: this.options.lookups.maxBatch,
+      },
+    );
   }
 }

@@ -7,7 +7,12 @@ import { KeyInvalidationService } from './key-invalidation.service';
 @Global()
 @Module({
   providers: [
-    { provide: KeyCheckCache, inject: [APP_CONFIG], useFactory: (config: AppConfig) => new KeyCheckCache({ maxEntries: config.cache.maxEntries, maxUnknownEntries: config.cache.maxUnknownEntries }) },
+    {
+      provide: KeyCheckCache,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) =>
+        new KeyCheckCache({ maxEntries: config.cache.maxEntries, maxUnknownEntries: config.cache.maxUnknownEntries }),
+    },
     KeyInvalidationService,
     CachedDigestVerifiers,
   ],

@@ -131,7 +131,8 @@ export class KeyCheckCache {
     if (!this.storable(ttlMs, epochAtLookup)) return false;
     const id = this.id(namespace, digest);
     this.unknown.take(id);
-    for (const [evictedId, evicted] of this.found.set(id, { value, expiresAt: Date.now() + ttlMs, tags })) this.forgetTags(evictedId, evicted);
+    for (const [evictedId, evicted] of this.found.set(id, { value, expiresAt: Date.now() + ttlMs, tags }))
+      this.forgetTags(evictedId, evicted);
     for (const tag of tags) {
       let ids = this.byTag.get(tag);
       if (!ids) this.byTag.set(tag, (ids = new Set()));

@@ -99,7 +99,8 @@ export class KeyInvalidationService implements OnModuleInit, OnApplicationShutdo
     const result = await this.tx.run(async () => {
       const manager = this.tx.manager;
       const value = await work(manager, (...t) => t.forEach((tag) => tags.add(tag)));
-      for (const payload of notificationPayloads([...tags])) await manager.query('SELECT pg_notify($1, $2)', [INVALIDATION_CHANNEL, payload]);
+      for (const payload of notificationPayloads([...tags]))
+        await manager.query('SELECT pg_notify($1, $2)', [INVALIDATION_CHANNEL, payload]);
       return value;
     });
     if (tags.size > 0) this.cache.invalidate([...tags]);
@@ -121,7 +122,7 @@ export class KeyInvalidationService implements OnModuleInit, OnApplicationShutdo
     try {
       await client.connect();
       await client.query(`LISTEN ${INVALIDATION_CHANNEL}`);
-      const [{ pid }] = (await client.query('SELECT pg_backend_pid() AS pid')).rows;
+      const [{ pid }] = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows;
       if (this.client !== client) return;
       this.listenerPid = pid;
       this.attempts = 0;
@@ -177,7 +178,7 @@ export class KeyInvalidationService implements OnModuleInit, OnApplicationShutdo
 
   private onNotification(payload: string | undefined): void {
     try {
-      const tags = JSON.parse(payload ?? '[]');
+      const tags: unknown = JSON.parse(payload ?? '[]');
       if (Array.isArray(tags)) this.cache.invalidate(tags.filter((t): t is string => typeof t === 'string'));
       else this.cache.clear();
     } catch {

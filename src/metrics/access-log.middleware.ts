@@ -12,7 +12,10 @@ import type { RequestWithContext } from '../common/http/request-context.middlewa
 export function accessLog(logger: JsonLogger, metrics: MetricsService): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     // Routes answered ahead of Nest's router name themselves in res.locals.route.
-    const routeOf = () => (req.route?.path ? `${req.baseUrl ?? ''}${req.route.path}` : ((res.locals.route as string | undefined) ?? 'unmatched'));
+    const routeOf = () => {
+      const path = (req.route as { path?: string } | undefined)?.path;
+      return path ? `${req.baseUrl ?? ''}${path}` : ((res.locals.route as string | undefined) ?? 'unmatched');
+    };
     let answered = false;
     res.on('close', () => {
       // Closed without 'finish': the client went away (or timed out) before the answer was handed

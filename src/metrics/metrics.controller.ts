@@ -21,17 +21,27 @@ export class MetricsController {
   @Get()
   @ApiOperation({
     summary: 'Prometheus metrics (text exposition format, not the JSON envelope)',
-    description: 'Public unless METRICS_TOKEN is set; then `Authorization: Bearer <METRICS_TOKEN>` is required. The metrics are listed in docs/metrics.md.',
+    description:
+      'Public unless METRICS_TOKEN is set; then `Authorization: Bearer <METRICS_TOKEN>` is required. The metrics are listed in docs/metrics.md.',
   })
   // Either no credential (METRICS_TOKEN unset) or the metrics token; decorators apply bottom-up, so
   // the document lists the public alternative first.
   @ApiBearerAuth(METRICS_TOKEN_SECURITY)
   @ApiSecurity({})
   @ApiOkResponse({
-    description: 'Request counts and latencies by route and status, key-check outcomes and cache, database pool, Redis, invalidation channel, rate-limit refusals, register imports, process metrics.',
-    content: { 'text/plain': { schema: { type: 'string', example: '# HELP http_requests_total HTTP requests by method, route pattern and status.\n' } } },
+    description:
+      'Request counts and latencies by route and status, key-check outcomes and cache, database pool, Redis, invalidation channel, rate-limit refusals, register imports, process metrics.',
+    content: {
+      'text/plain': {
+        schema: { type: 'string', example: '# HELP http_requests_total HTTP requests by method, route pattern and status.\n' },
+      },
+    },
   })
-  @ApiResponse({ status: 401, type: ErrorResponseDto, description: '`UNAUTHORIZED` (METRICS_TOKEN is set and no bearer token was sent) or `INVALID_TOKEN`.' })
+  @ApiResponse({
+    status: 401,
+    type: ErrorResponseDto,
+    description: '`UNAUTHORIZED` (METRICS_TOKEN is set and no bearer token was sent) or `INVALID_TOKEN`.',
+  })
   async scrape(@Req() req: Request, @Res() res: Response): Promise<void> {
     const expected = this.config.metricsToken;
     if (expected !== undefined) {

@@ -102,7 +102,7 @@ export class MetricsService implements OnApplicationBootstrap {
 
   private find<T>(token: unknown): T | undefined {
     try {
-      return this.moduleRef?.get(token as string, { strict: false }) as T;
+      return this.moduleRef?.get<T>(token as string, { strict: false });
     } catch {
       return undefined;
     }
@@ -120,8 +120,16 @@ export class MetricsService implements OnApplicationBootstrap {
         },
       });
     pulledCounter('trusset_key_cache_hits_total', 'Key checks answered from the key-check cache.', () => cache.hits);
-    pulledCounter('trusset_key_cache_misses_total', 'Key checks the cache could not answer (looked up in the database).', () => cache.misses);
-    pulledCounter('trusset_key_cache_evictions_total', 'Cache entries pushed out to make room (least recently used first).', () => cache.stats().evictions);
+    pulledCounter(
+      'trusset_key_cache_misses_total',
+      'Key checks the cache could not answer (looked up in the database).',
+      () => cache.misses,
+    );
+    pulledCounter(
+      'trusset_key_cache_evictions_total',
+      'Cache entries pushed out to make room (least recently used first).',
+      () => cache.stats().evictions,
+    );
     new Gauge({
       name: 'trusset_key_cache_entries',
       help: 'Entries in the key-check cache, by segment (found keys, unknown keys).',

@@ -10,14 +10,24 @@ export type OperatorTokenStatus = (typeof OPERATOR_TOKEN_STATUSES)[number];
 export const MAX_TOKEN_INSTANCES = 100;
 
 export class CreateOperatorTokenDto {
-  @ApiProperty({ minLength: 1, maxLength: 100, example: 'dashboard-backend', description: 'Who or what holds it; shown as the actor in the audit trail.' })
+  @ApiProperty({
+    minLength: 1,
+    maxLength: 100,
+    example: 'dashboard-backend',
+    description: 'Who or what holds it; shown as the actor in the audit trail.',
+  })
   @Trim()
   @IsString()
   @Length(1, 100)
   @NoControlChars()
   name: string;
 
-  @ApiProperty({ enum: OPERATOR_SCOPES, isArray: true, example: ['instances:read', 'keys:read'], description: 'At least one; each a scope the caller holds itself.' })
+  @ApiProperty({
+    enum: OPERATOR_SCOPES,
+    isArray: true,
+    example: ['instances:read', 'keys:read'],
+    description: 'At least one; each a scope the caller holds itself.',
+  })
   @IsArray()
   @ArrayNotEmpty()
   @ArrayUnique()
@@ -30,7 +40,7 @@ export class CreateOperatorTokenDto {
     maxItems: MAX_TOKEN_INSTANCES,
     example: ['aB3dE5fG'],
     description:
-      'The only instances the token sees (others are 404, lists hold only these). Omitted: the caller\'s own restriction (every instance for ADMIN_TOKEN or an unrestricted token); `null`: every instance.',
+      "The only instances the token sees (others are 404, lists hold only these). Omitted: the caller's own restriction (every instance for ADMIN_TOKEN or an unrestricted token); `null`: every instance.",
   })
   @IsOptional()
   @IsArray()
@@ -42,7 +52,8 @@ export class CreateOperatorTokenDto {
 
   @ApiPropertyOptional({
     example: '2027-12-31T00:00:00Z',
-    description: 'ISO-8601 with a time zone, in the future. Omitted: never expires, or the caller\'s own expiry when the caller is an operator token that expires.',
+    description:
+      "ISO-8601 with a time zone, in the future. Omitted: never expires, or the caller's own expiry when the caller is an operator token that expires.",
   })
   @IsOptional()
   @IsISO8601({ strict: true, strictSeparator: true })
@@ -58,14 +69,16 @@ export class ListOperatorTokensQueryDto extends PaginationQueryDto {
 
 export class TokenCreatorDto {
   @ApiProperty({ enum: ['admin', 'operator'] }) type: 'admin' | 'operator';
-  @ApiProperty({ type: String, nullable: true, format: 'uuid', description: 'The creating operator token; null for ADMIN_TOKEN.' }) id: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'uuid', description: 'The creating operator token; null for ADMIN_TOKEN.' }) id:
+    string | null;
   @ApiProperty({ type: String, nullable: true }) name: string | null;
 }
 
 export class OperatorTokenDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ example: 'dashboard-backend' }) name: string;
-  @ApiProperty({ example: 'trusset_admin_3f1c', description: '`trusset_admin_` and the first 4 hex characters of the secret.' }) tokenPrefix: string;
+  @ApiProperty({ example: 'trusset_admin_3f1c', description: '`trusset_admin_` and the first 4 hex characters of the secret.' })
+  tokenPrefix: string;
   @ApiProperty({ example: '9b2e', description: 'The last 4 hex characters of the secret.' }) tokenHint: string;
   @ApiProperty({ enum: OPERATOR_SCOPES, isArray: true }) scopes: OperatorScope[];
   @ApiPropertyOptional({ type: [String], nullable: true, description: 'null: every instance.' }) instanceRefs: string[] | null;
@@ -74,7 +87,13 @@ export class OperatorTokenDto {
   @ApiProperty() createdAt: string;
   @ApiProperty({ type: TokenCreatorDto }) createdBy: TokenCreatorDto;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) revokedAt: string | null;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Updated in batches, not on every request: during a rotation, shows when the old token stopped being used.' }) lastUsedAt: string | null;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'Updated in batches, not on every request: during a rotation, shows when the old token stopped being used.',
+  })
+  lastUsedAt: string | null;
   @ApiProperty({ description: 'Requests admitted with this token (updated in batches).' }) requestCount: number;
 }
 

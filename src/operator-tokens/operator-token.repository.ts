@@ -109,7 +109,12 @@ export class OperatorTokenRepository {
   }
 
   /** The tokens within `powers` (of one status when given), newest first, and how many there are. */
-  async list(powers: Powers | null, status: OperatorTokenStatus | undefined, limit: number, offset: number): Promise<{ rows: TokenRow[]; total: number }> {
+  async list(
+    powers: Powers | null,
+    status: OperatorTokenStatus | undefined,
+    limit: number,
+    offset: number,
+  ): Promise<{ rows: TokenRow[]; total: number }> {
     const scope = withinPowers(powers, 1);
     const params = [...scope.params];
     let where = scope.sql;
@@ -117,7 +122,11 @@ export class OperatorTokenRepository {
       params.push(status);
       where += ` AND ${STATUS_SQL} = $${params.length}`;
     }
-    const [{ total }] = await rows<{ total: number }>(this.tx.manager, `SELECT count(*)::int AS total FROM operator_tokens t WHERE ${where}`, params);
+    const [{ total }] = await rows<{ total: number }>(
+      this.tx.manager,
+      `SELECT count(*)::int AS total FROM operator_tokens t WHERE ${where}`,
+      params,
+    );
     const found = await rows<TokenRow>(
       this.tx.manager,
       `SELECT ${COLUMNS} FROM operator_tokens t WHERE ${where} ORDER BY t.created_at DESC, t.id DESC LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
@@ -129,7 +138,10 @@ export class OperatorTokenRepository {
   /** The token, when it is within `powers`. */
   get(id: string, powers: Powers | null): Promise<TokenRow | undefined> {
     const scope = withinPowers(powers, 2);
-    return firstRow<TokenRow>(this.tx.manager, `SELECT ${COLUMNS} FROM operator_tokens t WHERE t.id = $1 AND ${scope.sql}`, [id, ...scope.params]);
+    return firstRow<TokenRow>(this.tx.manager, `SELECT ${COLUMNS} FROM operator_tokens t WHERE t.id = $1 AND ${scope.sql}`, [
+      id,
+      ...scope.params,
+    ]);
   }
 
   async exists(id: string): Promise<boolean> {
@@ -150,7 +162,11 @@ export class OperatorTokenRepository {
   }
 
   async revoke(id: string): Promise<TokenRow> {
-    const row = await firstRow<TokenRow>(this.tx.manager, `UPDATE operator_tokens AS t SET revoked_at = now() WHERE t.id = $1 RETURNING ${COLUMNS}`, [id]);
+    const row = await firstRow<TokenRow>(
+      this.tx.manager,
+      `UPDATE operator_tokens AS t SET revoked_at = now() WHERE t.id = $1 RETURNING ${COLUMNS}`,
+      [id],
+    );
     return row!;
   }
 }

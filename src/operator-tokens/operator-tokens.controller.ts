@@ -42,7 +42,11 @@ export class OperatorTokensController {
   })
   @ApiEnvelope(IssuedOperatorTokenDto, { status: 201 })
   @ApiErrors('VALIDATION_ERROR', 'INSUFFICIENT_SCOPE', 'UNSUPPORTED_MEDIA_TYPE', 'PAYLOAD_TOO_LARGE')
-  create(@Body() dto: CreateOperatorTokenDto, @CurrentPrincipal() p: Manager, @CurrentActor() actor: Actor): Promise<IssuedOperatorTokenDto> {
+  create(
+    @Body() dto: CreateOperatorTokenDto,
+    @CurrentPrincipal() p: Manager,
+    @CurrentActor() actor: Actor,
+  ): Promise<IssuedOperatorTokenDto> {
     return this.tokens.create(dto, p, actor);
   }
 

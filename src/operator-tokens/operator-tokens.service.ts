@@ -35,7 +35,8 @@ function toDto(row: TokenRow): OperatorTokenDto {
 }
 
 const notFound = () => new AppException('NOT_FOUND', 'Operator token not found.');
-const insufficient = (message: string, field: string, values: string[]) => new AppException('INSUFFICIENT_SCOPE', message, { [field]: values });
+const insufficient = (message: string, field: string, values: string[]) =>
+  new AppException('INSUFFICIENT_SCOPE', message, { [field]: values });
 
 /**
  * Operator tokens (SPEC §20). Every change runs in one transaction that first locks the acting
@@ -54,7 +55,8 @@ export class OperatorTokensService {
 
   async create(dto: CreateOperatorTokenDto, caller: Manager, actor: Actor): Promise<IssuedOperatorTokenDto> {
     const requested = dto.expiresAt === undefined ? undefined : new Date(dto.expiresAt);
-    if (requested && Number.isNaN(requested.getTime())) throw new AppException('VALIDATION_ERROR', undefined, { expiresAt: ['expiresAt must be a valid ISO-8601 time'] });
+    if (requested && Number.isNaN(requested.getTime()))
+      throw new AppException('VALIDATION_ERROR', undefined, { expiresAt: ['expiresAt must be a valid ISO-8601 time'] });
     return this.tx.run(async () => {
       const powers = await this.lockPowers(caller);
       const missing = powers ? dto.scopes.filter((s) => !powers.scopes.includes(s)) : [];
@@ -63,25 +65,30 @@ export class OperatorTokensService {
       // Omitted instanceRefs or expiresAt inherit the creator's own bounds; ADMIN_TOKEN has none.
       const instanceRefs = dto.instanceRefs === undefined ? (powers?.instanceRefs ?? null) : dto.instanceRefs;
       if (powers?.instanceRefs) {
-        if (instanceRefs === null) throw insufficient('A token restricted to instances cannot grant every instance.', 'instanceRefs', ['every instance']);
+        if (instanceRefs === null)
+          throw insufficient('A token restricted to instances cannot grant every instance.', 'instanceRefs', ['every instance']);
         const foreign = instanceRefs.filter((r) => !powers.instanceRefs!.includes(r));
-        if (foreign.length > 0) throw insufficient(`A token cannot grant instances it does not hold: ${foreign.join(', ')}.`, 'instanceRefs', foreign);
+        if (foreign.length > 0)
+          throw insufficient(`A token cannot grant instances it does not hold: ${foreign.join(', ')}.`, 'instanceRefs', foreign);
       }
       const expiresAt = requested ?? powers?.expiresAt ?? null;
       if (powers?.expiresAt && expiresAt && expiresAt.getTime() > powers.expiresAt.getTime()) {
         throw insufficient('A token cannot grant a lifetime beyond its own expiry.', 'expiresAt', [powers.expiresAt.toISOString()]);
       }
       if (requested) {
-        if (!(await this.tokens.isFuture(requested))) throw new AppException('VALIDATION_ERROR', 'expiresAt must be in the future.', { expiresAt: ['must be in the future'] });
+        if (!(await this.tokens.isFuture(requested)))
+          throw new AppException('VALIDATION_ERROR', 'expiresAt must be in the future.', { expiresAt: ['must be in the future'] });
       }
       if (instanceRefs && instanceRefs.length > 0) {
         const found = await this.tokens.existingInstanceRefs(instanceRefs);
         const unknown = instanceRefs.filter((r) => !found.includes(r));
-        if (unknown.length > 0) throw new AppException('VALIDATION_ERROR', 'Unknown instance.', { instanceRefs: unknown.map((r) => `${r} is not an instance`) });
+        if (unknown.length > 0)
+          throw new AppException('VALIDATION_ERROR', 'Unknown instance.', { instanceRefs: unknown.map((r) => `${r} is not an instance`) });
       }
 
       const material = generateOperatorToken();
-      const creator = caller.kind === 'operator' ? { type: 'operator', id: caller.tokenId, name: caller.name } : { type: 'admin', id: null, name: null };
+      const creator =
+        caller.kind === 'operator' ? { type: 'operator', id: caller.tokenId, name: caller.name } : { type: 'admin', id: null, name: null };
       const row = await this.tokens.insert({
         name: dto.name,
         digest: material.digest,

@@ -22,7 +22,12 @@ const REPOSITORIES: Record<string, Record<string, string>> = {
 
 function render(file: string, statements: Record<string, string>): string {
   const header = `-- Written by src/queries/queries.spec.ts from ${file}.ts: do not edit by hand.\n`;
-  return header + Object.entries(statements).map(([name, sql]) => `\n-- ${name}\n${sql.trim()};\n`).join('');
+  return (
+    header +
+    Object.entries(statements)
+      .map(([name, sql]) => `\n-- ${name}\n${sql.trim()};\n`)
+      .join('')
+  );
 }
 
 describe('src/queries/*.sql', () => {

@@ -3,7 +3,14 @@ import { loadConfig } from '../config/app.config';
 import { limitRules } from './limit-rules';
 import { appendLimitHeaders, enforceLimits, LimitState, rateLimitHeaders } from './rate-limiter.service';
 
-const state = (over: Partial<LimitState> = {}): LimitState => ({ limit: 10, remaining: 3, resetSeconds: 20, exceeded: false, rule: 'r', ...over });
+const state = (over: Partial<LimitState> = {}): LimitState => ({
+  limit: 10,
+  remaining: 3,
+  resetSeconds: 20,
+  exceeded: false,
+  rule: 'r',
+  ...over,
+});
 
 /** A response that keeps what is set on it. */
 function headerSink() {
@@ -22,7 +29,9 @@ function refusal(run: () => void): AppException {
 
 describe('limitRules', () => {
   it('names every rule as the store has always counted it, with its configured limit', () => {
-    const rules = limitRules(loadConfig({ RATE_LIMIT_PER_KEY_PER_MINUTE: '7', RATE_LIMIT_STRICT_PER_MINUTE: '3', MICA_RATE_LIMIT_PER_DAY: '9' }));
+    const rules = limitRules(
+      loadConfig({ RATE_LIMIT_PER_KEY_PER_MINUTE: '7', RATE_LIMIT_STRICT_PER_MINUTE: '3', MICA_RATE_LIMIT_PER_DAY: '9' }),
+    );
     expect(Object.fromEntries(Object.entries(rules).map(([what, rule]) => [what, rule.name]))).toEqual({
       perKey: 'instance-key',
       keyManagement: 'key-management',
@@ -44,7 +53,11 @@ describe('limit headers', () => {
     const flat: string[] = [];
     appendLimitHeaders(flat, state(), '-Day');
     expect(flat).toEqual(['X-RateLimit-Limit-Day', '10', 'X-RateLimit-Remaining-Day', '3', 'X-RateLimit-Reset-Day', '20']);
-    expect(rateLimitHeaders(state(), '-Day')).toEqual({ 'X-RateLimit-Limit-Day': '10', 'X-RateLimit-Remaining-Day': '3', 'X-RateLimit-Reset-Day': '20' });
+    expect(rateLimitHeaders(state(), '-Day')).toEqual({
+      'X-RateLimit-Limit-Day': '10',
+      'X-RateLimit-Remaining-Day': '3',
+      'X-RateLimit-Reset-Day': '20',
+    });
   });
 });
 

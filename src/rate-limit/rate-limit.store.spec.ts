@@ -1,5 +1,5 @@
 import { JsonLogger } from '../common/logging/json-logger';
-import { MemoryRateLimitStore, RateLimitStore, SharedRateLimitStore } from './rate-limit.store';
+import { MemoryRateLimitStore, SharedRateLimitStore } from './rate-limit.store';
 import { RateLimiterService } from './rate-limiter.service';
 import { FallbackRateLimitStore } from './redis-rate-limit.store';
 

@@ -43,18 +43,19 @@ export class MemoryRateLimitStore implements SharedRateLimitStore {
 
   constructor(private readonly maxKeys = 100_000) {}
 
-  async increment(key: string, windowMs: number, options: { evictable?: boolean } = {}): Promise<number> {
+  // Map work that cannot throw: a resolved promise keeps the store's asynchronous contract.
+  increment(key: string, windowMs: number, options: { evictable?: boolean } = {}): Promise<number> {
     const now = Date.now();
     const current = this.counters.get(key);
     if (current && current.expiresAt > now) {
       current.count++;
-      return current.count;
+      return Promise.resolve(current.count);
     }
     if (this.counters.size >= this.maxKeys) this.evict(now);
     this.counters.set(key, { count: 1, expiresAt: now + windowMs });
     this.evictable.delete(key);
     if (options.evictable) this.evictable.set(key, true);
-    return 1;
+    return Promise.resolve(1);
   }
 
   async incrementBy(key: string, n: number, windowMs: number): Promise<number> {
@@ -63,9 +64,9 @@ export class MemoryRateLimitStore implements SharedRateLimitStore {
     return count;
   }
 
-  async peek(key: string): Promise<number> {
+  peek(key: string): Promise<number> {
     const current = this.counters.get(key);
-    return current && current.expiresAt > Date.now() ? current.count : 0;
+    return Promise.resolve(current && current.expiresAt > Date.now() ? current.count : 0);
   }
 
   get size(): number {

@@ -38,8 +38,9 @@ export class RedisRateLimitStore implements SharedRateLimitStore {
     return Number((await this.redis.get(key)) ?? 0);
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.redis.disconnect();
+    return Promise.resolve();
   }
 
   /** Connected and ready for commands (for the trusset_redis_up metric). */

@@ -76,7 +76,11 @@ export class GithubKeyStore {
   private async fetchKeys(): Promise<boolean> {
     const url = this.config.secretScanning.githubKeysUrl;
     try {
-      const res = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(GITHUB_KEYS_FETCH_TIMEOUT_MS), redirect: 'error' });
+      const res = await fetch(url, {
+        headers: { accept: 'application/json' },
+        signal: AbortSignal.timeout(GITHUB_KEYS_FETCH_TIMEOUT_MS),
+        redirect: 'error',
+      });
       if (!res.ok) throw new Error(`status ${res.status}`);
       const text = await res.text();
       if (text.length > MAX_KEYS_RESPONSE_BYTES) throw new Error('response too large');

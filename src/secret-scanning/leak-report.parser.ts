@@ -20,7 +20,8 @@ const invalid = (field: string, message: string) => new AppException('VALIDATION
 function optionalText(item: Record<string, unknown>, name: string, path: string): string | null {
   const value = item[name];
   if (value === undefined || value === null) return null;
-  if (typeof value !== 'string' || value.length > MAX_TEXT_CHARS) throw invalid(`${path}.${name}`, `must be a string of at most ${MAX_TEXT_CHARS} characters`);
+  if (typeof value !== 'string' || value.length > MAX_TEXT_CHARS)
+    throw invalid(`${path}.${name}`, `must be a string of at most ${MAX_TEXT_CHARS} characters`);
   return value;
 }
 

@@ -33,11 +33,23 @@ export class SecretScanningController {
   @HttpCode(200)
   @ApiSecurity(GITHUB_SIGNATURE_SECURITY)
   @ApiOperation({ summary: "GitHub's secret-scanning partner endpoint: contains every reported key of this service" })
-  @ApiHeader({ name: 'Github-Public-Key-Identifier', required: true, description: 'Which key of SECRET_SCANNING_GITHUB_KEYS_URL signed the body.' })
-  @ApiHeader({ name: 'Github-Public-Key-Signature', required: true, description: 'Base64 DER ECDSA P-256 SHA-256 signature over the raw body.' })
+  @ApiHeader({
+    name: 'Github-Public-Key-Identifier',
+    required: true,
+    description: 'Which key of SECRET_SCANNING_GITHUB_KEYS_URL signed the body.',
+  })
+  @ApiHeader({
+    name: 'Github-Public-Key-Signature',
+    required: true,
+    description: 'Base64 DER ECDSA P-256 SHA-256 signature over the raw body.',
+  })
   @ApiBody({ type: GithubReportedTokenDto, isArray: true })
   @ApiOkResponse({ type: TokenLabelDto, isArray: true, description: LABELS_DESCRIPTION })
-  @ApiResponse({ status: 401, type: ErrorResponseDto, description: '`INVALID_SIGNATURE`: missing or bad signature, unknown key, or the keys could not be read. Nothing changed.' })
+  @ApiResponse({
+    status: 401,
+    type: ErrorResponseDto,
+    description: '`INVALID_SIGNATURE`: missing or bad signature, unknown key, or the keys could not be read. Nothing changed.',
+  })
   @ApiErrors('VALIDATION_ERROR')
   async github(
     @Req() req: RawBodyRequest,
@@ -57,7 +69,11 @@ export class SecretScanningController {
   @ApiOperation({ summary: "Your own scanner's endpoint (e.g. a self-managed GitLab's revocation hook): the same containment and answer" })
   @ApiBody({ type: OperatorReportedTokenDto, isArray: true })
   @ApiOkResponse({ type: TokenLabelDto, isArray: true, description: LABELS_DESCRIPTION })
-  @ApiResponse({ status: 401, type: ErrorResponseDto, description: '`UNAUTHORIZED` (no bearer token) or `INVALID_TOKEN` (not SECRET_SCANNING_TOKEN, or it is not set).' })
+  @ApiResponse({
+    status: 401,
+    type: ErrorResponseDto,
+    description: '`UNAUTHORIZED` (no bearer token) or `INVALID_TOKEN` (not SECRET_SCANNING_TOKEN, or it is not set).',
+  })
   @ApiResponse({ status: 429, type: ErrorResponseDto, description: '`RATE_LIMIT_EXCEEDED`: too many failed attempts from this address.' })
   @ApiErrors('VALIDATION_ERROR')
   async revoke(@Body() body: unknown, @CurrentActor() actor: Actor): Promise<Unwrapped<LeakLabel[]>> {

@@ -10,12 +10,19 @@ export class GithubReportedTokenDto {
 export class OperatorReportedTokenDto {
   @ApiProperty() token: string;
   @ApiPropertyOptional({ example: 'trusset_instance' }) type?: string;
-  @ApiPropertyOptional({ example: 'https://gitlab.example.com/group/project/-/blob/main/.env', description: 'Where it was found; recorded in the audit event.' }) location?: string;
+  @ApiPropertyOptional({
+    example: 'https://gitlab.example.com/group/project/-/blob/main/.env',
+    description: 'Where it was found; recorded in the audit event.',
+  })
+  location?: string;
 }
 
 export class TokenLabelDto {
   @ApiProperty({ description: 'SHA-256 of the reported token, lowercase hex.' }) token_hash: string;
   @ApiProperty({ type: String, nullable: true, description: 'The reported `type`, echoed.' }) token_type: string | null;
-  @ApiProperty({ enum: ['true_positive', 'false_positive'], description: '`true_positive`: a key of this service (contained now, or already final).' })
+  @ApiProperty({
+    enum: ['true_positive', 'false_positive'],
+    description: '`true_positive`: a key of this service (contained now, or already final).',
+  })
   label: 'true_positive' | 'false_positive';
 }

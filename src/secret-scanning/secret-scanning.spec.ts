@@ -3,7 +3,8 @@ import { loadConfig } from '../config/app.config';
 import { parseGithubKeys } from './github-keys';
 import { parseLeakReport } from './leak-report.parser';
 
-const pem = (curve: string) => generateKeyPairSync('ec', { namedCurve: curve }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+const pem = (curve: string) =>
+  generateKeyPairSync('ec', { namedCurve: curve }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
 
 describe("parseGithubKeys (GitHub's keys document)", () => {
   it('keeps the P-256 keys by identifier and skips entries of any other shape or curve', () => {
@@ -26,12 +27,16 @@ describe("parseGithubKeys (GitHub's keys document)", () => {
 
 describe('parseLeakReport', () => {
   it("reads GitHub's fields and ignores fields GitHub may add", () => {
-    expect(parseLeakReport([{ token: 't', type: 'x', url: 'u', source: 'content', extra: 1 }], 'github')).toEqual([{ token: 't', type: 'x', url: 'u', source: 'content' }]);
+    expect(parseLeakReport([{ token: 't', type: 'x', url: 'u', source: 'content', extra: 1 }], 'github')).toEqual([
+      { token: 't', type: 'x', url: 'u', source: 'content' },
+    ]);
   });
 
   it("reads the operator's location as the url and refuses unknown fields there", () => {
     expect(parseLeakReport([{ token: 't', location: 'l' }], 'operator')).toEqual([{ token: 't', type: null, url: 'l', source: null }]);
-    expect(() => parseLeakReport([{ token: 't', url: 'u' }], 'operator')).toThrow(expect.objectContaining({ code: 'VALIDATION_ERROR', details: { '[0].url': ['is not allowed'] } }));
+    expect(() => parseLeakReport([{ token: 't', url: 'u' }], 'operator')).toThrow(
+      expect.objectContaining({ code: 'VALIDATION_ERROR', details: { '[0].url': ['is not allowed'] } }),
+    );
   });
 
   it.each([
@@ -56,7 +61,11 @@ describe('parseLeakReport', () => {
 describe('secret-scanning configuration', () => {
   const base = { NODE_ENV: 'test' };
   it("defaults to GitHub's keys URL, no scanner token and revocation", () => {
-    expect(loadConfig(base).secretScanning).toEqual({ githubKeysUrl: 'https://api.github.com/meta/public_keys/secret_scanning', token: undefined, leakedKeyAction: 'revoke' });
+    expect(loadConfig(base).secretScanning).toEqual({
+      githubKeysUrl: 'https://api.github.com/meta/public_keys/secret_scanning',
+      token: undefined,
+      leakedKeyAction: 'revoke',
+    });
   });
 
   it.each([

@@ -11,7 +11,8 @@ import { KeyUsageDto, MicaUsageDto, UsageQueryDto } from './usage-history.dto';
 import { UsageHistoryService } from './usage-history.service';
 
 const KeyParam = () => ApiParam({ name: 'keyId', format: 'uuid' });
-const SUMMARY = 'Usage of a key by UTC hour or day (admitted requests, refusals by reason); written in batches every USAGE_FLUSH_INTERVAL_MS';
+const SUMMARY =
+  'Usage of a key by UTC hour or day (admitted requests, refusals by reason); written in batches every USAGE_FLUSH_INTERVAL_MS';
 
 @ApiTags('instance keys (self-service)')
 @InstanceKeyAuth()
@@ -43,7 +44,11 @@ export class AdminKeyUsageController {
   @ApiOperation({ summary: SUMMARY })
   @ApiEnvelope(KeyUsageDto)
   @ApiErrors('VALIDATION_ERROR', 'NOT_FOUND')
-  usageOf(@Param('instanceRef', InstanceRefPipe) instanceRef: string, @Param('keyId', KeyIdPipe) keyId: string, @Query() query: UsageQueryDto): Promise<KeyUsageDto> {
+  usageOf(
+    @Param('instanceRef', InstanceRefPipe) instanceRef: string,
+    @Param('keyId', KeyIdPipe) keyId: string,
+    @Query() query: UsageQueryDto,
+  ): Promise<KeyUsageDto> {
     return this.usage.instanceKey({ instanceRef }, keyId, query);
   }
 }

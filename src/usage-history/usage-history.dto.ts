@@ -48,7 +48,10 @@ export class KeyUsageDto {
   @ApiProperty({ enum: GRANULARITIES }) granularity: Granularity;
   @ApiProperty({ description: "The key's requestCount: the sum of its buckets over all time kept." }) requestCount: number;
   @ApiProperty({ type: UsageTotalsDto, description: 'Sums of the buckets in the range.' }) totals: UsageTotalsDto;
-  @ApiProperty({ type: [UsageBucketDto], description: 'Buckets with traffic in the range, oldest first (hours or days without any are left out).' })
+  @ApiProperty({
+    type: [UsageBucketDto],
+    description: 'Buckets with traffic in the range, oldest first (hours or days without any are left out).',
+  })
   buckets: UsageBucketDto[];
 }
 

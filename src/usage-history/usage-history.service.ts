@@ -36,7 +36,10 @@ export class UsageHistoryService implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    this.timer = setInterval(() => void this.prune().catch((e: Error) => this.logger.event('warn', 'usage history prune failed', { err: e.message })), PRUNE_INTERVAL_MS);
+    this.timer = setInterval(
+      () => void this.prune().catch((e: Error) => this.logger.event('warn', 'usage history prune failed', { err: e.message })),
+      PRUNE_INTERVAL_MS,
+    );
     this.timer.unref();
   }
 
@@ -53,7 +56,8 @@ export class UsageHistoryService implements OnModuleInit, OnModuleDestroy {
     const range = resolveRange(query);
     const key = await this.usage.instanceKey(scope, keyId);
     if (!key) {
-      if ('instanceRef' in scope && !(await this.usage.instanceExists(scope.instanceRef))) throw new AppException('NOT_FOUND', 'Instance not found.');
+      if ('instanceRef' in scope && !(await this.usage.instanceExists(scope.instanceRef)))
+        throw new AppException('NOT_FOUND', 'Instance not found.');
       throw new AppException('NOT_FOUND', 'Key not found.');
     }
     const buckets = (await this.buckets('instance_key', [key.id], range)).get(key.id) ?? [];
@@ -63,7 +67,11 @@ export class UsageHistoryService implements OnModuleInit, OnModuleDestroy {
   async micaDeveloper(developerId: string, query: UsageQueryDto): Promise<MicaUsageDto> {
     const range = resolveRange(query);
     const keys = await this.usage.micaKeys(developerId);
-    const byKey = await this.buckets('mica_key', keys.map((k) => k.id), range);
+    const byKey = await this.buckets(
+      'mica_key',
+      keys.map((k) => k.id),
+      range,
+    );
     const rule = limitRules(this.config).micaDay;
     const result = await Promise.all(
       keys.map(async (k) => {
@@ -79,7 +87,12 @@ export class UsageHistoryService implements OnModuleInit, OnModuleDestroy {
           totals: totalsOf(buckets),
           buckets,
           quota: today
-            ? { limit: today.limit, used: today.limit - today.remaining, remaining: today.remaining, resetsAt: new Date((Math.floor(Date.now() / DAY_MS) + 1) * DAY_MS).toISOString() }
+            ? {
+                limit: today.limit,
+                used: today.limit - today.remaining,
+                remaining: today.remaining,
+                resetsAt: new Date((Math.floor(Date.now() / DAY_MS) + 1) * DAY_MS).toISOString(),
+              }
             : null,
         };
       }),
@@ -131,7 +144,8 @@ export function resolveRange(query: UsageQueryDto, now = Date.now()): Range {
   const end = to ?? Math.floor(now / DAY_MS) * DAY_MS;
   const start = from ?? end - 29 * DAY_MS;
   if (start > end) throw new AppException('VALIDATION_ERROR', undefined, { from: ['from must not be after to'] });
-  if ((end - start) / DAY_MS > MAX_RANGE_DAYS) throw new AppException('VALIDATION_ERROR', undefined, { to: [`from and to must be at most ${MAX_RANGE_DAYS} days apart`] });
+  if ((end - start) / DAY_MS > MAX_RANGE_DAYS)
+    throw new AppException('VALIDATION_ERROR', undefined, { to: [`from and to must be at most ${MAX_RANGE_DAYS} days apart`] });
   const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
   return { from: iso(start), to: iso(end), granularity: query.granularity ?? 'day' };
 }

@@ -44,7 +44,9 @@ const addToCounters = (table: CounterTable) => `UPDATE ${table} AS t
  WHERE t.id = u.id`;
 
 // Only keys that still exist get history (a key deleted meanwhile has nothing to report it).
-const addToHours = (table: CounterTable) => `INSERT INTO key_usage_hourly AS h (key_kind, key_id, hour, requests, refused_ip_not_allowed, refused_service_not_enabled, refused_rate_limited)
+const addToHours = (
+  table: CounterTable,
+) => `INSERT INTO key_usage_hourly AS h (key_kind, key_id, hour, requests, refused_ip_not_allowed, refused_service_not_enabled, refused_rate_limited)
 SELECT $1, u.id, u.hour, u.requests, u.ip, u.service, u.rate
   FROM unnest($2::uuid[], $3::timestamptz[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[]) AS u(id, hour, requests, ip, service, rate)
  WHERE EXISTS (SELECT 1 FROM ${table} t WHERE t.id = u.id)
@@ -91,7 +93,11 @@ export class UsageRepository {
 
   /** Adds `counts` to request_count and moves last_used_at forward only. */
   async addToCounters(table: CounterTable, counts: Array<{ id: string; count: number; lastUsedAt: Date }>): Promise<void> {
-    await execute(this.tx.manager, ADD_TO_COUNTERS[table], [counts.map((c) => c.id), counts.map((c) => c.count), counts.map((c) => c.lastUsedAt.toISOString())]);
+    await execute(this.tx.manager, ADD_TO_COUNTERS[table], [
+      counts.map((c) => c.id),
+      counts.map((c) => c.count),
+      counts.map((c) => c.lastUsedAt.toISOString()),
+    ]);
   }
 
   /** Adds to the hourly buckets of keys that still exist. */
@@ -108,8 +114,12 @@ export class UsageRepository {
   }
 
   /** The instance's key (the instance named by ref or id) and its counter. */
-  instanceKey(scope: { instanceRef: string } | { instanceId: string }, keyId: string): Promise<{ id: string; requestCount: string } | undefined> {
-    const [sql, value] = 'instanceRef' in scope ? [USAGE_SQL.instanceKeyByRef, scope.instanceRef] : [USAGE_SQL.instanceKeyById, scope.instanceId];
+  instanceKey(
+    scope: { instanceRef: string } | { instanceId: string },
+    keyId: string,
+  ): Promise<{ id: string; requestCount: string } | undefined> {
+    const [sql, value] =
+      'instanceRef' in scope ? [USAGE_SQL.instanceKeyByRef, scope.instanceRef] : [USAGE_SQL.instanceKeyById, scope.instanceId];
     return firstRow(this.tx.manager, sql, [keyId, value]);
   }
 

@@ -7,7 +7,10 @@ import { Transactions } from '../database/transactions';
 import { CounterTable, HistoryKind, HourCounts, UsageRepository } from './usage.repository';
 
 /** Which table a usage counter lives in. */
-const TABLES = { instance_key: 'instance_keys', mica_key: 'mica_keys', operator_token: 'operator_tokens' } as const satisfies Record<string, CounterTable>;
+const TABLES = { instance_key: 'instance_keys', mica_key: 'mica_keys', operator_token: 'operator_tokens' } as const satisfies Record<
+  string,
+  CounterTable
+>;
 
 export type UsageKind = keyof typeof TABLES;
 const HISTORY_KINDS: ReadonlySet<UsageKind> = new Set<HistoryKind>(['instance_key', 'mica_key']);
@@ -86,7 +89,7 @@ export class UsageTracker implements OnModuleInit, OnModuleDestroy, BeforeApplic
 
   private tally(kind: UsageKind, id: string): Tally {
     let tallies = this.pending.get(kind);
-    if (!tallies) this.pending.set(kind, (tallies = new Map()));
+    if (!tallies) this.pending.set(kind, (tallies = new Map<string, Tally>()));
     let tally = tallies.get(id);
     if (!tally) tallies.set(id, (tally = { count: 0, lastUsedAt: 0, hours: new Map() }));
     return tally;
@@ -128,7 +131,9 @@ export class UsageTracker implements OnModuleInit, OnModuleDestroy, BeforeApplic
       const used = ids.filter((id) => tallies.get(id)!.count > 0);
       const hours: HourCounts[] = [];
       for (const id of ids) {
-        for (const [start, [requests, ipNotAllowed, serviceNotEnabled, rateLimited]] of [...tallies.get(id)!.hours].sort((a, b) => a[0] - b[0])) {
+        for (const [start, [requests, ipNotAllowed, serviceNotEnabled, rateLimited]] of [...tallies.get(id)!.hours].sort(
+          (a, b) => a[0] - b[0],
+        )) {
           hours.push({ keyId: id, hour: new Date(start), requests, ipNotAllowed, serviceNotEnabled, rateLimited });
         }
       }

@@ -100,10 +100,11 @@ export class WebhookDeliveryRepository {
 
   /** An endpoint whose receiver answered 410 Gone: disabled, and what it had pending cancelled. */
   async disableGone(endpointId: string, deliveryId: string): Promise<void> {
-    await execute(this.tx.manager, `UPDATE webhook_endpoints SET enabled = false, disabled_reason = $2, updated_at = now() WHERE id = $1 AND enabled`, [
-      endpointId,
-      `the receiver answered 410 Gone (delivery ${deliveryId})`,
-    ]);
+    await execute(
+      this.tx.manager,
+      `UPDATE webhook_endpoints SET enabled = false, disabled_reason = $2, updated_at = now() WHERE id = $1 AND enabled`,
+      [endpointId, `the receiver answered 410 Gone (delivery ${deliveryId})`],
+    );
     await execute(
       this.tx.manager,
       `UPDATE webhook_deliveries SET status = 'CANCELLED', next_attempt_at = NULL, last_error = 'endpoint disabled after 410 Gone', updated_at = now()

@@ -45,9 +45,15 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
     this.pollTimer.unref();
     // What an earlier process committed but did not send (it crashed, or stopped) goes out at once.
     setImmediate(() => this.poll());
-    this.pruneTimer = setInterval(() => void this.prune().catch((e: Error) => this.logger.event('warn', 'webhook prune failed', { err: e.message })), PRUNE_INTERVAL_MS);
+    this.pruneTimer = setInterval(
+      () => void this.prune().catch((e: Error) => this.logger.event('warn', 'webhook prune failed', { err: e.message })),
+      PRUNE_INTERVAL_MS,
+    );
     this.pruneTimer.unref();
-    this.firstPrune = setTimeout(() => void this.prune().catch((e: Error) => this.logger.event('warn', 'webhook prune failed', { err: e.message })), 5_000);
+    this.firstPrune = setTimeout(
+      () => void this.prune().catch((e: Error) => this.logger.event('warn', 'webhook prune failed', { err: e.message })),
+      5_000,
+    );
     this.firstPrune.unref();
   }
 
@@ -97,7 +103,9 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
     const claimed = await this.deliveries.claim(free, this.config.webhooks.timeoutMs + LEASE_MARGIN_MS);
     for (const delivery of claimed) {
       const job: Promise<void> = this.attempt(delivery)
-        .catch((e: Error) => this.logger.event('warn', 'webhook attempt could not be recorded', { deliveryId: delivery.id, err: e.message }))
+        .catch((e: Error) =>
+          this.logger.event('warn', 'webhook attempt could not be recorded', { deliveryId: delivery.id, err: e.message }),
+        )
         .finally(() => {
           this.inFlight.delete(job);
           this.poll();
@@ -112,7 +120,11 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
     const keys = d.previous_key ? [d.signing_key, d.previous_key] : [d.signing_key];
     const result = await sendWebhook(
       d.url,
-      { 'webhook-id': messageId, 'webhook-timestamp': String(timestamp), 'webhook-signature': signatureHeader(keys, messageId, timestamp, d.body) },
+      {
+        'webhook-id': messageId,
+        'webhook-timestamp': String(timestamp),
+        'webhook-signature': signatureHeader(keys, messageId, timestamp, d.body),
+      },
       d.body,
       { ...this.config.webhooks, timeoutMs: this.config.webhooks.timeoutMs },
     );
@@ -137,9 +149,24 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
       });
       if (recorded && gone) await this.deliveries.disableGone(d.endpoint_id, d.id);
     });
-    this.metrics.deliveries.inc({ outcome: gone ? 'gone' : result.outcome === 'DELIVERED' ? 'delivered' : status === 'PENDING' ? `${result.outcome.toLowerCase()}_retrying` : result.outcome.toLowerCase() });
+    this.metrics.deliveries.inc({
+      outcome: gone
+        ? 'gone'
+        : result.outcome === 'DELIVERED'
+          ? 'delivered'
+          : status === 'PENDING'
+            ? `${result.outcome.toLowerCase()}_retrying`
+            : result.outcome.toLowerCase(),
+    });
     if (result.outcome !== 'DELIVERED') {
-      this.logger.event('info', 'webhook attempt failed', { deliveryId: d.id, endpointId: d.endpoint_id, attempt: d.attempts, status: result.responseStatus, error, willRetry: status === 'PENDING' });
+      this.logger.event('info', 'webhook attempt failed', {
+        deliveryId: d.id,
+        endpointId: d.endpoint_id,
+        attempt: d.attempts,
+        status: result.responseStatus,
+        error,
+        willRetry: status === 'PENDING',
+      });
     }
   }
 

@@ -7,7 +7,16 @@ import { isoOrNull } from '../common/http/iso-date';
 import { Page } from '../common/http/page';
 import { Transactions } from '../database/transactions';
 import { eventTypesOf, WebhookOwner } from './webhook-events';
-import { CreateWebhookDto, DeletedWebhookDto, ListDeliveriesQueryDto, UpdateWebhookDto, WebhookDeliveryDto, WebhookEndpointDto, WebhookEndpointWithSecretDto, WebhookTestDto } from './webhook.dto';
+import {
+  CreateWebhookDto,
+  DeletedWebhookDto,
+  ListDeliveriesQueryDto,
+  UpdateWebhookDto,
+  WebhookDeliveryDto,
+  WebhookEndpointDto,
+  WebhookEndpointWithSecretDto,
+  WebhookTestDto,
+} from './webhook.dto';
 import { WebhookOutbox } from './webhook-outbox.repository';
 import { DeliveryRow, EndpointRow, WebhookRepository } from './webhook.repository';
 import { messageIdOf, newSigningKey, secretOf } from './webhook.signature';
@@ -64,7 +73,8 @@ export class WebhookEndpointsService {
     return this.change(scope, async (owner) => {
       this.checkEvents(owner, body.events);
       const cap = this.config.webhooks.maxEndpointsPerOwner;
-      if ((await this.endpoints.count(owner)) >= cap) throw new AppException('WEBHOOK_LIMIT_REACHED', `At most ${cap} webhook endpoints are allowed.`);
+      if ((await this.endpoints.count(owner)) >= cap)
+        throw new AppException('WEBHOOK_LIMIT_REACHED', `At most ${cap} webhook endpoints are allowed.`);
       const key = newSigningKey();
       const row = await this.endpoints.insert(owner, body.url, body.description ?? null, body.events ?? null, key);
       await this.record(owner, actor, 'webhook.created', row.id, { url: row.url, events: row.events });
@@ -74,13 +84,20 @@ export class WebhookEndpointsService {
 
   async update(scope: WebhookScope, endpointId: string, body: UpdateWebhookDto, actor: Actor): Promise<WebhookEndpointDto> {
     if (body.url === undefined && body.events === undefined && body.enabled === undefined && body.description === undefined) {
-      throw new AppException('VALIDATION_ERROR', 'Nothing to update: send url, events, enabled and/or description.', { body: ['must contain url, events, enabled or description'] });
+      throw new AppException('VALIDATION_ERROR', 'Nothing to update: send url, events, enabled and/or description.', {
+        body: ['must contain url, events, enabled or description'],
+      });
     }
     if (body.url !== undefined) this.checkUrl(body.url);
     return this.change(scope, async (owner) => {
       const current = await this.endpoint(owner, endpointId, true);
       if (body.events !== undefined) this.checkEvents(owner, body.events);
-      const updated = await this.endpoints.update(current.id, { url: body.url, events: body.events, enabled: body.enabled, description: body.description });
+      const updated = await this.endpoints.update(current.id, {
+        url: body.url,
+        events: body.events,
+        enabled: body.enabled,
+        description: body.description,
+      });
       if (body.enabled === false) await this.endpoints.cancelPending(current.id, 'endpoint disabled');
       const changed = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined));
       await this.record(owner, actor, 'webhook.updated', current.id, changed);
@@ -160,7 +177,9 @@ export class WebhookEndpointsService {
     const allowed = eventTypesOf(owner);
     const wrong = events.filter((e) => !allowed.includes(e));
     if (wrong.length > 0) {
-      throw new AppException('VALIDATION_ERROR', 'These events are not available here.', { events: [`not available for this endpoint: ${wrong.join(', ')}`] });
+      throw new AppException('VALIDATION_ERROR', 'These events are not available here.', {
+        events: [`not available for this endpoint: ${wrong.join(', ')}`],
+      });
     }
   }
 

@@ -34,10 +34,16 @@ export class WebhookNoticeScheduler implements OnApplicationBootstrap, BeforeApp
 
   onApplicationBootstrap(): void {
     if (!this.config.webhooks.deliveryEnabled) return;
-    this.timer = setInterval(() => void this.sweep().catch((e: Error) => this.logger.event('warn', 'webhook notice sweep failed', { err: e.message })), this.config.webhooks.schedulerIntervalMs);
+    this.timer = setInterval(
+      () => void this.sweep().catch((e: Error) => this.logger.event('warn', 'webhook notice sweep failed', { err: e.message })),
+      this.config.webhooks.schedulerIntervalMs,
+    );
     this.timer.unref();
     // A first sweep soon after start, so a long interval does not delay notices already due.
-    this.first = setTimeout(() => void this.sweep().catch((e: Error) => this.logger.event('warn', 'webhook notice sweep failed', { err: e.message })), 1_000);
+    this.first = setTimeout(
+      () => void this.sweep().catch((e: Error) => this.logger.event('warn', 'webhook notice sweep failed', { err: e.message })),
+      1_000,
+    );
     this.first.unref();
   }
 

@@ -38,15 +38,15 @@ export class WebhookOutbox {
     if (endpoints.length === 0) return { eventId: null, deliveries: 0 };
     const { id, at } = (await firstRow<{ id: string; at: Date }>(manager, `SELECT gen_random_uuid() AS id, now() AS at`))!;
     const body = JSON.stringify({ type: event.type, timestamp: new Date(at).toISOString(), data: event.data });
-    await execute(manager, `INSERT INTO webhook_events (id, instance_id, developer_id, type, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)`, [
+    await execute(
+      manager,
+      `INSERT INTO webhook_events (id, instance_id, developer_id, type, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+      [id, instanceId, developerId, event.type, body, at],
+    );
+    await execute(manager, `INSERT INTO webhook_deliveries (event_id, endpoint_id) SELECT $1, unnest($2::uuid[])`, [
       id,
-      instanceId,
-      developerId,
-      event.type,
-      body,
-      at,
+      endpoints.map((e) => e.id),
     ]);
-    await execute(manager, `INSERT INTO webhook_deliveries (event_id, endpoint_id) SELECT $1, unnest($2::uuid[])`, [id, endpoints.map((e) => e.id)]);
     return { eventId: id, deliveries: endpoints.length };
   }
 
@@ -67,7 +67,8 @@ export class WebhookOutbox {
     );
     const owners = new Set(listening.map((l) => l.owner));
     for (const event of events) {
-      if (owners.has('instanceId' in event.owner ? event.owner.instanceId : event.owner.developerId)) await WebhookOutbox.enqueue(manager, event);
+      if (owners.has('instanceId' in event.owner ? event.owner.instanceId : event.owner.developerId))
+        await WebhookOutbox.enqueue(manager, event);
     }
   }
 }

@@ -47,7 +47,15 @@ export interface MicaKeyFacts {
 }
 
 export function micaKeyFacts(k: MicaKeyFacts): MicaKeyFacts {
-  return { id: k.id, name: k.name, keyPrefix: k.keyPrefix, keyHint: k.keyHint, createdAt: k.createdAt, revokedAt: k.revokedAt, isActive: k.isActive };
+  return {
+    id: k.id,
+    name: k.name,
+    keyPrefix: k.keyPrefix,
+    keyHint: k.keyHint,
+    createdAt: k.createdAt,
+    revokedAt: k.revokedAt,
+    isActive: k.isActive,
+  };
 }
 
 /** Who acted, by kind and id: never the address or request id (those stay in the operator's audit trail). */

@@ -51,8 +51,13 @@ export function sendWebhook(
       url,
       {
         method: 'POST',
-        headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'Trusset-Webhooks/1.0' },
-        lookup: guardedLookup(options.allowPrivateTargets) as never,
+        headers: {
+          ...headers,
+          'content-type': 'application/json',
+          'content-length': String(Buffer.byteLength(body)),
+          'user-agent': 'Trusset-Webhooks/1.0',
+        },
+        lookup: guardedLookup(options.allowPrivateTargets),
         agent: false,
       },
       (res) => {
@@ -64,7 +69,16 @@ export function sendWebhook(
         });
         const answer = () => {
           if (status >= 200 && status < 300) finish(done('DELIVERED', status, null));
-          else finish(done('FAILED', status, status >= 300 && status < 400 ? `redirect to ${String(res.headers.location ?? '').slice(0, 200)} not followed` : `receiver answered ${status}`));
+          else
+            finish(
+              done(
+                'FAILED',
+                status,
+                status >= 300 && status < 400
+                  ? `redirect to ${String(res.headers.location ?? '').slice(0, 200)} not followed`
+                  : `receiver answered ${status}`,
+              ),
+            );
         };
         res.on('end', answer);
         res.on('close', answer);

@@ -69,7 +69,7 @@ function expandIpv6(address: string): number[] | undefined {
   const t = tail !== undefined ? (tail ? tail.split(':') : []) : [];
   const missing = 8 - h.length - t.length;
   if (tail === undefined && h.length !== 8) return undefined;
-  const all = [...h, ...Array(Math.max(missing, 0)).fill('0'), ...t].map((g) => parseInt(g, 16));
+  const all = [...h, ...new Array<string>(Math.max(missing, 0)).fill('0'), ...t].map((g) => parseInt(g, 16));
   return all.length === 8 && all.every((g) => g >= 0 && g <= 0xffff) ? all : undefined;
 }
 
@@ -110,7 +110,10 @@ export function refuseUrl(raw: string, policy: TargetPolicy): string | undefined
 
 /** The URL's host without IPv6 brackets or a trailing root dot. */
 export function hostOf(url: URL): string {
-  return url.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase();
+  return url.hostname
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '')
+    .toLowerCase();
 }
 
 export class ForbiddenTargetError extends Error {
@@ -127,10 +130,11 @@ export function guardedLookup(allowPrivateTargets: boolean) {
   return (hostname: string, options: { all?: boolean } & object, callback: LookupCallback): void => {
     dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, []);
-      const list = addresses as LookupAddress[];
+      const list = addresses;
       if (!allowPrivateTargets) {
         const bad = list.find((a) => isForbiddenAddress(a.address));
-        if (bad || list.length === 0) return callback(new ForbiddenTargetError(`refused: ${hostname} resolves to a private, loopback or link-local address`), []);
+        if (bad || list.length === 0)
+          return callback(new ForbiddenTargetError(`refused: ${hostname} resolves to a private, loopback or link-local address`), []);
       }
       if (options.all) return callback(null, list);
       callback(null, list[0].address, list[0].family);

@@ -1,6 +1,17 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsOptional, IsString, Length, ValidateIf } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsOptional,
+  IsString,
+  Length,
+  ValidateIf,
+} from 'class-validator';
 import { PaginationQueryDto } from '../common/http/pagination.dto';
 import { NoControlChars, Trim } from '../common/http/text';
 import { WEBHOOK_EVENT_TYPES } from './webhook-events';
@@ -8,16 +19,25 @@ import { WEBHOOK_EVENT_TYPES } from './webhook-events';
 export const MAX_URL_LENGTH = 2048;
 
 /** An endpoint's optional description, the same rule on create and update: trimmed, at most 500 characters, no control characters. */
-const WebhookDescription = () => applyDecorators(ApiPropertyOptional({ maxLength: 500 }), IsOptional(), Trim(), IsString(), Length(0, 500), NoControlChars());
+const WebhookDescription = () =>
+  applyDecorators(ApiPropertyOptional({ maxLength: 500 }), IsOptional(), Trim(), IsString(), Length(0, 500), NoControlChars());
 
 export class CreateWebhookDto {
-  @ApiProperty({ example: 'https://hooks.example.com/trusset', maxLength: MAX_URL_LENGTH, description: '`https` only; never a private, loopback or link-local address.' })
+  @ApiProperty({
+    example: 'https://hooks.example.com/trusset',
+    maxLength: MAX_URL_LENGTH,
+    description: '`https` only; never a private, loopback or link-local address.',
+  })
   @Trim()
   @IsString()
   @Length(1, MAX_URL_LENGTH)
   url: string;
 
-  @ApiPropertyOptional({ type: [String], enum: WEBHOOK_EVENT_TYPES, description: 'Event types to receive. Omitted or null: every event of this door.' })
+  @ApiPropertyOptional({
+    type: [String],
+    enum: WEBHOOK_EVENT_TYPES,
+    description: 'Event types to receive. Omitted or null: every event of this door.',
+  })
   @IsOptional()
   @IsArray()
   @ArrayMinSize(1)
@@ -62,8 +82,15 @@ export class WebhookEndpointDto {
   @ApiProperty({ type: String, nullable: true }) description: string | null;
   @ApiPropertyOptional({ type: [String], nullable: true, description: 'null: every event of this door.' }) events: string[] | null;
   @ApiProperty() enabled: boolean;
-  @ApiProperty({ type: String, nullable: true, description: 'Why the service disabled it (e.g. the receiver answered 410).' }) disabledReason: string | null;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Until then the previous secret signs too (after a rotation).' }) previousSecretExpiresAt: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Why the service disabled it (e.g. the receiver answered 410).' })
+  disabledReason: string | null;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'Until then the previous secret signs too (after a rotation).',
+  })
+  previousSecretExpiresAt: string | null;
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;
 }
@@ -91,7 +118,8 @@ export class WebhookAttemptDto {
 export class WebhookDeliveryDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) eventId: string;
-  @ApiProperty({ example: 'msg_2b5a0c3e9f1d4c6a8b7e0d1f2a3b4c5d', description: 'The `webhook-id` header of every attempt.' }) webhookId: string;
+  @ApiProperty({ example: 'msg_2b5a0c3e9f1d4c6a8b7e0d1f2a3b4c5d', description: 'The `webhook-id` header of every attempt.' })
+  webhookId: string;
   @ApiProperty({ example: 'key.rotated' }) type: string;
   @ApiProperty({ enum: ['PENDING', 'DELIVERED', 'FAILED', 'CANCELLED'] }) status: string;
   @ApiProperty({ type: 'integer', description: 'Attempts made so far.' }) attempt: number;

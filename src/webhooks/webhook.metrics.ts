@@ -17,10 +17,7 @@ export class WebhookMetrics {
     });
     let pending: Promise<{ depth: number; age: number }> | undefined;
     // One query serves both gauges of a scrape.
-    const read = () =>
-      (pending ??= deliveries
-        .queue()
-        .finally(() => setTimeout(() => (pending = undefined), 0)));
+    const read = () => (pending ??= deliveries.queue().finally(() => setTimeout(() => (pending = undefined), 0)));
     new Gauge({
       name: 'trusset_webhook_queue_depth',
       help: 'Webhook deliveries waiting to be sent or retried (deployment-wide).',

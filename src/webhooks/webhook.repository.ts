@@ -27,7 +27,15 @@ export interface DeliveryRow {
   last_error: string | null;
   next_attempt_at: Date | null;
   created_at: Date;
-  log: Array<{ attempt: number; status: string; responseStatus: number | null; error: string | null; at: string; durationMs: number; nextAttemptAt: string | null }>;
+  log: Array<{
+    attempt: number;
+    status: string;
+    responseStatus: number | null;
+    error: string | null;
+    at: string;
+    durationMs: number;
+    nextAttemptAt: string | null;
+  }>;
 }
 
 export interface EndpointChanges {
@@ -47,7 +55,8 @@ const DELIVERY_SELECT = `SELECT d.id, d.event_id, ev.type, d.status, d.attempts,
                           FROM webhook_attempts a WHERE a.delivery_id = d.id), '[]'::json) AS log
          FROM webhook_deliveries d JOIN webhook_events ev ON ev.id = d.event_id`;
 
-const ownerColumn = (owner: WebhookOwner) => ('instanceId' in owner ? ['instance_id', owner.instanceId] : ['developer_id', owner.developerId]);
+const ownerColumn = (owner: WebhookOwner) =>
+  'instanceId' in owner ? ['instance_id', owner.instanceId] : ['developer_id', owner.developerId];
 
 /** The SQL of webhook endpoints and their delivery logs, as their owners manage them. */
 @Injectable()
@@ -56,29 +65,42 @@ export class WebhookRepository {
 
   /** The developer account's id, its row locked FOR UPDATE when `lock` (which serialises the endpoint cap). */
   async developerOwner(developerId: string, lock: boolean): Promise<string | undefined> {
-    const row = await firstRow<{ id: string }>(this.tx.manager, `SELECT id FROM mica_developers WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [developerId]);
+    const row = await firstRow<{ id: string }>(
+      this.tx.manager,
+      `SELECT id FROM mica_developers WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
+      [developerId],
+    );
     return row?.id;
   }
 
   /** The instance's id (named by ref or id), its row locked FOR UPDATE when `lock`. */
   async instanceOwner(by: { ref: string } | { id: string }, lock: boolean): Promise<string | undefined> {
     const [column, value] = 'ref' in by ? ['ref', by.ref] : ['id', by.id];
-    const row = await firstRow<{ id: string }>(this.tx.manager, `SELECT id FROM instances WHERE ${column} = $1${lock ? ' FOR UPDATE' : ''}`, [value]);
+    const row = await firstRow<{ id: string }>(
+      this.tx.manager,
+      `SELECT id FROM instances WHERE ${column} = $1${lock ? ' FOR UPDATE' : ''}`,
+      [value],
+    );
     return row?.id;
   }
 
   /** The acting key's effective status now, in the changing transaction; undefined when it is not the instance's. */
   async keyStatus(keyId: string, instanceId: string): Promise<string | undefined> {
-    const row = await firstRow<{ status: string }>(this.tx.manager, `SELECT ${effectiveStatusSql('k')} AS status FROM instance_keys k WHERE k.id = $1 AND k.instance_id = $2`, [
-      keyId,
-      instanceId,
-    ]);
+    const row = await firstRow<{ status: string }>(
+      this.tx.manager,
+      `SELECT ${effectiveStatusSql('k')} AS status FROM instance_keys k WHERE k.id = $1 AND k.instance_id = $2`,
+      [keyId, instanceId],
+    );
     return row?.status;
   }
 
   async count(owner: WebhookOwner): Promise<number> {
     const [column, id] = ownerColumn(owner);
-    const [{ total }] = await rows<{ total: number }>(this.tx.manager, `SELECT count(*)::int AS total FROM webhook_endpoints WHERE ${column} = $1`, [id]);
+    const [{ total }] = await rows<{ total: number }>(
+      this.tx.manager,
+      `SELECT count(*)::int AS total FROM webhook_endpoints WHERE ${column} = $1`,
+      [id],
+    );
     return total;
   }
 
@@ -94,13 +116,20 @@ export class WebhookRepository {
   /** The owner's endpoint, its row locked FOR UPDATE when `lock`. */
   endpoint(owner: WebhookOwner, endpointId: string, lock: boolean): Promise<EndpointRow | undefined> {
     const [column, id] = ownerColumn(owner);
-    return firstRow<EndpointRow>(this.tx.manager, `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints e WHERE e.id = $1 AND e.${column} = $2${lock ? ' FOR UPDATE' : ''}`, [
-      endpointId,
-      id,
-    ]);
+    return firstRow<EndpointRow>(
+      this.tx.manager,
+      `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints e WHERE e.id = $1 AND e.${column} = $2${lock ? ' FOR UPDATE' : ''}`,
+      [endpointId, id],
+    );
   }
 
-  async insert(owner: WebhookOwner, url: string, description: string | null, events: string[] | null, signingKey: Buffer): Promise<EndpointRow> {
+  async insert(
+    owner: WebhookOwner,
+    url: string,
+    description: string | null,
+    events: string[] | null,
+    signingKey: Buffer,
+  ): Promise<EndpointRow> {
     const [column, id] = ownerColumn(owner);
     const row = await firstRow<EndpointRow>(
       this.tx.manager,
@@ -123,7 +152,14 @@ export class WebhookRepository {
          updated_at = now()
        WHERE id = $1
        RETURNING ${ENDPOINT_COLUMNS}`,
-      [endpointId, changes.url ?? null, changes.events !== undefined, changes.events ?? null, changes.enabled ?? null, changes.description ?? null],
+      [
+        endpointId,
+        changes.url ?? null,
+        changes.events !== undefined,
+        changes.events ?? null,
+        changes.enabled ?? null,
+        changes.description ?? null,
+      ],
     );
     return row!;
   }
@@ -154,19 +190,32 @@ export class WebhookRepository {
   }
 
   async deliveryOf(eventId: string, endpointId: string): Promise<string> {
-    const row = await firstRow<{ id: string }>(this.tx.manager, `SELECT id FROM webhook_deliveries WHERE event_id = $1 AND endpoint_id = $2`, [eventId, endpointId]);
+    const row = await firstRow<{ id: string }>(
+      this.tx.manager,
+      `SELECT id FROM webhook_deliveries WHERE event_id = $1 AND endpoint_id = $2`,
+      [eventId, endpointId],
+    );
     return row!.id;
   }
 
   /** The endpoint's deliveries (of one status when given), newest first, and how many there are. */
-  async deliveries(endpointId: string, status: string | undefined, limit: number, offset: number): Promise<{ rows: DeliveryRow[]; total: number }> {
+  async deliveries(
+    endpointId: string,
+    status: string | undefined,
+    limit: number,
+    offset: number,
+  ): Promise<{ rows: DeliveryRow[]; total: number }> {
     const params: unknown[] = [endpointId];
     let filter = '';
     if (status) {
       params.push(status);
       filter = ` AND d.status = $2`;
     }
-    const [{ total }] = await rows<{ total: number }>(this.tx.manager, `SELECT count(*)::int AS total FROM webhook_deliveries d WHERE d.endpoint_id = $1${filter}`, params);
+    const [{ total }] = await rows<{ total: number }>(
+      this.tx.manager,
+      `SELECT count(*)::int AS total FROM webhook_deliveries d WHERE d.endpoint_id = $1${filter}`,
+      params,
+    );
     const found = await rows<DeliveryRow>(
       this.tx.manager,
       `${DELIVERY_SELECT}
@@ -194,7 +243,10 @@ export class WebhookRepository {
   }
 
   async deliveryExists(deliveryId: string, endpointId: string): Promise<boolean> {
-    const found = await rows(this.tx.manager, `SELECT 1 FROM webhook_deliveries WHERE id = $1 AND endpoint_id = $2`, [deliveryId, endpointId]);
+    const found = await rows(this.tx.manager, `SELECT 1 FROM webhook_deliveries WHERE id = $1 AND endpoint_id = $2`, [
+      deliveryId,
+      endpointId,
+    ]);
     return found.length > 0;
   }
 }

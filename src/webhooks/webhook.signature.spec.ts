@@ -18,7 +18,9 @@ describe('webhook signatures', () => {
     const body = JSON.stringify({ type: 'key.revoked', timestamp: new Date().toISOString(), data: { key: { id: 'k' } } });
     const ours = signatureHeader([key], id, ts, body);
     expect(ours).toBe(new Webhook(secretOf(key)).sign(id, new Date(ts * 1000), body));
-    expect(new Webhook(secretOf(key)).verify(body, { 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': ours })).toEqual(JSON.parse(body));
+    expect(
+      new Webhook(secretOf(key)).verify(body, { 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': ours }),
+    ).toEqual(JSON.parse(body));
   });
 
   it('puts one signature per key, space-separated, each verifiable alone; a changed body fails', () => {
@@ -27,9 +29,27 @@ describe('webhook signatures', () => {
     const header = signatureHeader([a, b], 'msg_1', ts, '{"x":1}');
     expect(header.split(' ')).toHaveLength(2);
     for (const key of [a, b]) {
-      expect(new Webhook(secretOf(key)).verify('{"x":1}', { 'webhook-id': 'msg_1', 'webhook-timestamp': String(ts), 'webhook-signature': header })).toEqual({ x: 1 });
-      expect(() => new Webhook(secretOf(key)).verify('{"x":2}', { 'webhook-id': 'msg_1', 'webhook-timestamp': String(ts), 'webhook-signature': header })).toThrow();
+      expect(
+        new Webhook(secretOf(key)).verify('{"x":1}', {
+          'webhook-id': 'msg_1',
+          'webhook-timestamp': String(ts),
+          'webhook-signature': header,
+        }),
+      ).toEqual({ x: 1 });
+      expect(() =>
+        new Webhook(secretOf(key)).verify('{"x":2}', {
+          'webhook-id': 'msg_1',
+          'webhook-timestamp': String(ts),
+          'webhook-signature': header,
+        }),
+      ).toThrow();
     }
-    expect(() => new Webhook(secretOf(newSigningKey())).verify('{"x":1}', { 'webhook-id': 'msg_1', 'webhook-timestamp': String(ts), 'webhook-signature': header })).toThrow();
+    expect(() =>
+      new Webhook(secretOf(newSigningKey())).verify('{"x":1}', {
+        'webhook-id': 'msg_1',
+        'webhook-timestamp': String(ts),
+        'webhook-signature': header,
+      }),
+    ).toThrow();
   });
 });

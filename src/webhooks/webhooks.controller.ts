@@ -1,4 +1,20 @@
-import { applyDecorators, Body, Controller, Delete, Get, Header, HttpCode, Injectable, Param, Patch, PipeTransform, Post, Query, Type, UseGuards } from '@nestjs/common';
+import {
+  applyDecorators,
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Header,
+  HttpCode,
+  Injectable,
+  Param,
+  Patch,
+  PipeTransform,
+  Post,
+  Query,
+  Type,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AdminAuth, AdminScope, InstanceKeyAuth, ManagementTokenAuth } from '../auth/auth.decorators';
 import { CurrentActor, CurrentPrincipal, Principal } from '../auth/principal';
@@ -44,7 +60,8 @@ const IdParam = () => ApiParam({ name: 'id', format: 'uuid' });
  */
 function ownInstance(p: Principal | undefined): WebhookScope {
   if (p?.kind !== 'instance_key') throw new AppException('AUTH_FAILED');
-  if (p.keyStatus !== 'ACTIVE') throw new AppException('KEY_NOT_ACTIVE', 'Only an ACTIVE key can manage webhooks.', undefined, undefined, 403);
+  if (p.keyStatus !== 'ACTIVE')
+    throw new AppException('KEY_NOT_ACTIVE', 'Only an ACTIVE key can manage webhooks.', undefined, undefined, 403);
   return { instanceId: p.instanceId, actingKeyId: p.keyId };
 }
 
@@ -120,7 +137,12 @@ function webhooksController(name: string, d: WebhookDoor): Type<unknown> {
     @ApiOperation({ summary: d.summary.update })
     @ApiEnvelope(WebhookEndpointDto)
     @ApiErrors('VALIDATION_ERROR', 'NOT_FOUND')
-    update(@Owner() owner: OwnerRef, @Param('id', WebhookIdPipe) id: string, @Body() body: UpdateWebhookDto, @CurrentActor() actor: Actor): Promise<WebhookEndpointDto> {
+    update(
+      @Owner() owner: OwnerRef,
+      @Param('id', WebhookIdPipe) id: string,
+      @Body() body: UpdateWebhookDto,
+      @CurrentActor() actor: Actor,
+    ): Promise<WebhookEndpointDto> {
       return this.webhooks.update(scope(owner), id, body, actor);
     }
 
@@ -144,7 +166,11 @@ function webhooksController(name: string, d: WebhookDoor): Type<unknown> {
     @ApiOperation({ summary: 'New signing secret (shown once); the old one keeps signing beside it for 24 h' })
     @ApiEnvelope(WebhookEndpointWithSecretDto)
     @ApiErrors('NOT_FOUND')
-    rotateSecret(@Owner() owner: OwnerRef, @Param('id', WebhookIdPipe) id: string, @CurrentActor() actor: Actor): Promise<WebhookEndpointWithSecretDto> {
+    rotateSecret(
+      @Owner() owner: OwnerRef,
+      @Param('id', WebhookIdPipe) id: string,
+      @CurrentActor() actor: Actor,
+    ): Promise<WebhookEndpointWithSecretDto> {
       return this.webhooks.rotateSecret(scope(owner), id, actor);
     }
 
@@ -166,7 +192,11 @@ function webhooksController(name: string, d: WebhookDoor): Type<unknown> {
     @ApiOperation({ summary: 'Delivery log, newest first, with every attempt' })
     @ApiEnvelope(WebhookDeliveryDto, { list: true })
     @ApiErrors('VALIDATION_ERROR', 'NOT_FOUND')
-    deliveries(@Owner() owner: OwnerRef, @Param('id', WebhookIdPipe) id: string, @Query() q: ListDeliveriesQueryDto): Promise<Page<WebhookDeliveryDto>> {
+    deliveries(
+      @Owner() owner: OwnerRef,
+      @Param('id', WebhookIdPipe) id: string,
+      @Query() q: ListDeliveriesQueryDto,
+    ): Promise<Page<WebhookDeliveryDto>> {
       return this.webhooks.deliveries(scope(owner), id, q);
     }
 
@@ -192,13 +222,20 @@ function webhooksController(name: string, d: WebhookDoor): Type<unknown> {
   return WebhooksController;
 }
 
-const ENDPOINT_ERRORS: WebhookDoor['errors'] = { list: ['VALIDATION_ERROR'], create: ['VALIDATION_ERROR', 'WEBHOOK_LIMIT_REACHED', 'UNSUPPORTED_MEDIA_TYPE'] };
+const ENDPOINT_ERRORS: WebhookDoor['errors'] = {
+  list: ['VALIDATION_ERROR'],
+  create: ['VALIDATION_ERROR', 'WEBHOOK_LIMIT_REACHED', 'UNSUPPORTED_MEDIA_TYPE'],
+};
 
 export const SelfServiceWebhooksController = webhooksController('SelfServiceWebhooksController', {
   door: [
     ApiTags('webhooks (self-service)'),
     InstanceKeyAuth(),
-    ApiResponse({ status: 403, type: ErrorResponseDto, description: '`KEY_NOT_ACTIVE`: the key is in its rotation overlap; only an ACTIVE key manages webhooks.' }),
+    ApiResponse({
+      status: 403,
+      type: ErrorResponseDto,
+      description: '`KEY_NOT_ACTIVE`: the key is in its rotation overlap; only an ACTIVE key manages webhooks.',
+    }),
     Controller('webhooks'),
   ],
   owner: CurrentPrincipal,
@@ -215,7 +252,12 @@ export const SelfServiceWebhooksController = webhooksController('SelfServiceWebh
 });
 
 export const AdminWebhooksController = webhooksController('AdminWebhooksController', {
-  door: [ApiTags('webhooks (admin)'), AdminAuth(), ApiParam({ name: 'instanceRef', example: 'aB3dE5fG' }), Controller('admin/instances/:instanceRef/webhooks')],
+  door: [
+    ApiTags('webhooks (admin)'),
+    AdminAuth(),
+    ApiParam({ name: 'instanceRef', example: 'aB3dE5fG' }),
+    Controller('admin/instances/:instanceRef/webhooks'),
+  ],
   owner: () => Param('instanceRef', InstanceRefPipe),
   scopeOf: (instanceRef: string) => ({ instanceRef }),
   each: [AdminScope('webhooks:write')],
@@ -226,7 +268,10 @@ export const AdminWebhooksController = webhooksController('AdminWebhooksControll
     update: 'Change url, events, description, or enable/disable',
     delete: 'Delete an endpoint and its delivery log',
   },
-  errors: { list: ['VALIDATION_ERROR', 'NOT_FOUND'], create: ['VALIDATION_ERROR', 'NOT_FOUND', 'WEBHOOK_LIMIT_REACHED', 'UNSUPPORTED_MEDIA_TYPE'] },
+  errors: {
+    list: ['VALIDATION_ERROR', 'NOT_FOUND'],
+    create: ['VALIDATION_ERROR', 'NOT_FOUND', 'WEBHOOK_LIMIT_REACHED', 'UNSUPPORTED_MEDIA_TYPE'],
+  },
 });
 
 export const DeveloperWebhooksController = webhooksController('DeveloperWebhooksController', {

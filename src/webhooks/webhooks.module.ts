@@ -11,7 +11,15 @@ import { AdminWebhooksController, DeveloperWebhooksController, SelfServiceWebhoo
 /** Signed lifecycle webhooks (SPEC §14). Other modules enqueue events with the static WebhookOutbox.enqueue. */
 @Module({
   controllers: [SelfServiceWebhooksController, AdminWebhooksController, DeveloperWebhooksController],
-  providers: [WebhookEndpointsService, WebhookRepository, WebhookDeliveryRepository, WebhookDeliveryWorker, WebhookNoticeScheduler, WebhookMetrics, KeyManagementLimitGuard],
+  providers: [
+    WebhookEndpointsService,
+    WebhookRepository,
+    WebhookDeliveryRepository,
+    WebhookDeliveryWorker,
+    WebhookNoticeScheduler,
+    WebhookMetrics,
+    KeyManagementLimitGuard,
+  ],
   exports: [WebhookDeliveryWorker, WebhookNoticeScheduler],
 })
 export class WebhooksModule {}

@@ -26,7 +26,11 @@ async function main(baseUrl: string, adminToken: string): Promise<void> {
 
   const listed = await api.GET('/api/admin/instances', { headers: admin, params: { query: { limit: 5, status: 'ACTIVE' } } });
   check(listed.data && listed.data.pagination.limit === 5, 'list instances');
-  const patched = await api.PATCH('/api/admin/instances/{instanceRef}', { headers: admin, params: { path: { instanceRef: ref } }, body: { services: ['trading', 'custody'] } });
+  const patched = await api.PATCH('/api/admin/instances/{instanceRef}', {
+    headers: admin,
+    params: { path: { instanceRef: ref } },
+    body: { services: ['trading', 'custody'] },
+  });
   check(patched.data?.data.services.includes('custody'), 'enable a service');
 
   // The key check a gateway makes.
@@ -42,12 +46,23 @@ async function main(baseUrl: string, adminToken: string): Promise<void> {
   const ci = made.data.data;
   const expiresAt: string | null = ci.expiresAt;
   check(expiresAt === null && typeof ci.key === 'string', 'a new key has no expiry and its plaintext');
-  const rotated = await api.POST('/api/keys/{keyId}/rotate', { headers: self, params: { path: { keyId: ci.id } }, body: { overlapSeconds: 60 } });
+  const rotated = await api.POST('/api/keys/{keyId}/rotate', {
+    headers: self,
+    params: { path: { keyId: ci.id } },
+    body: { overlapSeconds: 60 },
+  });
   check(rotated.response.status === 201 && rotated.data?.data.replacesKeyId === ci.id, 'rotate');
   const rotating = await api.GET('/api/keys', { headers: self, params: { query: { status: 'PENDING_ROTATION' } } });
-  check(rotating.data?.data.some((k) => k.id === ci.id && k.replacedByKeyId === rotated.data?.data.id), 'list keys in their overlap');
+  check(
+    rotating.data?.data.some((k) => k.id === ci.id && k.replacedByKeyId === rotated.data?.data.id),
+    'list keys in their overlap',
+  );
   const successor = rotated.data.data.id;
-  const paused = await api.POST('/api/keys/{keyId}/pause', { headers: self, params: { path: { keyId: successor } }, body: { durationSeconds: 60 } });
+  const paused = await api.POST('/api/keys/{keyId}/pause', {
+    headers: self,
+    params: { path: { keyId: successor } },
+    body: { durationSeconds: 60 },
+  });
   check(paused.data?.data.status === 'PAUSED' && typeof paused.data.data.pausedUntil === 'string', 'pause');
   const resumed = await api.POST('/api/keys/{keyId}/resume', { headers: self, params: { path: { keyId: successor } } });
   check(resumed.data?.data.status === 'ACTIVE', 'resume');
@@ -56,7 +71,10 @@ async function main(baseUrl: string, adminToken: string): Promise<void> {
   const deleted = await api.DELETE('/api/keys/{keyId}', { headers: self, params: { path: { keyId: successor } } });
   check(deleted.data?.data.deleted === true, 'delete');
   const events = await api.GET('/api/keys/events', { headers: self, params: { query: { limit: 10 } } });
-  check(events.data && events.data.data.length > 0 && events.data.data.every((e) => e.ip === null || typeof e.ip === 'string'), 'own audit trail');
+  check(
+    events.data && events.data.data.length > 0 && events.data.data.every((e) => e.ip === null || typeof e.ip === 'string'),
+    'own audit trail',
+  );
 
   // Admin door to the same keys, archive and restore.
   const adminKeys = await api.GET('/api/admin/instances/{instanceRef}/keys', { headers: admin, params: { path: { instanceRef: ref } } });
@@ -64,12 +82,14 @@ async function main(baseUrl: string, adminToken: string): Promise<void> {
   const archived = await api.POST('/api/admin/instances/{instanceRef}/archive', { headers: admin, params: { path: { instanceRef: ref } } });
   check(archived.data?.data.status === 'ARCHIVED' && typeof archived.data.data.archivedAt === 'string', 'archive');
   const gone = await api.GET('/api/auth/verify', { headers: self });
-  check(gone.response.status === 401 && gone.response.headers.get('WWW-Authenticate') !== null, 'an archived instance\'s key fails');
+  check(gone.response.status === 401 && gone.response.headers.get('WWW-Authenticate') !== null, "an archived instance's key fails");
   const restored = await api.POST('/api/admin/instances/{instanceRef}/restore', { headers: admin, params: { path: { instanceRef: ref } } });
   check(restored.data?.data.status === 'ACTIVE', 'restore');
 
   // MiCA: sign up, use the data API, manage keys with the management token.
-  const signup = await api.POST('/api/mica/developer/register', { body: { name: 'Generated client', email: `client-${Date.now()}-${Math.random().toString(36).slice(2)}@example.com` } });
+  const signup = await api.POST('/api/mica/developer/register', {
+    body: { name: 'Generated client', email: `client-${Date.now()}-${Math.random().toString(36).slice(2)}@example.com` },
+  });
   check(signup.response.status === 201 && signup.data, 'register');
   const { apiKey, managementToken, limits } = signup.data.data;
   check(Number.isInteger(limits.perMinute), 'limits are integers');
@@ -84,9 +104,15 @@ async function main(baseUrl: string, adminToken: string): Promise<void> {
   check(keys.data?.data.keys.length === 1, 'list MiCA keys');
   const second = await api.POST('/api/mica/developer/keys', { headers: bearer, body: {} });
   check(second.response.status === 201 && second.data, 'create MiCA key');
-  const micaRotated = await api.POST('/api/mica/developer/keys/{keyId}/rotate', { headers: bearer, params: { path: { keyId: second.data.data.id } } });
+  const micaRotated = await api.POST('/api/mica/developer/keys/{keyId}/rotate', {
+    headers: bearer,
+    params: { path: { keyId: second.data.data.id } },
+  });
   check(micaRotated.data?.data.replacesKeyId === second.data.data.id, 'rotate MiCA key');
-  const micaRevoked = await api.DELETE('/api/mica/developer/keys/{keyId}', { headers: bearer, params: { path: { keyId: micaRotated.data.data.id } } });
+  const micaRevoked = await api.DELETE('/api/mica/developer/keys/{keyId}', {
+    headers: bearer,
+    params: { path: { keyId: micaRotated.data.data.id } },
+  });
   check(micaRevoked.response.status === 200, 'revoke MiCA key');
   const newToken = await api.POST('/api/mica/developer/management-token/rotate', { headers: bearer });
   check(newToken.response.status === 201 && newToken.data, 'rotate the management token');

@@ -8,14 +8,23 @@ import type { TestApp } from './test-app';
  * Debian's chromium driven by playwright-core (no browser download): CHROMIUM_PATH, else the usual
  * install paths. Undefined when none is there, so the browser suites skip with a message.
  */
-export const CHROMIUM_PATH = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p): p is string => !!p && existsSync(p));
+export const CHROMIUM_PATH = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find(
+  (p): p is string => !!p && existsSync(p),
+);
 
 export const ARTIFACTS_DIR = join(__dirname, '..', '..', 'test-artifacts');
 
 export async function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
@@ -62,11 +71,22 @@ export async function seriousAxeViolations(page: Page): Promise<string[]> {
   // Evaluated through the DevTools protocol, which the page's CSP does not govern (a <script> tag would be refused).
   await page.evaluate(axeSource);
   const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }> } }).axe;
+    const axe = (
+      window as unknown as {
+        axe: {
+          run: (
+            ctx: Document,
+            opts: object,
+          ) => Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }>;
+        };
+      }
+    ).axe;
     const result = await axe.run(document, { resultTypes: ['violations'] });
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target.join(' ')) }));
   });
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.impact} ${v.id}: ${v.targets.join(', ')}`);
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.targets.join(', ')}`);
 }
 
 /** Every string the browser keeps for the origin beyond the page's memory. */
@@ -75,7 +95,15 @@ export async function persistedState(context: BrowserContext, page: Page): Promi
     const storage = (s: Storage) => Object.keys(s).map((k) => `${k}=${s.getItem(k)}`);
     const databases = 'databases' in indexedDB ? (await indexedDB.databases()).map((d) => d.name ?? '') : [];
     const caches = 'caches' in window ? await window.caches.keys() : [];
-    return { local: storage(localStorage), session: storage(sessionStorage), cookie: document.cookie, databases, caches, url: location.href, history: history.length };
+    return {
+      local: storage(localStorage),
+      session: storage(sessionStorage),
+      cookie: document.cookie,
+      databases,
+      caches,
+      url: location.href,
+      history: history.length,
+    };
   });
   const cookies = await context.cookies();
   return JSON.stringify({ ...inPage, cookies });

@@ -15,7 +15,11 @@ export async function createOperatorToken(
   by: { Authorization: string } = t.admin,
 ): Promise<TestOperatorToken> {
   const name = body.name ?? `operator ${Math.random().toString(36).slice(2, 10)}`;
-  const res = await t.http().post('/api/admin/tokens').set(by).send({ ...body, name });
+  const res = await t
+    .http()
+    .post('/api/admin/tokens')
+    .set(by)
+    .send({ ...body, name });
   if (res.status !== 201) throw new Error(`creating an operator token answered ${res.status} ${JSON.stringify(res.body.error)}`);
   const { id, token } = res.body.data;
   return { id, name, token, auth: { Authorization: `Bearer ${token}` } };

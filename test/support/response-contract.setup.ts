@@ -10,7 +10,9 @@ function drain(): void {
     return;
   }
   const list = contractViolations.splice(0).slice(0, 20);
-  throw new Error(`answers that break the served OpenAPI document:\n${list.map((v) => `  ${v.method} ${v.path} → ${v.status}: ${v.problem}`).join('\n')}`);
+  throw new Error(
+    `answers that break the served OpenAPI document:\n${list.map((v) => `  ${v.method} ${v.path} → ${v.status}: ${v.problem}`).join('\n')}`,
+  );
 }
 
 afterEach(drain);

@@ -90,7 +90,14 @@ export class ResponseContract {
   }
 
   /** The problems of one answer, or none. */
-  check(method: string, path: string, status: number, contentType: string | undefined, body: Buffer, headers: Record<string, unknown> = {}): string[] {
+  check(
+    method: string,
+    path: string,
+    status: number,
+    contentType: string | undefined,
+    body: Buffer,
+    headers: Record<string, unknown> = {},
+  ): string[] {
     if (UNDOCUMENTED.test(path) || method === 'HEAD' || method === 'OPTIONS') return [];
     const missing = [
       ...(headers['x-request-id'] ? [] : ['X-Request-Id']),
@@ -111,7 +118,10 @@ export class ResponseContract {
     if (!content) return body.length === 0 ? [] : [`a ${status} body is not documented for ${method} ${entry.template}`];
     const media = (contentType ?? '').split(';')[0].trim();
     const declared = content[media];
-    if (!declared) return [`content type ${media || '(none)'} is not documented for ${status} of ${method} ${entry.template} (${Object.keys(content).join(', ')})`];
+    if (!declared)
+      return [
+        `content type ${media || '(none)'} is not documented for ${status} of ${method} ${entry.template} (${Object.keys(content).join(', ')})`,
+      ];
     if (!media.endsWith('json') || !declared.schema) return [];
     return this.validateJson(declared.schema, contentType, body);
   }
@@ -126,7 +136,9 @@ export class ResponseContract {
     }
     const validate = this.validator(schema);
     if (validate(parsed)) return [];
-    return (validate.errors ?? []).slice(0, 5).map((e) => `${e.instancePath || '/'} ${e.message}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`);
+    return (validate.errors ?? [])
+      .slice(0, 5)
+      .map((e) => `${e.instancePath || '/'} ${e.message}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`);
   }
 
   /** Records every answer of `server` that breaks the document. */
@@ -140,18 +152,22 @@ export class ResponseContract {
       // The raw lane (src/hot-path) writes its headers through writeHead's argument, which getHeaders() does not see.
       const written: Record<string, unknown> = {};
       const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
-      res.writeHead = ((status: number, ...rest: unknown[]) => {
+      res.writeHead = (status: number, ...rest: unknown[]) => {
         const given = rest.find((r) => Array.isArray(r) || (r !== null && typeof r === 'object'));
         if (Array.isArray(given)) for (let i = 0; i + 1 < given.length; i += 2) written[String(given[i]).toLowerCase()] = given[i + 1];
         else if (given) for (const [k, v] of Object.entries(given as Record<string, unknown>)) written[k.toLowerCase()] = v;
         return writeHead(status, ...rest);
-      }) as typeof res.writeHead;
+      };
       const chunks: Buffer[] = [];
       const write = res.write.bind(res) as (...args: unknown[]) => boolean;
       const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
       const keep = (chunk: unknown, encoding?: unknown) => {
         if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
-        chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk), typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'));
+        chunks.push(
+          Buffer.isBuffer(chunk)
+            ? chunk
+            : Buffer.from(String(chunk as string | Uint8Array), typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'),
+        );
       };
       res.write = ((chunk: unknown, ...rest: unknown[]) => {
         keep(chunk, rest[0]);
@@ -164,7 +180,14 @@ export class ResponseContract {
       res.on('finish', () => {
         const headers = { ...written, ...(res.getHeaders() as Record<string, unknown>) };
         const type = headers['content-type'];
-        for (const problem of this.check(method, path, res.statusCode, typeof type === 'string' ? type : undefined, Buffer.concat(chunks), headers)) {
+        for (const problem of this.check(
+          method,
+          path,
+          res.statusCode,
+          typeof type === 'string' ? type : undefined,
+          Buffer.concat(chunks),
+          headers,
+        )) {
           const violation = { method, path, status: res.statusCode, problem };
           contractViolations.push(violation);
           if (process.env.CONTRACT_LOG) appendFileSync(process.env.CONTRACT_LOG, `${JSON.stringify(violation)}\n`);

@@ -6,7 +6,7 @@ import type { TestApp } from './test-app';
  * Repeats `probe` with short pauses until `done` holds for its answer or `budgetMs` is spent, and
  * returns the last answer: the caller asserts on that answer (the behaviour), never on how long it took.
  */
-export async function pollUntil<T>(probe: () => Promise<T>, done: (value: T) => boolean, budgetMs = 1000, stepMs = 20): Promise<T> {
+export async function pollUntil<T>(probe: () => T | Promise<T>, done: (value: T) => boolean, budgetMs = 1000, stepMs = 20): Promise<T> {
   // performance.now, not Date.now: tests pin or advance Date.now, and the budget must stay real.
   const deadline = performance.now() + budgetMs;
   let value = await probe();
@@ -37,7 +37,11 @@ export function pinClockInsideOneMinute(): jest.SpyInstance {
 
 /** A fresh MiCA developer account on `t`: its API key, its key id and its management token. */
 export async function registerMicaDeveloper(t: TestApp): Promise<{ apiKey: string; keyId: string; token: string }> {
-  const res = await t.http().post('/api/mica/developer/register').send({ name: 'Scale Tester', email: `scale.${randomUUID()}@example.com` }).expect(201);
+  const res = await t
+    .http()
+    .post('/api/mica/developer/register')
+    .send({ name: 'Scale Tester', email: `scale.${randomUUID()}@example.com` })
+    .expect(201);
   const { apiKey, managementToken } = res.body.data;
   const list = await t.http().get('/api/mica/developer/keys').set('Authorization', `Bearer ${managementToken}`).expect(200);
   return { apiKey, keyId: list.body.data.keys[0].id, token: managementToken };

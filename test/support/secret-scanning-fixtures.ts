@@ -37,7 +37,9 @@ export class KeysEndpoint {
         res.writeHead(500).end('down');
         return;
       }
-      const body = JSON.stringify({ public_keys: this.keys.map((k, i) => ({ key_identifier: k.identifier, key: k.publicPem, is_current: i === 0 })) });
+      const body = JSON.stringify({
+        public_keys: this.keys.map((k, i) => ({ key_identifier: k.identifier, key: k.publicPem, is_current: i === 0 })),
+      });
       res.writeHead(200, { 'content-type': 'application/json' }).end(body);
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
@@ -78,8 +80,15 @@ export function withGithubKeys(github: SigningKey, env: Record<string, string> =
 }
 
 /** A GitHub partner report of `tokens`, signed by `key` (or sent as `body` when given, to tamper with it). */
-export function githubReport(t: TestApp, key: SigningKey, tokens: Array<{ token: string; type?: string; url?: string; source?: string }>, tamper?: (body: string) => string) {
-  const body = JSON.stringify(tokens.map((x) => ({ type: 'trusset_instance', url: 'https://github.com/octocat/leaky/blob/abc/.env', source: 'content', ...x })));
+export function githubReport(
+  t: TestApp,
+  key: SigningKey,
+  tokens: Array<{ token: string; type?: string; url?: string; source?: string }>,
+  tamper?: (body: string) => string,
+) {
+  const body = JSON.stringify(
+    tokens.map((x) => ({ type: 'trusset_instance', url: 'https://github.com/octocat/leaky/blob/abc/.env', source: 'content', ...x })),
+  );
   const signature = signBody(key, body);
   return t
     .http()

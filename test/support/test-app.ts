@@ -83,7 +83,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
  */
 export async function ownServerDatabase(tag: string): Promise<{ env: Record<string, string>; url?: string; drop(): Promise<void> }> {
   const server = process.env.TEST_DATABASE_URL;
-  if (!server) return { env: {}, drop: async () => undefined };
+  if (!server) return { env: {}, drop: () => Promise.resolve() };
   const name = `trusset_${tag}_${process.pid}_${randomBytes(3).toString('hex')}`;
   const admin = new Client({ connectionString: server });
   await admin.connect();

@@ -1,11 +1,22 @@
 import { createServer, IncomingHttpHeaders, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/**
+ * The payload fields the suites read: the instance or MiCA account an event is about and the key it
+ * names (each present on the events the suites read it from), then whatever else the event carries.
+ */
+export interface WebhookData {
+  instance: { instanceRef: string };
+  developer: { id: string };
+  key: { id: string; name: string };
+  [field: string]: unknown;
+}
+
 export interface ReceivedWebhook {
   headers: IncomingHttpHeaders;
   /** The raw body, as signed. */
   body: string;
-  json: { type: string; timestamp: string; data: Record<string, any> };
+  json: { type: string; timestamp: string; data: WebhookData };
   at: number;
 }
 
@@ -25,13 +36,12 @@ export class WebhookReceiver {
   private constructor(private readonly server: Server) {}
 
   static async start(): Promise<WebhookReceiver> {
-    let receiver!: WebhookReceiver;
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => receiver.handle(req.headers, Buffer.concat(chunks).toString('utf8'), res));
     });
-    receiver = new WebhookReceiver(server);
+    const receiver = new WebhookReceiver(server);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     return receiver;
   }
@@ -58,7 +68,10 @@ export class WebhookReceiver {
     const deadline = Date.now() + timeoutMs;
     while (!predicate(this.received)) {
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`receiver: condition not met in ${timeoutMs} ms; got ${this.received.map((r) => r.json.type).join(', ') || 'nothing'}`);
+      if (left <= 0)
+        throw new Error(
+          `receiver: condition not met in ${timeoutMs} ms; got ${this.received.map((r) => r.json.type).join(', ') || 'nothing'}`,
+        );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(left, 200));
         this.waiters.push(() => {
@@ -86,7 +99,8 @@ export class WebhookReceiver {
     try {
       json = JSON.parse(body);
     } catch {
-      json = { type: '<not json>', timestamp: '', data: {} };
+      // A body that is not JSON has none of the payload's fields; no suite reads them from one.
+      json = { type: '<not json>', timestamp: '', data: {} as WebhookData };
     }
     this.received.push({ headers, body, json, at: Date.now() });
     const answer = this.script.shift() ?? 204;

@@ -42,7 +42,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (exception instanceof NotFoundException && !req.route) {
       // No route matched: a path that exists under another method is 405 with Allow, not 404.
       const allow = allowedMethods(req);
-      if (allow.length > 0 && !allow.includes(req.method)) return sendError(req, res, 'METHOD_NOT_ALLOWED', undefined, undefined, { Allow: allow.join(', ') });
+      if (allow.length > 0 && !allow.includes(req.method))
+        return sendError(req, res, 'METHOD_NOT_ALLOWED', undefined, undefined, { Allow: allow.join(', ') });
       return sendError(req, res, 'NOT_FOUND');
     }
     if (exception instanceof HttpException) {
@@ -53,7 +54,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
       return sendError(req, res, 'INTERNAL_ERROR');
     }
     if (this.isDatabaseUnavailable(exception)) {
-      this.logger.event('warn', 'database unavailable', { requestId: (req as { requestId?: string }).requestId, err: errorSummary(exception) });
+      this.logger.event('warn', 'database unavailable', {
+        requestId: (req as { requestId?: string }).requestId,
+        err: errorSummary(exception),
+      });
       return sendError(req, res, 'SERVICE_UNAVAILABLE');
     }
     this.logFailure(req, exception);
@@ -64,7 +68,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     this.logger.event('error', 'request failed', {
       requestId: (req as { requestId?: string }).requestId,
       method: req.method,
-      route: req.route?.path,
+      route: (req.route as { path?: string } | undefined)?.path,
       err: exception instanceof Error ? { name: exception.name, message: exception.message, stack: exception.stack } : String(exception),
     });
   }

@@ -3,7 +3,10 @@ import { ApiExtraModels, ApiProperty, ApiPropertyOptional, ApiResponse, getSchem
 import { ERROR_CODES, ErrorCode } from '../errors/error-codes';
 
 export class MetadataDto {
-  @ApiProperty({ description: 'A UUID, or the caller\'s own X-Request-Id when it sent a sane one (8–128 characters of `[A-Za-z0-9._:-]`).', pattern: '^[A-Za-z0-9._:-]{8,128}$' })
+  @ApiProperty({
+    description: "A UUID, or the caller's own X-Request-Id when it sent a sane one (8–128 characters of `[A-Za-z0-9._:-]`).",
+    pattern: '^[A-Za-z0-9._:-]{8,128}$',
+  })
   requestId: string;
 
   @ApiProperty({ format: 'date-time', example: '2026-11-27T10:00:00.000Z' })

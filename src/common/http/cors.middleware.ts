@@ -8,7 +8,11 @@ export function corsMiddleware(origins: readonly string[]): RequestHandler {
     if (allowed.size === 0) return next();
     const origin = req.headers.origin;
     const requestMethod = req.headers['access-control-request-method'];
-    const decision = corsDecision(allowed, { method: req.method, origin, requestMethod: typeof requestMethod === 'string' ? requestMethod : undefined });
+    const decision = corsDecision(allowed, {
+      method: req.method,
+      origin,
+      requestMethod: typeof requestMethod === 'string' ? requestMethod : undefined,
+    });
     for (const [name, value] of Object.entries(decision.headers)) res.setHeader(name, value);
     if (decision.preflight) {
       res.locals.route = 'preflight';

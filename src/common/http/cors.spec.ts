@@ -28,12 +28,16 @@ describe('corsDecision', () => {
   );
 
   it('sends nothing at all when no origin is configured', () => {
-    expect(corsDecision(new Set(), { method: 'GET', origin: 'https://dashboard.example.com', requestMethod: undefined })).toEqual({ preflight: false, headers: {} });
+    expect(corsDecision(new Set(), { method: 'GET', origin: 'https://dashboard.example.com', requestMethod: undefined })).toEqual({
+      preflight: false,
+      headers: {},
+    });
   });
 
   it('normalises origins and refuses paths, credentials and other schemes', () => {
     expect(normaliseOrigin('HTTPS://Dashboard.Example.com:443')).toBe('https://dashboard.example.com');
     expect(normaliseOrigin('http://localhost:5173/')).toBe('http://localhost:5173');
-    for (const bad of ['https://a.example.com/app', 'https://u:p@a.example.com', 'ftp://a.example.com', 'a.example.com', '*']) expect(normaliseOrigin(bad)).toBeUndefined();
+    for (const bad of ['https://a.example.com/app', 'https://u:p@a.example.com', 'ftp://a.example.com', 'a.example.com', '*'])
+      expect(normaliseOrigin(bad)).toBeUndefined();
   });
 });

@@ -12,7 +12,7 @@ export class EnvelopeInterceptor implements NestInterceptor {
     const req = context.switchToHttp().getRequest<Request>();
     return next.handle().pipe(
       map((result: unknown) => {
-        if (result instanceof Unwrapped) return result.body;
+        if (result instanceof Unwrapped) return result.body as unknown;
         if (result instanceof Page) {
           return { success: true, data: result.items, pagination: result.pagination, metadata: metadataFor(req, result.metadata) };
         }

@@ -14,7 +14,10 @@ const FORBIDDEN_FIELDS = new Set(['__proto__', 'constructor', 'prototype']);
 type Problem = { path: string; problem: string };
 
 /** Walks a parsed body without recursion, calling `visit` on every field until it reports a problem. */
-function walk(body: unknown, visit: (name: string, path: string, depth: number, inArray: boolean) => Problem | undefined): Problem | undefined {
+function walk(
+  body: unknown,
+  visit: (name: string, path: string, depth: number, inArray: boolean) => Problem | undefined,
+): Problem | undefined {
   const stack: Array<{ value: unknown; depth: number; path: string }> = [{ value: body, depth: 0, path: '' }];
   while (stack.length > 0) {
     const { value, depth, path } = stack.pop()!;
@@ -40,7 +43,9 @@ export function tooDeepJson(body: unknown): Problem | undefined {
  * authentication (RefusePrototypeFieldsInterceptor): a bad credential is 401 whatever its body.
  */
 export function prototypeField(body: unknown): Problem | undefined {
-  return walk(body, (name, path, _depth, inArray) => (!inArray && FORBIDDEN_FIELDS.has(name) ? { path, problem: 'is not allowed' } : undefined));
+  return walk(body, (name, path, _depth, inArray) =>
+    !inArray && FORBIDDEN_FIELDS.has(name) ? { path, problem: 'is not allowed' } : undefined,
+  );
 }
 
 function carriesBody(req: Request): boolean {
@@ -59,7 +64,9 @@ export function jsonBody(limitBytes: number, options: { keepRawBody?: boolean } 
     strict: false,
     type: () => true,
     // A signed body is verified over its exact bytes, not over a re-serialisation of the parsed value.
-    ...(options.keepRawBody ? { verify: (req: Request, _res: Response, buf: Buffer) => ((req as RawBodyRequest).rawBody = Buffer.from(buf)) } : {}),
+    ...(options.keepRawBody
+      ? { verify: (req: Request, _res: Response, buf: Buffer) => ((req as RawBodyRequest).rawBody = Buffer.from(buf)) }
+      : {}),
   });
   return (req: Request, res: Response, next: NextFunction) => {
     if (!METHODS_WITH_BODY.has(req.method) || !carriesBody(req)) return next();

@@ -7,10 +7,15 @@ import { AppException } from '../errors/app.exception';
 class NoBodyInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const body: unknown = context.switchToHttp().getRequest<Request>().body;
-    const empty = body === undefined || body === null || (typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0);
+    const empty =
+      body === undefined || body === null || (typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0);
     if (!empty) {
-      const fields = typeof body === 'object' && !Array.isArray(body) ? Object.keys(body as object) : ['body'];
-      throw new AppException('VALIDATION_ERROR', 'This operation takes no request body.', Object.fromEntries(fields.map((f) => [f, [`${f} is not allowed`]])));
+      const fields = typeof body === 'object' && !Array.isArray(body) ? Object.keys(body) : ['body'];
+      throw new AppException(
+        'VALIDATION_ERROR',
+        'This operation takes no request body.',
+        Object.fromEntries(fields.map((f) => [f, [`${f} is not allowed`]])),
+      );
     }
     return next.handle();
   }

@@ -4,7 +4,9 @@ import { IsInt, IsOptional, Max, Min } from 'class-validator';
 
 /** Query strings arrive as text: only plain digit strings become numbers, anything else fails validation. */
 export const ToInt = () =>
-  Transform(({ value }) => (typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : value), { toClassOnly: true });
+  Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : value), {
+    toClassOnly: true,
+  });
 
 export const MAX_OFFSET = 1_000_000;
 

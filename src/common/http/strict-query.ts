@@ -18,7 +18,7 @@ export function queryRuleOf(controller: object, handler: string | symbol): Query
   const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, handler) ?? {}) as Record<string, { index: number; data?: unknown }>;
   const names = new Set<string>();
   for (const [key, arg] of Object.entries(args)) {
-    if (Number(key.split(':')[0]) !== RouteParamtypes.QUERY) continue;
+    if ((Number(key.split(':')[0]) as RouteParamtypes) !== RouteParamtypes.QUERY) continue;
     if (typeof arg.data === 'string') names.add(arg.data);
     else if (arg.data === undefined) return { kind: 'delegated' };
   }
@@ -53,7 +53,7 @@ export class StrictQueryInterceptor implements NestInterceptor {
       rule = queryRuleOf(context.getClass(), handler.name);
       this.rules.set(handler, rule);
     }
-    if (rule.kind === 'names') refuseUnknownQuery(context.switchToHttp().getRequest<Request>().query as Record<string, unknown>, rule.names);
+    if (rule.kind === 'names') refuseUnknownQuery(context.switchToHttp().getRequest<Request>().query, rule.names);
     return next.handle();
   }
 }

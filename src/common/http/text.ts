@@ -2,7 +2,8 @@ import { Transform } from 'class-transformer';
 import { Matches, ValidateBy, ValidationOptions } from 'class-validator';
 
 /** Trims surrounding white space of a string field before it is validated. */
-export const Trim = () => Transform(({ value }) => (typeof value === 'string' ? value.trim() : value), { toClassOnly: true });
+export const Trim = () =>
+  Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value), { toClassOnly: true });
 
 /**
  * Characters no name may hold: C0 and C1 controls and DEL (a name could forge a log or audit line),
@@ -43,7 +44,8 @@ export const CodePointLength = (min: number, max: number, options?: ValidationOp
   );
 
 /** An ISO-8601 time must say which time it is: `Z` or an offset, never the server's local time. */
-export const WithUtcOffset = () => Matches(/T.*(Z|[+-]\d{2}(:?\d{2})?)$/i, { message: '$property must include a UTC offset (Z or ±hh:mm)' });
+export const WithUtcOffset = () =>
+  Matches(/T.*(Z|[+-]\d{2}(:?\d{2})?)$/i, { message: '$property must include a UTC offset (Z or ±hh:mm)' });
 
 /** `%`, `_` and `\` taken literally inside a LIKE pattern. */
 export function escapeLike(text: string): string {

@@ -3,7 +3,19 @@ import { AppException, ErrorDetails } from '../errors/app.exception';
 
 /** Constraints that say what a value must be; when one fails, the range and pattern checks of that value are noise. */
 const TYPE_CONSTRAINTS = new Set([
-  'isString', 'isInt', 'isNumber', 'isBoolean', 'isArray', 'isObject', 'isIso8601', 'isDateString', 'isUuid', 'isEmail', 'isIn', 'isEnum', 'nestedValidation',
+  'isString',
+  'isInt',
+  'isNumber',
+  'isBoolean',
+  'isArray',
+  'isObject',
+  'isIso8601',
+  'isDateString',
+  'isUuid',
+  'isEmail',
+  'isIn',
+  'isEnum',
+  'nestedValidation',
 ]);
 
 /**

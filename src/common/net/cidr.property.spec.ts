@@ -44,15 +44,21 @@ describe('CIDR parsing (property-tested)', () => {
 
   it('canonicalises: the formatted range parses back to itself and clears host bits', () => {
     fc.assert(
-      fc.property(fc.oneof(v4.chain((a) => fc.nat(32).map((p) => `${a}/${p}`)), v6.chain((a) => fc.nat(128).map((p) => `${a}/${p}`))), (text) => {
-        const cidr = parseCidr(text)!;
-        expect(cidr).not.toBeNull();
-        const canonical = formatCidr(cidr);
-        expect(parseCidr(canonical)).toEqual(cidr);
-        expect(formatCidr(parseCidr(canonical)!)).toBe(canonical);
-        // The address the range was written with is inside the canonical range.
-        expect(allowedBy([cidr], text.split('/')[0])).toBe(true);
-      }),
+      fc.property(
+        fc.oneof(
+          v4.chain((a) => fc.nat(32).map((p) => `${a}/${p}`)),
+          v6.chain((a) => fc.nat(128).map((p) => `${a}/${p}`)),
+        ),
+        (text) => {
+          const cidr = parseCidr(text)!;
+          expect(cidr).not.toBeNull();
+          const canonical = formatCidr(cidr);
+          expect(parseCidr(canonical)).toEqual(cidr);
+          expect(formatCidr(parseCidr(canonical)!)).toBe(canonical);
+          // The address the range was written with is inside the canonical range.
+          expect(allowedBy([cidr], text.split('/')[0])).toBe(true);
+        },
+      ),
     );
   });
 
@@ -90,7 +96,27 @@ describe('CIDR parsing (property-tested)', () => {
         if (cidr) expect(parseCidr(formatCidr(cidr))).toEqual(cidr);
       }),
     );
-    for (const bad of ['', ' ', '10.0.0.0/', '10.0.0.0/33', '::/129', '10.0.0.0/-1', '10.0.0.0/+8', '10.0.0.0/08', '10.0.0.256/8', '1.2.3', '01.2.3.4/32', 'fe80::1%eth0/64', '10.0.0.0/8/8', 'a.b.c.d', '::gggg/64', '1.2.3.4 /32', null, 42, {}]) {
+    for (const bad of [
+      '',
+      ' ',
+      '10.0.0.0/',
+      '10.0.0.0/33',
+      '::/129',
+      '10.0.0.0/-1',
+      '10.0.0.0/+8',
+      '10.0.0.0/08',
+      '10.0.0.256/8',
+      '1.2.3',
+      '01.2.3.4/32',
+      'fe80::1%eth0/64',
+      '10.0.0.0/8/8',
+      'a.b.c.d',
+      '::gggg/64',
+      '1.2.3.4 /32',
+      null,
+      42,
+      {},
+    ]) {
       expect(parseCidr(bad)).toBeNull();
     }
     for (const bad of ['', 'localhost', '1.2.3.4/32', '::ffff:1.2.3', undefined]) expect(parseIp(bad)).toBeNull();

@@ -99,7 +99,9 @@ export function contains(cidr: Cidr, ip: IpAddress): boolean {
 
 /** True when every address of `inner` is in `outer`. */
 export function within(inner: Cidr, outer: Cidr): boolean {
-  return inner.version === outer.version && inner.prefix >= outer.prefix && (inner.network & mask(outer.version, outer.prefix)) === outer.network;
+  return (
+    inner.version === outer.version && inner.prefix >= outer.prefix && (inner.network & mask(outer.version, outer.prefix)) === outer.network
+  );
 }
 
 function formatIPv4(value: bigint): string {

@@ -10,7 +10,16 @@ const spellings = (g: number[]): string[] => {
   const out = [g.map((x) => x.toString(16).padStart(4, '0')).join(':'), g.map((x) => x.toString(16).toUpperCase()).join(':')];
   for (let i = 0; i < 8; i++) {
     for (let j = i + 1; j <= 8; j++) {
-      if (g.slice(i, j).every((x) => x === 0)) out.push(`${g.slice(0, i).map((x) => x.toString(16)).join(':')}::${g.slice(j).map((x) => x.toString(16)).join(':')}`);
+      if (g.slice(i, j).every((x) => x === 0))
+        out.push(
+          `${g
+            .slice(0, i)
+            .map((x) => x.toString(16))
+            .join(':')}::${g
+            .slice(j)
+            .map((x) => x.toString(16))
+            .join(':')}`,
+        );
     }
   }
   return out;
@@ -49,7 +58,8 @@ describe('canonicalAddress', () => {
       fc.property(ipv4, (v4) => {
         const [a, b, c, d] = v4.split('.').map(Number);
         const hex = `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-        for (const s of [`::ffff:${v4}`, `::FFFF:${hex}`, `0:0:0:0:0:ffff:${hex}`, `0000:0000:0000:0000:0000:ffff:${v4}`]) expect(canonicalAddress(s)).toBe(v4);
+        for (const s of [`::ffff:${v4}`, `::FFFF:${hex}`, `0:0:0:0:0:ffff:${hex}`, `0000:0000:0000:0000:0000:ffff:${v4}`])
+          expect(canonicalAddress(s)).toBe(v4);
       }),
     );
   });

@@ -51,7 +51,7 @@ export function ipv6Groups(address: string): number[] | undefined {
   const right = rest === undefined ? [] : parse(rest);
   const missing = 8 - left.length - right.length;
   if (rest === undefined && missing !== 0) return undefined;
-  const groups = [...left, ...Array(Math.max(0, missing)).fill(0), ...right];
+  const groups = [...left, ...new Array<number>(Math.max(0, missing)).fill(0), ...right];
   return groups.length === 8 && groups.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff) ? groups : undefined;
 }
 
@@ -63,7 +63,7 @@ function isIPv4Mapped(g: number[]): boolean {
 export function formatIPv6(groups: number[]): string {
   let bestStart = -1;
   let bestLength = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;

@@ -20,7 +20,11 @@ const ERROR_REF = '#/components/schemas/ErrorResponseDto';
 
 /** Response headers, declared once under components.headers. */
 export const RESPONSE_HEADERS: Record<string, HeaderObject> = {
-  'X-Request-Id': { description: 'The request id: the caller\'s when it sent 8–128 characters of `[A-Za-z0-9._:-]`, else a new UUID. Also in `metadata.requestId`.', schema: { type: 'string' } },
+  'X-Request-Id': {
+    description:
+      "The request id: the caller's when it sent 8–128 characters of `[A-Za-z0-9._:-]`, else a new UUID. Also in `metadata.requestId`.",
+    schema: { type: 'string' },
+  },
   'Retry-After': { description: 'Seconds until the limit that refused the request resets.', schema: { type: 'integer', minimum: 1 } },
   'X-RateLimit-Limit': { description: 'Requests allowed in the current one-minute window.', schema: { type: 'integer', minimum: 0 } },
   'X-RateLimit-Remaining': { description: 'Requests left in the current window.', schema: { type: 'integer', minimum: 0 } },
@@ -31,17 +35,36 @@ export const RESPONSE_HEADERS: Record<string, HeaderObject> = {
   'X-RateLimit-Limit-Day': { description: 'MiCA key: requests allowed per UTC day.', schema: { type: 'integer', minimum: 0 } },
   'X-RateLimit-Remaining-Day': { description: 'MiCA key: requests left today (UTC).', schema: { type: 'integer', minimum: 0 } },
   'X-RateLimit-Reset-Day': { description: 'MiCA key: seconds until the UTC day ends.', schema: { type: 'integer', minimum: 0 } },
-  'WWW-Authenticate': { description: 'The authentication scheme of the route (`Bearer realm="trusset"` or `ApiKey realm="trusset", header="X-API-Key"`).', schema: { type: 'string' } },
-  'X-Trusset-Instance-Ref': { description: 'The `instanceRef` of the verified key, for a gateway to forward upstream.', schema: { type: 'string', pattern: '^[A-Za-z0-9]{8}$' } },
-  'X-Trusset-Key-Id': { description: 'The id of the verified key, for a gateway to forward upstream.', schema: { type: 'string', format: 'uuid' } },
+  'WWW-Authenticate': {
+    description: 'The authentication scheme of the route (`Bearer realm="trusset"` or `ApiKey realm="trusset", header="X-API-Key"`).',
+    schema: { type: 'string' },
+  },
+  'X-Trusset-Instance-Ref': {
+    description: 'The `instanceRef` of the verified key, for a gateway to forward upstream.',
+    schema: { type: 'string', pattern: '^[A-Za-z0-9]{8}$' },
+  },
+  'X-Trusset-Key-Id': {
+    description: 'The id of the verified key, for a gateway to forward upstream.',
+    schema: { type: 'string', format: 'uuid' },
+  },
   'X-Total-Count': { description: 'Records matching the query, over all pages.', schema: { type: 'integer', minimum: 0 } },
-  'X-Data-Source': { description: 'Where the answer came from: `cache`, `database` or `empty`.', schema: { type: 'string', enum: ['cache', 'database', 'empty'] } },
+  'X-Data-Source': {
+    description: 'Where the answer came from: `cache`, `database` or `empty`.',
+    schema: { type: 'string', enum: ['cache', 'database', 'empty'] },
+  },
 };
 
 /** Rate-limit headers by security scheme of the operation (what its guard sets, on every answer past the key check). */
 const LIMIT_HEADERS: Record<string, string[]> = {
   'instance-key': ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'],
-  'mica-key': ['X-RateLimit-Limit-Minute', 'X-RateLimit-Remaining-Minute', 'X-RateLimit-Reset-Minute', 'X-RateLimit-Limit-Day', 'X-RateLimit-Remaining-Day', 'X-RateLimit-Reset-Day'],
+  'mica-key': [
+    'X-RateLimit-Limit-Minute',
+    'X-RateLimit-Remaining-Minute',
+    'X-RateLimit-Reset-Minute',
+    'X-RateLimit-Limit-Day',
+    'X-RateLimit-Remaining-Day',
+    'X-RateLimit-Reset-Day',
+  ],
 };
 
 /** Operations that need no dependency to answer: no 503 for them. */
@@ -49,12 +72,12 @@ const NO_DEPENDENCY = new Set(['get /api/health/live', 'get /api/metrics']);
 
 const TAG_DESCRIPTIONS: Record<string, string> = {
   operations: 'Liveness, readiness and Prometheus metrics. Public.',
-  verification: 'The key check the platform\'s APIs and gateways ask before admitting a request.',
+  verification: "The key check the platform's APIs and gateways ask before admitting a request.",
   'instances (admin)': 'Instances: isolated client deployments (admin token).',
   'instance keys (admin)': 'The API keys of any instance (admin token).',
-  'instance keys (self-service)': 'An instance\'s own keys, managed with one of them (`X-API-Key`).',
-  'MiCA developer accounts': 'Free self-registration and the account\'s keys (management token).',
-  'MiCA register data': 'ESMA\'s interim MiCA register (`X-API-Key: trusset_mica_…`).',
+  'instance keys (self-service)': "An instance's own keys, managed with one of them (`X-API-Key`).",
+  'MiCA developer accounts': "Free self-registration and the account's keys (management token).",
+  'MiCA register data': "ESMA's interim MiCA register (`X-API-Key: trusset_mica_…`).",
   'MiCA register (admin)': 'Register imports (admin token).',
 };
 
@@ -73,7 +96,9 @@ function errorResponse(description: string): ResponseObject {
 
 /** The codes a response's description names (`CODE`), of the response's status, else the status's usual code. */
 function codesOf(status: number, description: string): ErrorCode[] {
-  const named = [...description.matchAll(/`([A-Z_]+)`/g)].map((m) => m[1]).filter((c): c is ErrorCode => c in ERROR_CODES && ERROR_CODES[c as ErrorCode].status === status);
+  const named = [...description.matchAll(/`([A-Z_]+)`/g)]
+    .map((m) => m[1])
+    .filter((c): c is ErrorCode => c in ERROR_CODES && ERROR_CODES[c as ErrorCode].status === status);
   if (named.length) return [...new Set(named)];
   const fallback = (Object.keys(ERROR_CODES) as ErrorCode[]).find((c) => ERROR_CODES[c].status === status);
   return fallback ? [fallback] : [];
@@ -101,7 +126,10 @@ export function operationId(controllerKey: string, methodKey: string): string {
 /** Extension a controller sets (`@ApiExtension(RESPONSE_HEADERS_EXTENSION, [...names])`) for headers its interceptors add to 2xx answers. */
 export const RESPONSE_HEADERS_EXTENSION = 'x-response-headers';
 
-export function applyApiConventions(document: OpenAPIObject, fixedHeaders: Map<string, Array<{ name: string; value: string }>> = new Map()): OpenAPIObject {
+export function applyApiConventions(
+  document: OpenAPIObject,
+  fixedHeaders: Map<string, Array<{ name: string; value: string }>> = new Map(),
+): OpenAPIObject {
   document.components ??= {};
   document.components.headers = { ...(document.components.headers ?? {}), ...RESPONSE_HEADERS };
   // Opaque random tokens, not JWTs (Nest's bearer default says JWT).
@@ -120,7 +148,8 @@ export function applyApiConventions(document: OpenAPIObject, fixedHeaders: Map<s
       // Every route refuses query parameters it does not document.
       responses['400'] ??= errorResponse('`VALIDATION_ERROR`: a query parameter this operation does not take, or an invalid one.');
       responses['500'] ??= errorResponse('`INTERNAL_ERROR`: an unexpected failure (never a stack trace).');
-      if (!NO_DEPENDENCY.has(`${method} ${path}`)) responses['503'] ??= errorResponse('`SERVICE_UNAVAILABLE`: the database (or another dependency) did not answer in time.');
+      if (!NO_DEPENDENCY.has(`${method} ${path}`))
+        responses['503'] ??= errorResponse('`SERVICE_UNAVAILABLE`: the database (or another dependency) did not answer in time.');
       requestBodyRequiredOnlyWhenNeeded(operation, document);
       const limits = LIMIT_HEADERS[securityScheme(operation) ?? ''] ?? [];
       const extra = ((operation as unknown as Record<string, unknown>)[RESPONSE_HEADERS_EXTENSION] as string[] | undefined) ?? [];
@@ -144,7 +173,9 @@ export function applyApiConventions(document: OpenAPIObject, fixedHeaders: Map<s
         }
         if (isErrorResponse(response)) {
           const media = response.content!['application/json'];
-          media.examples = Object.fromEntries(codesOf(status, response.description).map((code) => [code, { summary: code, value: exampleOf(code) }]));
+          media.examples = Object.fromEntries(
+            codesOf(status, response.description).map((code) => [code, { summary: code, value: exampleOf(code) }]),
+          );
         }
       }
     }
@@ -155,9 +186,10 @@ export function applyApiConventions(document: OpenAPIObject, fixedHeaders: Map<s
 
 /** Nest marks every `@Body()` required; a body whose fields are all optional (rotate, create MiCA key) is not. */
 function requestBodyRequiredOnlyWhenNeeded(operation: OperationObject, document: OpenAPIObject): void {
-  const body = operation.requestBody as { required?: boolean; content?: Record<string, { schema?: SchemaObject | ReferenceObject }> } | undefined;
-  const schema = body?.content?.['application/json']?.schema as ReferenceObject | SchemaObject | undefined;
+  const body = operation.requestBody as
+    { required?: boolean; content?: Record<string, { schema?: SchemaObject | ReferenceObject }> } | undefined;
+  const schema = body?.content?.['application/json']?.schema;
   if (!body || !schema) return;
   const resolved = '$ref' in schema ? (document.components?.schemas?.[schema.$ref.split('/').pop()!] as SchemaObject | undefined) : schema;
-  if (resolved && !(resolved.required?.length)) body.required = false;
+  if (resolved && !resolved.required?.length) body.required = false;
 }

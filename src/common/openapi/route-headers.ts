@@ -15,15 +15,18 @@ export function routeHeaders(app: INestApplication, prefix: string): Map<string,
     for (const wrapper of module.controllers.values()) {
       const type = wrapper.metatype as (new (...args: unknown[]) => unknown) | undefined;
       if (!type?.prototype) continue;
-      const base = [].concat(Reflect.getMetadata(PATH_METADATA, type) ?? '')[0] as string;
+      const base = ([] as string[]).concat((Reflect.getMetadata(PATH_METADATA, type) ?? '') as string | string[])[0];
       for (const key of Object.getOwnPropertyNames(type.prototype)) {
         const handler = (type.prototype as Record<string, unknown>)[key];
         if (key === 'constructor' || typeof handler !== 'function') continue;
         const headers = Reflect.getMetadata(HEADERS_METADATA, handler) as Array<{ name: string; value: string }> | undefined;
         const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
         if (!headers?.length || method === undefined) continue;
-        const path = [].concat(Reflect.getMetadata(PATH_METADATA, handler) ?? '')[0] as string;
-        const full = `/${[prefix, base, path].map((p) => p.replace(/^\/|\/$/g, '')).filter(Boolean).join('/')}`.replace(/:(\w+)/g, '{$1}');
+        const path = ([] as string[]).concat((Reflect.getMetadata(PATH_METADATA, handler) ?? '') as string | string[])[0];
+        const full = `/${[prefix, base, path]
+          .map((p) => p.replace(/^\/|\/$/g, ''))
+          .filter(Boolean)
+          .join('/')}`.replace(/:(\w+)/g, '{$1}');
         out.set(`${RequestMethod[method].toLowerCase()} ${full}`, headers);
       }
     }

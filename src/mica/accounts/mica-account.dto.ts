@@ -32,7 +32,8 @@ export class RegisterDeveloperDto {
   @ApiProperty({
     maxLength: 254,
     example: 'ada@example.com',
-    description: 'One account per mailbox: compared after NFKC, case folding and dropping a `+tag`; invisible, format and control characters are refused.',
+    description:
+      'One account per mailbox: compared after NFKC, case folding and dropping a `+tag`; invisible, format and control characters are refused.',
   })
   @Trim()
   @IsString()

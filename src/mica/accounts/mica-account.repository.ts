@@ -106,7 +106,11 @@ export class MicaAccountRepository {
   }
 
   /** Compare-and-set on the token digest: undefined when `presented` is no longer the account's token. */
-  async rotateManagementToken(developerId: string, digest: Buffer, presented: Buffer | null): Promise<{ token_rotated_at: Date } | undefined> {
+  async rotateManagementToken(
+    developerId: string,
+    digest: Buffer,
+    presented: Buffer | null,
+  ): Promise<{ token_rotated_at: Date } | undefined> {
     return firstRow<{ token_rotated_at: Date }>(
       this.tx.manager,
       `UPDATE mica_developers SET management_token_digest = $2, token_rotated_at = now()
@@ -134,7 +138,10 @@ export class MicaAccountRepository {
   }
 
   key(developerId: string, keyId: string): Promise<MicaKeyRecord | undefined> {
-    return firstRow<MicaKeyRecord>(this.tx.manager, `SELECT ${KEY_COLUMNS} FROM mica_keys WHERE id = $1 AND developer_id = $2`, [keyId, developerId]);
+    return firstRow<MicaKeyRecord>(this.tx.manager, `SELECT ${KEY_COLUMNS} FROM mica_keys WHERE id = $1 AND developer_id = $2`, [
+      keyId,
+      developerId,
+    ]);
   }
 
   /** Revokes the key if it is still active; undefined when it is not (revoked already, or not the account's). */
@@ -170,10 +177,11 @@ export class MicaAccountRepository {
 
   /** Every key of the account, newest first, at most `limit`. */
   allKeys(developerId: string, limit: number): Promise<MicaKeyRecord[]> {
-    return rows<MicaKeyRecord>(this.tx.manager, `SELECT ${KEY_COLUMNS} FROM mica_keys WHERE developer_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, [
-      developerId,
-      limit,
-    ]);
+    return rows<MicaKeyRecord>(
+      this.tx.manager,
+      `SELECT ${KEY_COLUMNS} FROM mica_keys WHERE developer_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`,
+      [developerId, limit],
+    );
   }
 
   /** The accounts matching the filter as an operator sees them, newest first, and how many match. */
@@ -195,7 +203,11 @@ export class MicaAccountRepository {
       where.push(`(${clauses.join(' OR ')})`);
     }
     const clause = where.length ? ` WHERE ${where.join(' AND ')}` : '';
-    const [{ total }] = await rows<{ total: number }>(this.tx.manager, `SELECT count(*)::int AS total FROM mica_developers d${clause}`, params);
+    const [{ total }] = await rows<{ total: number }>(
+      this.tx.manager,
+      `SELECT count(*)::int AS total FROM mica_developers d${clause}`,
+      params,
+    );
     const found = await rows<OperatorDeveloperRow>(
       this.tx.manager,
       `${OPERATOR_DEVELOPER_SELECT}${clause} ORDER BY d.created_at DESC, d.id DESC LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
@@ -209,11 +221,19 @@ export class MicaAccountRepository {
   }
 
   async suspend(developerId: string, reason: string): Promise<void> {
-    await execute(this.tx.manager, `UPDATE mica_developers SET status = 'SUSPENDED', suspended_at = now(), suspension_reason = $2 WHERE id = $1`, [developerId, reason]);
+    await execute(
+      this.tx.manager,
+      `UPDATE mica_developers SET status = 'SUSPENDED', suspended_at = now(), suspension_reason = $2 WHERE id = $1`,
+      [developerId, reason],
+    );
   }
 
   async restore(developerId: string): Promise<void> {
-    await execute(this.tx.manager, `UPDATE mica_developers SET status = 'ACTIVE', suspended_at = NULL, suspension_reason = NULL WHERE id = $1`, [developerId]);
+    await execute(
+      this.tx.manager,
+      `UPDATE mica_developers SET status = 'ACTIVE', suspended_at = NULL, suspension_reason = NULL WHERE id = $1`,
+      [developerId],
+    );
   }
 
   revokeAllKeys(developerId: string): Promise<RevokedKeyRow[]> {
@@ -240,6 +260,8 @@ export class MicaAccountRepository {
 
   /** The account's audit events kept, but without name, email and client addresses. */
   async anonymiseTrail(developerId: string): Promise<void> {
-    await execute(this.tx.manager, `UPDATE audit_events SET details = details - 'email' - 'name', ip = NULL WHERE developer_id = $1`, [developerId]);
+    await execute(this.tx.manager, `UPDATE audit_events SET details = details - 'email' - 'name', ip = NULL WHERE developer_id = $1`, [
+      developerId,
+    ]);
   }
 }

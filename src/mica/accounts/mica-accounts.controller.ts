@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AuditEventDto } from '../../audit/audit-event.dto';
 import { ManagementTokenAuth } from '../../auth/auth.decorators';
@@ -38,7 +38,11 @@ export class MicaRegistrationController {
   @ApiOperation({ summary: 'Sign up for free: returns a MiCA API key and a management token, each shown only here' })
   @ApiEnvelope(RegistrationDto, { status: 201 })
   @ApiErrors('VALIDATION_ERROR', 'EMAIL_EXISTS', 'UNSUPPORTED_MEDIA_TYPE', 'PAYLOAD_TOO_LARGE')
-  @ApiResponse({ status: 429, type: ErrorResponseDto, description: '`RATE_LIMIT_EXCEEDED`: too many sign-ups from this address (RATE_LIMIT_STRICT_PER_MINUTE).' })
+  @ApiResponse({
+    status: 429,
+    type: ErrorResponseDto,
+    description: '`RATE_LIMIT_EXCEEDED`: too many sign-ups from this address (RATE_LIMIT_STRICT_PER_MINUTE).',
+  })
   register(@Body() dto: RegisterDeveloperDto, @CurrentActor() actor: Actor): Promise<RegistrationDto> {
     return this.accounts.register(dto, actor);
   }

@@ -58,7 +58,12 @@ export class MicaAccountsService {
         const developer = await this.accounts.insertDeveloper(dto.email, canonicalEmail(dto.email), dto.name, token.digest);
         const self: Actor = { ...actor, type: 'developer', id: developer.id };
         await this.audit.record(
-          { action: 'mica.developer.registered', target: { type: 'mica_developer', id: developer.id }, developerId: developer.id, details: { name: developer.name, email: developer.email } },
+          {
+            action: 'mica.developer.registered',
+            target: { type: 'mica_developer', id: developer.id },
+            developerId: developer.id,
+            details: { name: developer.name, email: developer.email },
+          },
           self,
           this.tx.manager,
         );
@@ -72,7 +77,10 @@ export class MicaAccountsService {
   }
 
   async listKeys(developerId: string): Promise<MicaKeysDto> {
-    const [developer, keys] = await Promise.all([this.accounts.developer(developerId), this.accounts.listKeys(developerId, LISTED_REVOKED_KEYS)]);
+    const [developer, keys] = await Promise.all([
+      this.accounts.developer(developerId),
+      this.accounts.listKeys(developerId, LISTED_REVOKED_KEYS),
+    ]);
     if (!developer) throw new AppException('INVALID_TOKEN');
     return { developer: MicaDeveloperDto.from(developer), keys: keys.map(MicaKeyDto.from), limits: this.limits };
   }
@@ -80,7 +88,8 @@ export class MicaAccountsService {
   createKey(developerId: string, dto: CreateMicaKeyDto, actor: Actor, tokenDigest?: Buffer): Promise<MicaKeyCreatedDto> {
     return this.changeAccount(developerId, tokenDigest, async () => {
       const active = await this.accounts.countActiveKeys(developerId);
-      if (active >= MICA_MAX_ACTIVE_KEYS) throw new AppException('KEY_LIMIT_REACHED', `An account has at most ${MICA_MAX_ACTIVE_KEYS} active keys.`);
+      if (active >= MICA_MAX_ACTIVE_KEYS)
+        throw new AppException('KEY_LIMIT_REACHED', `An account has at most ${MICA_MAX_ACTIVE_KEYS} active keys.`);
       return this.insertKey(developerId, dto.name ?? DEFAULT_KEY_NAME, actor, 'mica.key.created');
     });
   }
@@ -95,11 +104,19 @@ export class MicaAccountsService {
       const retired = await this.accounts.retireKey(old.id, created.id);
       invalidate(keyTag(old.id));
       await this.audit.record(
-        { action: 'mica.key.rotated', target: { type: 'mica_key', id: old.id }, developerId, details: { newKeyId: created.id, keyHint: old.keyHint } },
+        {
+          action: 'mica.key.rotated',
+          target: { type: 'mica_key', id: old.id },
+          developerId,
+          details: { newKeyId: created.id, keyHint: old.keyHint },
+        },
         actor,
         this.tx.manager,
       );
-      await this.notify(developerId, 'mica.key.rotated', actor, { key: micaKeyFacts(MicaKeyDto.from(retired)), newKey: micaKeyFacts(created) });
+      await this.notify(developerId, 'mica.key.rotated', actor, {
+        key: micaKeyFacts(MicaKeyDto.from(retired)),
+        newKey: micaKeyFacts(created),
+      });
       return created;
     });
   }
@@ -112,7 +129,11 @@ export class MicaAccountsService {
         throw exists ? new AppException('ALREADY_REVOKED') : KEY_NOT_FOUND();
       }
       invalidate(keyTag(keyId));
-      await this.audit.record({ action: 'mica.key.revoked', target: { type: 'mica_key', id: key.id }, developerId, details: { keyHint: key.keyHint } }, actor, this.tx.manager);
+      await this.audit.record(
+        { action: 'mica.key.revoked', target: { type: 'mica_key', id: key.id }, developerId, details: { keyHint: key.keyHint } },
+        actor,
+        this.tx.manager,
+      );
       const revoked = MicaKeyDto.from(key);
       await this.notify(developerId, 'mica.key.revoked', actor, { key: micaKeyFacts(revoked) });
       return revoked;
@@ -129,7 +150,11 @@ export class MicaAccountsService {
     return this.changeAccount(developerId, tokenDigest, async () => {
       const row = await this.accounts.rotateManagementToken(developerId, token.digest, tokenDigest ?? null);
       if (!row) throw new AppException('INVALID_TOKEN');
-      await this.audit.record({ action: 'mica.management_token.rotated', target: { type: 'mica_developer', id: developerId }, developerId }, actor, this.tx.manager);
+      await this.audit.record(
+        { action: 'mica.management_token.rotated', target: { type: 'mica_developer', id: developerId }, developerId },
+        actor,
+        this.tx.manager,
+      );
       const rotatedAt = new Date(row.token_rotated_at).toISOString();
       await this.notify(developerId, 'mica.management_token.rotated', actor, { rotatedAt });
       return { managementToken: token.plaintext, rotatedAt };
@@ -146,7 +171,11 @@ export class MicaAccountsService {
    * stops being valid is reported to `invalidate`, which drops it from every replica's key-check
    * cache once the transaction commits.
    */
-  private changeAccount<T>(developerId: string, tokenDigest: Buffer | undefined, work: (invalidate: (...tags: string[]) => void) => Promise<T>): Promise<T> {
+  private changeAccount<T>(
+    developerId: string,
+    tokenDigest: Buffer | undefined,
+    work: (invalidate: (...tags: string[]) => void) => Promise<T>,
+  ): Promise<T> {
     return this.invalidation.change(async (_manager, invalidate) => {
       // With the presented token's digest, the lock is taken only while it is still the account's
       // token: a change in flight when the token was rotated away answers INVALID_TOKEN, and so does one in flight when an operator suspends the account (under READ
@@ -156,11 +185,22 @@ export class MicaAccountsService {
     });
   }
 
-  private async insertKey(developerId: string, name: string, actor: Actor, action: string, replacesKeyId: string | null = null): Promise<MicaKeyCreatedDto> {
+  private async insertKey(
+    developerId: string,
+    name: string,
+    actor: Actor,
+    action: string,
+    replacesKeyId: string | null = null,
+  ): Promise<MicaKeyCreatedDto> {
     const key = newMicaKey();
     const stored = await this.accounts.insertKey(developerId, name, key);
     await this.audit.record(
-      { action, target: { type: 'mica_key', id: stored.id }, developerId, details: { name, keyHint: stored.keyHint, ...(replacesKeyId ? { replacesKeyId } : {}) } },
+      {
+        action,
+        target: { type: 'mica_key', id: stored.id },
+        developerId,
+        details: { name, keyHint: stored.keyHint, ...(replacesKeyId ? { replacesKeyId } : {}) },
+      },
       actor,
       this.tx.manager,
     );
@@ -171,6 +211,10 @@ export class MicaAccountsService {
 
   /** The account's webhook event, in the change's own transaction (the outbox). */
   private async notify(developerId: string, type: DeveloperEventType, actor: Actor, data: Record<string, unknown>): Promise<void> {
-    await WebhookOutbox.enqueue(this.tx.manager, { owner: { developerId }, type, data: { developer: { id: developerId }, ...data, actor: actorFacts(actor) } });
+    await WebhookOutbox.enqueue(this.tx.manager, {
+      owner: { developerId },
+      type,
+      data: { developer: { id: developerId }, ...data, actor: actorFacts(actor) },
+    });
   }
 }

@@ -20,7 +20,11 @@ export class RegistrationLimitGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<Request>();
-    await this.limiter.enforce(this.rules.registration, addressLimitKey(req.ip, this.config.rateLimits.ipv6Prefix), context.switchToHttp().getResponse<Response>());
+    await this.limiter.enforce(
+      this.rules.registration,
+      addressLimitKey(req.ip, this.config.rateLimits.ipv6Prefix),
+      context.switchToHttp().getResponse<Response>(),
+    );
     return true;
   }
 }

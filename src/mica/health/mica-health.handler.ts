@@ -14,7 +14,7 @@ export const MICA_HEALTH_PATH = '/api/mica/v1/health';
 export function micaHealthHandler(guard: MicaKeyGuard, health: MicaHealthService, logger: JsonLogger): RequestHandler {
   return fastGetRoute(MICA_HEALTH_PATH, logger, async (req: Request, res: Response) => {
     await guard.authenticate(req as AuthenticatedRequest, res);
-    refuseUnknownQuery(req.query as Record<string, unknown>, NO_QUERY);
+    refuseUnknownQuery(req.query, NO_QUERY);
     return health.report();
   });
 }

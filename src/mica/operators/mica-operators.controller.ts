@@ -64,10 +64,16 @@ export class MicaOperatorsController {
   @AdminScope('mica:write')
   @HttpCode(200)
   @IdParam()
-  @ApiOperation({ summary: 'Suspend: every key and the management token fail from the next request; the mailbox cannot register again meanwhile' })
+  @ApiOperation({
+    summary: 'Suspend: every key and the management token fail from the next request; the mailbox cannot register again meanwhile',
+  })
   @ApiEnvelope(OperatorDeveloperDto)
   @ApiErrors('VALIDATION_ERROR', 'NOT_FOUND', 'ACCOUNT_ERASED')
-  suspend(@Param('id', DeveloperIdPipe) id: string, @Body() body: SuspendDeveloperDto, @CurrentActor() actor: Actor): Promise<OperatorDeveloperDto> {
+  suspend(
+    @Param('id', DeveloperIdPipe) id: string,
+    @Body() body: SuspendDeveloperDto,
+    @CurrentActor() actor: Actor,
+  ): Promise<OperatorDeveloperDto> {
     return this.operators.suspend(id, body.reason, actor);
   }
 

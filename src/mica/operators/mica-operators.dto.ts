@@ -5,7 +5,6 @@ import { NoControlChars, Trim } from '../../common/http/text';
 import { ACCOUNT_STATUSES, AccountStatus } from '../../domain/mica-account-status';
 import { MicaKeyDto } from '../accounts/mica-account.dto';
 
-
 export class ListDevelopersQueryDto extends PaginationQueryDto {
   @ApiPropertyOptional({ enum: ACCOUNT_STATUSES })
   @IsOptional()
@@ -21,7 +20,12 @@ export class ListDevelopersQueryDto extends PaginationQueryDto {
 }
 
 export class SuspendDeveloperDto {
-  @ApiProperty({ minLength: 1, maxLength: 500, example: 'Automated scraping beyond the free tier', description: 'Recorded on the account and in the audit trail; keep personal data out of it.' })
+  @ApiProperty({
+    minLength: 1,
+    maxLength: 500,
+    example: 'Automated scraping beyond the free tier',
+    description: 'Recorded on the account and in the audit trail; keep personal data out of it.',
+  })
   @Trim()
   @IsString()
   @Length(1, 500)

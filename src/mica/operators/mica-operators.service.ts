@@ -82,7 +82,11 @@ export class MicaOperatorsService {
       if (current.status === 'ERASED') throw new AppException('ACCOUNT_ERASED');
       if (current.status === 'SUSPENDED') return current;
       await this.accounts.suspend(id, reason);
-      await this.audit.record({ action: 'mica.developer.suspended', target: { type: 'mica_developer', id }, developerId: id, details: { reason } }, actor, this.tx.manager);
+      await this.audit.record(
+        { action: 'mica.developer.suspended', target: { type: 'mica_developer', id }, developerId: id, details: { reason } },
+        actor,
+        this.tx.manager,
+      );
       invalidate(developerTag(id));
       return this.find(id);
     });
@@ -94,7 +98,11 @@ export class MicaOperatorsService {
       if (current.status === 'ERASED') throw new AppException('ACCOUNT_ERASED');
       if (current.status === 'ACTIVE') return current;
       await this.accounts.restore(id);
-      await this.audit.record({ action: 'mica.developer.restored', target: { type: 'mica_developer', id }, developerId: id }, actor, this.tx.manager);
+      await this.audit.record(
+        { action: 'mica.developer.restored', target: { type: 'mica_developer', id }, developerId: id },
+        actor,
+        this.tx.manager,
+      );
       // Drops the "suspended" answers cached for the account's keys.
       invalidate(developerTag(id));
       return this.find(id);
@@ -114,7 +122,12 @@ export class MicaOperatorsService {
       await this.accounts.erase(id, randomBytes(32));
       await this.accounts.anonymiseTrail(id);
       await this.audit.recordMany(
-        revoked.map((k) => ({ action: 'mica.key.revoked', target: { type: 'mica_key', id: k.id }, developerId: id, details: { keyHint: k.key_hint, reason: 'account erased' } })),
+        revoked.map((k) => ({
+          action: 'mica.key.revoked',
+          target: { type: 'mica_key', id: k.id },
+          developerId: id,
+          details: { keyHint: k.key_hint, reason: 'account erased' },
+        })),
         actor,
         this.tx.manager,
       );
@@ -123,16 +136,32 @@ export class MicaOperatorsService {
         revoked.map((k) => ({
           owner: { developerId: id },
           type: 'mica.key.revoked' as const,
-          data: { key: { id: k.id, name: k.name, keyPrefix: k.key_prefix, keyHint: k.key_hint, isActive: false }, reason: 'account erased', actor: actorFacts(actor) },
+          data: {
+            key: { id: k.id, name: k.name, keyPrefix: k.key_prefix, keyHint: k.key_hint, isActive: false },
+            reason: 'account erased',
+            actor: actorFacts(actor),
+          },
         })),
       );
-      await this.audit.record({ action: 'mica.developer.erased', target: { type: 'mica_developer', id }, developerId: id, details: { keysRevoked: revoked.length } }, actor, this.tx.manager);
+      await this.audit.record(
+        {
+          action: 'mica.developer.erased',
+          target: { type: 'mica_developer', id },
+          developerId: id,
+          details: { keysRevoked: revoked.length },
+        },
+        actor,
+        this.tx.manager,
+      );
       invalidate(developerTag(id), ...revoked.map((k) => keyTag(k.id)));
       return this.find(id);
     });
   }
 
-  private async change(id: string, work: (current: OperatorDeveloperRow, invalidate: (...tags: string[]) => void) => Promise<OperatorDeveloperRow>): Promise<OperatorDeveloperDto> {
+  private async change(
+    id: string,
+    work: (current: OperatorDeveloperRow, invalidate: (...tags: string[]) => void) => Promise<OperatorDeveloperRow>,
+  ): Promise<OperatorDeveloperDto> {
     return toDto(
       await this.invalidation.change(async (_manager, invalidate) => {
         if (!(await this.accounts.lock(id))) throw notFound();

@@ -72,13 +72,23 @@ export function countryName(code: string | null): string | null {
 
 /** A cell listing countries (`AT|BE|EL`, sometimes with spaces or commas) → sorted unique ISO codes. */
 export function parseCountryList(value: string | undefined): string[] {
-  const codes = (value ?? '').split(/[|,;/\s]+/).map(normaliseCountryCode).filter((c): c is string => !!c);
+  const codes = (value ?? '')
+    .split(/[|,;/\s]+/)
+    .map(normaliseCountryCode)
+    .filter((c): c is string => !!c);
   return [...new Set(codes)].sort();
 }
 
 /** A website cell, possibly several URLs separated by `|` or spaces. */
 export function parseWebsites(value: string | undefined): string[] {
-  return [...new Set((value ?? '').split(/[|\s]+/).map((u) => u.trim()).filter((u) => u && !NO_VALUE.test(u)))];
+  return [
+    ...new Set(
+      (value ?? '')
+        .split(/[|\s]+/)
+        .map((u) => u.trim())
+        .filter((u) => u && !NO_VALUE.test(u)),
+    ),
+  ];
 }
 
 /** A valid LEI, or null when the cell is empty or holds free text (kept apart as `leiText`). */
@@ -113,7 +123,10 @@ export function parseServiceCodes(value: string | undefined): { codes: string[];
   for (const raw of (value ?? '').split(/\||\s+I\s+|\/|,|;|\r?\n/)) {
     const segment = raw.trim();
     if (!segment) continue;
-    const words = segment.toLowerCase().replace(/[^a-z]+/g, ' ').trim();
+    const words = segment
+      .toLowerCase()
+      .replace(/[^a-z]+/g, ' ')
+      .trim();
     const found = new Set<string>();
     for (const [code, pattern] of SERVICE_PATTERNS) if (pattern.test(words)) found.add(code);
     if (/exchange/.test(words)) found.add(/funds|fiat/.test(words) ? 'c' : 'd');
@@ -138,7 +151,12 @@ export function identityName(name: string): string {
 }
 
 function identityUrl(url: string | null | undefined): string {
-  return (url ?? '').trim().toLowerCase().replace(/^https?:\/\//, '').replace(/^www\./, '').replace(/\/+$/, '');
+  return (url ?? '')
+    .trim()
+    .toLowerCase()
+    .replace(/^https?:\/\//, '')
+    .replace(/^www\./, '')
+    .replace(/\/+$/, '');
 }
 
 type Draft = Omit<MicaRecord, 'id'>;
@@ -232,7 +250,12 @@ export function normaliseRow(register: RegisterName, row: EsmaRow): Draft {
  */
 export function assignIds(drafts: Draft[]): MicaRecord[] {
   const primary = (d: Draft) =>
-    [d.register, d.entityIdentifier ?? `name:${identityName(d.entityName)}`, d.countryCode ?? '', identityUrl(d.details.whitepaperUrl)].join('\u0001');
+    [
+      d.register,
+      d.entityIdentifier ?? `name:${identityName(d.entityName)}`,
+      d.countryCode ?? '',
+      identityUrl(d.details.whitepaperUrl),
+    ].join('\u0001');
   const secondary = (d: Draft) =>
     [identityName(d.entityName), d.authorizationDate ?? d.details.decisionDate ?? '', d.websites.map(identityUrl).join(' ')].join('\u0001');
   const primaryCount = new Map<string, number>();
@@ -264,7 +287,10 @@ export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-    return `{${entries.sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+    return `{${entries
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value ?? null);
 }

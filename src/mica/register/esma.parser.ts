@@ -15,7 +15,7 @@ export function parseEsmaCsv(register: RegisterName, content: Buffer | string): 
   let rows: EsmaRow[];
   let header: string[] = [];
   try {
-    rows = parse(content, {
+    rows = parse<EsmaRow>(content, {
       bom: true,
       columns: (names: string[]) => {
         header = names.map((n) => n.trim());
@@ -23,7 +23,7 @@ export function parseEsmaCsv(register: RegisterName, content: Buffer | string): 
       },
       relax_column_count: true,
       skip_empty_lines: true,
-    }) as EsmaRow[];
+    });
   } catch (e) {
     throw new EsmaParseError(`${register}.csv is not valid CSV: ${(e as Error).message}`);
   }

@@ -125,11 +125,17 @@ export class IssuerRepository {
 
   /** Records by license type, entity type and status. */
   groups(): Promise<Array<{ license_type: string; entity_type: string; status: string; n: number }>> {
-    return rows(this.tx.manager, `SELECT i.license_type, i.entity_type, ${STATUS_SQL} AS status, count(*)::int AS n FROM mica_issuers i GROUP BY 1, 2, 3`);
+    return rows(
+      this.tx.manager,
+      `SELECT i.license_type, i.entity_type, ${STATUS_SQL} AS status, count(*)::int AS n FROM mica_issuers i GROUP BY 1, 2, 3`,
+    );
   }
 
   files(): Promise<RegisterFileRow[]> {
-    return rows<RegisterFileRow>(this.tx.manager, `SELECT register, row_count, sha256, fetched_at, imported_at, checked_at FROM mica_register_files ORDER BY register`);
+    return rows<RegisterFileRow>(
+      this.tx.manager,
+      `SELECT register, row_count, sha256, fetched_at, imported_at, checked_at FROM mica_register_files ORDER BY register`,
+    );
   }
 
   serviceCounts(): Promise<Array<{ code: string; n: number }>> {
@@ -137,7 +143,10 @@ export class IssuerRepository {
   }
 
   async countryCount(): Promise<number> {
-    const [{ countries }] = await rows<{ countries: number }>(this.tx.manager, `SELECT count(DISTINCT country_code)::int AS countries FROM mica_issuers`);
+    const [{ countries }] = await rows<{ countries: number }>(
+      this.tx.manager,
+      `SELECT count(DISTINCT country_code)::int AS countries FROM mica_issuers`,
+    );
     return countries;
   }
 

@@ -18,7 +18,8 @@ export class RegisterAdminController {
   @AdminScope('register:sync')
   @ApiOperation({
     summary: 'Import the five ESMA files now, from a folder on the server or the configured MICA_SYNC_URL',
-    description: 'Answers the run\'s report. A register whose file is unreachable, unparsable or looks truncated keeps its data (`ok: false`).',
+    description:
+      "Answers the run's report. A register whose file is unreachable, unparsable or looks truncated keeps its data (`ok: false`).",
   })
   @ApiEnvelope(SyncReportDto)
   @ApiErrors('VALIDATION_ERROR', 'UNSUPPORTED_MEDIA_TYPE')

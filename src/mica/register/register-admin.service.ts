@@ -16,14 +16,27 @@ export class RegisterAdminService {
   async syncNow(dto: SyncRequestDto, actor: Actor): Promise<SyncReport> {
     const url = this.sync.configuredUrl;
     if (!dto.folder && !url) {
-      throw new AppException('VALIDATION_ERROR', 'No MICA_SYNC_URL is configured: send a folder to import from.', { folder: ['folder is required when MICA_SYNC_URL is not set'] });
+      throw new AppException('VALIDATION_ERROR', 'No MICA_SYNC_URL is configured: send a folder to import from.', {
+        folder: ['folder is required when MICA_SYNC_URL is not set'],
+      });
     }
     const report = await this.sync.run(dto.folder ? { folder: dto.folder } : { url: url! }, 'admin');
     await this.audit.record(
       {
         action: 'mica.register.synced',
         target: { type: 'mica_sync', id: report.id },
-        details: { source: report.source, ok: report.ok, registers: report.registers.map(({ register, outcome, rows, added, changed, removed }) => ({ register, outcome, rows, added, changed, removed })) },
+        details: {
+          source: report.source,
+          ok: report.ok,
+          registers: report.registers.map(({ register, outcome, rows, added, changed, removed }) => ({
+            register,
+            outcome,
+            rows,
+            added,
+            changed,
+            removed,
+          })),
+        },
       },
       actor,
     );

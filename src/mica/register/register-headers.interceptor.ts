@@ -12,7 +12,8 @@ export class RegisterHeadersInterceptor implements NestInterceptor {
       tap((result) => {
         if (result instanceof Page) {
           res.setHeader('X-Total-Count', String(result.pagination.total));
-          res.setHeader('X-Data-Source', String(result.metadata?.source ?? 'database'));
+          const source = result.metadata?.source;
+          res.setHeader('X-Data-Source', typeof source === 'string' ? source : 'database');
         } else {
           res.setHeader('X-Data-Source', 'database');
         }

@@ -38,8 +38,21 @@ export const SUCCESSFUL_OUTCOMES: RegisterOutcomeKind[] = ['imported', 'unchange
 
 const BATCH = 100;
 const COMPARED_FIELDS: Array<keyof MicaRecord> = [
-  'entityName', 'entityIdentifier', 'commercialName', 'country', 'countryCode', 'nationalAuthority', 'address', 'websites',
-  'websitePlatform', 'authorizationDate', 'authorizationEndDate', 'services', 'passportedCountries', 'comments', 'details',
+  'entityName',
+  'entityIdentifier',
+  'commercialName',
+  'country',
+  'countryCode',
+  'nationalAuthority',
+  'address',
+  'websites',
+  'websitePlatform',
+  'authorizationDate',
+  'authorizationEndDate',
+  'services',
+  'passportedCountries',
+  'comments',
+  'details',
 ];
 
 class RefusedImport extends Error {}
@@ -76,7 +89,8 @@ export class RegisterImportService {
       const outcome = await this.tx.run(() => this.apply(file, sha256, records));
       return this.report(outcome);
     } catch (e) {
-      if (e instanceof RefusedImport) return this.report({ register: file.register, outcome: 'rejected', sha256, rows: records.length, message: e.message });
+      if (e instanceof RefusedImport)
+        return this.report({ register: file.register, outcome: 'rejected', sha256, rows: records.length, message: e.message });
       throw e;
     }
   }
@@ -89,7 +103,10 @@ export class RegisterImportService {
   private report(outcome: RegisterOutcome): RegisterOutcome {
     // The log redactor masks anything shaped like a 64-hex secret, so the file version is logged by its prefix.
     const { sha256, ...rest } = outcome;
-    this.logger.event(outcome.outcome === 'rejected' ? 'warn' : 'info', 'mica register import', { ...rest, fileVersion: sha256?.slice(0, 12) });
+    this.logger.event(outcome.outcome === 'rejected' ? 'warn' : 'info', 'mica register import', {
+      ...rest,
+      fileVersion: sha256?.slice(0, 12),
+    });
     return outcome;
   }
 
@@ -125,7 +142,11 @@ export class RegisterImportService {
       } else if (old.content_hash !== hash) {
         const before = recordOfRow(old);
         upserts.push({ record, hash, searchText: searchText(record) });
-        changes.push({ record, change: 'changed', fields: COMPARED_FIELDS.filter((f) => canonicalJson(before[f]) !== canonicalJson(record[f])) });
+        changes.push({
+          record,
+          change: 'changed',
+          fields: COMPARED_FIELDS.filter((f) => canonicalJson(before[f]) !== canonicalJson(record[f])),
+        });
       }
     }
     const removed = existingRows.filter((r) => !incomingIds.has(r.id));
@@ -137,6 +158,14 @@ export class RegisterImportService {
     for (let i = 0; i < changes.length; i += BATCH) await this.registers.logChanges(register, changes.slice(i, i + BATCH), sha256);
     await this.registers.recordFile(register, sha256, file.fetchedAt, records.length, version);
     const count = (kind: string) => changes.filter((c) => c.change === kind).length;
-    return { register, outcome: 'imported', sha256, rows: records.length, added: count('added'), changed: count('changed'), removed: count('removed') };
+    return {
+      register,
+      outcome: 'imported',
+      sha256,
+      rows: records.length,
+      added: count('added'),
+      changed: count('changed'),
+      removed: count('removed'),
+    };
   }
 }

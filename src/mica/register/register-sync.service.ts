@@ -85,7 +85,11 @@ export class RegisterSyncService {
     try {
       content = await readFile(file);
     } catch (e) {
-      return { register, outcome: 'failed', message: `${register}.csv could not be read (${(e as NodeJS.ErrnoException).code ?? 'error'}).` };
+      return {
+        register,
+        outcome: 'failed',
+        message: `${register}.csv could not be read (${(e as NodeJS.ErrnoException).code ?? 'error'}).`,
+      };
     }
     return this.importer.importFile({ register, content, fetchedAt: new Date(), source: file });
   }
@@ -115,10 +119,19 @@ export class RegisterSyncService {
         return { register, outcome: 'rejected', message: `${url} is larger than ${MAX_FILE_BYTES} bytes.` };
       }
       const content = Buffer.from(await res.arrayBuffer());
-      if (content.length > MAX_FILE_BYTES) return { register, outcome: 'rejected', message: `${url} is larger than ${MAX_FILE_BYTES} bytes.` };
-      file = { register, content, fetchedAt: new Date(), source: url, etag: res.headers.get('etag'), lastModified: res.headers.get('last-modified') };
+      if (content.length > MAX_FILE_BYTES)
+        return { register, outcome: 'rejected', message: `${url} is larger than ${MAX_FILE_BYTES} bytes.` };
+      file = {
+        register,
+        content,
+        fetchedAt: new Date(),
+        source: url,
+        etag: res.headers.get('etag'),
+        lastModified: res.headers.get('last-modified'),
+      };
     } catch (e) {
-      const reason = (e as Error).name === 'TimeoutError' ? 'timed out' : ((e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message);
+      const reason =
+        (e as Error).name === 'TimeoutError' ? 'timed out' : ((e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message);
       return { register, outcome: 'failed', message: `${url} could not be fetched (${reason}).` };
     }
     return this.importer.importFile(file);

@@ -34,7 +34,10 @@ export class RegisterController {
   @Get('issuers')
   @Header('Cache-Control', LIST_CACHE)
   @ApiOperation({ summary: 'List register records (providers, token issuers, white papers, non-compliant entities) with filters' })
-  @ApiEnvelope(IssuerFieldsDto, { list: true, description: 'Every field of each record, or only those `fields` names. Headers: X-Total-Count, X-Data-Source, Cache-Control (300 s).' })
+  @ApiEnvelope(IssuerFieldsDto, {
+    list: true,
+    description: 'Every field of each record, or only those `fields` names. Headers: X-Total-Count, X-Data-Source, Cache-Control (300 s).',
+  })
   @ApiErrors('VALIDATION_ERROR')
   list(@Query() query: ListIssuersQueryDto): Promise<Page<Partial<IssuerDto>>> {
     return this.register.list(query);

@@ -10,7 +10,7 @@ import { ENTITY_TYPES, EntityType, IssuerStatus, LICENSE_TYPES, LicenseType, REG
 /** `a,b , c` → ['a','b','c'] (optionally upper-cased); anything but a string is left for validation to refuse. */
 const CommaList = (upper = false) =>
   Transform(
-    ({ value }) =>
+    ({ value }: { value: unknown }) =>
       typeof value === 'string'
         ? value
             .split(',')
@@ -43,13 +43,21 @@ export class SourceFileDto {
 }
 
 export class IssuerDto {
-  @ApiProperty({ example: 'casp_3b6081eefa96ea3879d82990', description: 'Stable across imports: derived from the record\'s identity, not its row.' })
+  @ApiProperty({
+    example: 'casp_3b6081eefa96ea3879d82990',
+    description: "Stable across imports: derived from the record's identity, not its row.",
+  })
   id: string;
 
   @ApiProperty({ example: 'Bitpanda GmbH' })
   entityName: string;
 
-  @ApiProperty({ type: String, nullable: true, example: '5493007WZ7IFULIL8G21', description: 'LEI; null when ESMA lists none or free text (see details.leiText).' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: '5493007WZ7IFULIL8G21',
+    description: 'LEI; null when ESMA lists none or free text (see details.leiText).',
+  })
   entityIdentifier: string | null;
 
   @ApiProperty({ enum: LICENSE_TYPES })
@@ -61,7 +69,12 @@ export class IssuerDto {
   @ApiProperty({ type: String, nullable: true, example: 'Austria' })
   country: string | null;
 
-  @ApiProperty({ type: String, nullable: true, example: 'AT', description: 'ISO 3166 code of the home member state; Greece is GR (ESMA also writes EL).' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'AT',
+    description: 'ISO 3166 code of the home member state; Greece is GR (ESMA also writes EL).',
+  })
   countryCode: string | null;
 
   @ApiProperty({ type: String, nullable: true })
@@ -88,7 +101,7 @@ export class IssuerDto {
   @ApiProperty({ type: String, format: 'date', nullable: true, example: null, description: 'yyyy-mm-dd' })
   authorizationEndDate: string | null;
 
-  @ApiProperty({ type: [ServiceDto], description: 'CASP services, normalised from ESMA\'s hand-typed codes.' })
+  @ApiProperty({ type: [ServiceDto], description: "CASP services, normalised from ESMA's hand-typed codes." })
   services: ServiceDto[];
 
   @ApiProperty({ type: [String], example: ['DE', 'GR'], description: 'CASPs: states passported to; white papers: states offered in.' })
@@ -100,7 +113,11 @@ export class IssuerDto {
   @ApiProperty({ type: String, nullable: true })
   comments: string | null;
 
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'string', nullable: true }, description: 'Register-specific columns: whitepaperUrl, dti, infringement, reason, decisionDate, lastUpdate, leiText…' })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'string', nullable: true },
+    description: 'Register-specific columns: whitepaperUrl, dti, infringement, reason, decisionDate, lastUpdate, leiText…',
+  })
   details: Record<string, string | null>;
 
   @ApiProperty({ type: SourceFileDto })
@@ -134,9 +151,27 @@ export class IssuerDto {
 }
 
 export const ISSUER_FIELDS = [
-  'id', 'entityName', 'entityIdentifier', 'licenseType', 'entityType', 'country', 'countryCode', 'nationalAuthority', 'commercialName',
-  'address', 'website', 'websites', 'websitePlatform', 'authorizationDate', 'authorizationEndDate', 'services', 'passportedCountries',
-  'status', 'comments', 'details', 'source',
+  'id',
+  'entityName',
+  'entityIdentifier',
+  'licenseType',
+  'entityType',
+  'country',
+  'countryCode',
+  'nationalAuthority',
+  'commercialName',
+  'address',
+  'website',
+  'websites',
+  'websitePlatform',
+  'authorizationDate',
+  'authorizationEndDate',
+  'services',
+  'passportedCountries',
+  'status',
+  'comments',
+  'details',
+  'source',
 ] as const satisfies ReadonlyArray<keyof IssuerDto>;
 
 export class ListIssuersQueryDto extends PaginationQueryDto {
@@ -148,7 +183,11 @@ export class ListIssuersQueryDto extends PaginationQueryDto {
   @IsIn(LICENSE_TYPES, { each: true, message: `each value in licenseType must be one of: ${LICENSE_TYPES.join(', ')}` })
   licenseType?: LicenseType[];
 
-  @ApiPropertyOptional({ maxLength: 100, description: 'Comma list of ISO codes of the home state (EL and GR both mean Greece) or parts of a country name.', example: 'DE,austria' })
+  @ApiPropertyOptional({
+    maxLength: 100,
+    description: 'Comma list of ISO codes of the home state (EL and GR both mean Greece) or parts of a country name.',
+    example: 'DE,austria',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(100)
@@ -183,7 +222,10 @@ export class ListIssuersQueryDto extends PaginationQueryDto {
   @IsIn(['asc', 'desc'])
   sortOrder?: 'asc' | 'desc';
 
-  @ApiPropertyOptional({ description: `Comma list of issuer fields to return (id is always returned): ${ISSUER_FIELDS.join(', ')}.`, example: 'entityName,countryCode' })
+  @ApiPropertyOptional({
+    description: `Comma list of issuer fields to return (id is always returned): ${ISSUER_FIELDS.join(', ')}.`,
+    example: 'entityName,countryCode',
+  })
   @IsOptional()
   @CommaList()
   @IsArray()
@@ -219,7 +261,10 @@ export class SearchQueryDto extends OffsetQueryDto {
 }
 
 export class ChangesQueryDto extends PaginationQueryDto {
-  @ApiPropertyOptional({ example: '2026-11-20T00:00:00Z', description: 'ISO-8601 time; only changes made by imports after it. Default: all.' })
+  @ApiPropertyOptional({
+    example: '2026-11-20T00:00:00Z',
+    description: 'ISO-8601 time; only changes made by imports after it. Default: all.',
+  })
   @IsOptional()
   @IsISO8601({ strict: true })
   since?: string;
@@ -276,23 +321,40 @@ export class RegisterFileDto {
   @ApiProperty() sha256: string;
   @ApiProperty({ format: 'date-time' }) fetchedAt: string;
   @ApiProperty({ format: 'date-time' }) importedAt: string;
-  @ApiProperty({ format: 'date-time', description: 'Last time the source was checked (a 304 or the same file moves it).' }) checkedAt: string;
+  @ApiProperty({ format: 'date-time', description: 'Last time the source was checked (a 304 or the same file moves it).' })
+  checkedAt: string;
 }
 
 export class StatisticsDto {
   @ApiProperty({ type: 'integer', example: 1270 }) totalIssuers: number;
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' }, example: { CASP: 329, ART: 0, EMT: 42, OTHER: 732, NON_COMPLIANT: 167 } })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'integer' },
+    example: { CASP: 329, ART: 0, EMT: 42, OTHER: 732, NON_COMPLIANT: 167 },
+  })
   byLicenseType: Record<string, number>;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' } }) byStatus: Record<string, number>;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' } }) byEntityType: Record<string, number>;
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' }, description: 'CASPs per service letter.' }) byService: Record<string, number>;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' }, description: 'CASPs per service letter.' }) byService: Record<
+    string,
+    number
+  >;
   @ApiProperty({ type: 'integer' }) countries: number;
   @ApiProperty({ type: [RegisterFileDto] }) registers: RegisterFileDto[];
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'End of the last sync run in which every register succeeded.' }) lastSync: string | null;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'End of the last sync run in which every register succeeded.',
+  })
+  lastSync: string | null;
 }
 
 export class SyncRequestDto {
-  @ApiPropertyOptional({ maxLength: 1000, description: 'A folder on the server holding the five CSV files; default: the configured MICA_SYNC_URL.' })
+  @ApiPropertyOptional({
+    maxLength: 1000,
+    description: 'A folder on the server holding the five CSV files; default: the configured MICA_SYNC_URL.',
+  })
   @IsOptional()
   @IsString()
   @Length(1, 1000)
@@ -317,7 +379,7 @@ export class SyncReportDto {
   @ApiProperty() source: string;
   @ApiProperty({ format: 'date-time' }) startedAt: string;
   @ApiProperty({ format: 'date-time' }) finishedAt: string;
-  @ApiProperty({ description: 'True when every register holds its source\'s latest version.' }) ok: boolean;
+  @ApiProperty({ description: "True when every register holds its source's latest version." }) ok: boolean;
   @ApiProperty({ type: [RegisterOutcomeDto] }) registers: RegisterOutcomeDto[];
 }
 

@@ -12,7 +12,16 @@ import { RegisterRepository } from './register.repository';
 
 @Module({
   controllers: [RegisterController, RegisterAdminController],
-  providers: [RegisterImportService, RegisterSyncService, RegisterSyncScheduler, RegisterQueryService, RegisterAdminService, RegisterSummaryService, IssuerRepository, RegisterRepository],
+  providers: [
+    RegisterImportService,
+    RegisterSyncService,
+    RegisterSyncScheduler,
+    RegisterQueryService,
+    RegisterAdminService,
+    RegisterSummaryService,
+    IssuerRepository,
+    RegisterRepository,
+  ],
   exports: [RegisterQueryService, RegisterSummaryService],
 })
 export class MicaRegisterModule {}

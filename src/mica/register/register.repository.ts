@@ -24,9 +24,29 @@ export interface IssuerChange {
 }
 
 const INSERT_COLUMNS = [
-  'id', 'register', 'license_type', 'entity_type', 'entity_name', 'entity_identifier', 'commercial_name', 'country', 'country_code',
-  'national_authority', 'address', 'websites', 'website_platform', 'authorization_date', 'authorization_end_date', 'services',
-  'passported_countries', 'comments', 'details', 'search_text', 'content_hash', 'source_sha256', 'source_fetched_at',
+  'id',
+  'register',
+  'license_type',
+  'entity_type',
+  'entity_name',
+  'entity_identifier',
+  'commercial_name',
+  'country',
+  'country_code',
+  'national_authority',
+  'address',
+  'websites',
+  'website_platform',
+  'authorization_date',
+  'authorization_end_date',
+  'services',
+  'passported_countries',
+  'comments',
+  'details',
+  'search_text',
+  'content_hash',
+  'source_sha256',
+  'source_fetched_at',
 ];
 const CASTS: Record<string, string> = {
   websites: '::text[]',
@@ -59,12 +79,11 @@ export class RegisterRepository {
 
   /** The same file again: only the check time and where it came from move. */
   async markUnchanged(register: RegisterName, file: FileVersion): Promise<void> {
-    await execute(this.tx.manager, `UPDATE mica_register_files SET checked_at = now(), source = $2, etag = $3, last_modified = $4 WHERE register = $1`, [
-      register,
-      file.source,
-      file.etag,
-      file.lastModified,
-    ]);
+    await execute(
+      this.tx.manager,
+      `UPDATE mica_register_files SET checked_at = now(), source = $2, etag = $3, last_modified = $4 WHERE register = $1`,
+      [register, file.source, file.etag, file.lastModified],
+    );
   }
 
   /** The source answered 304 Not Modified. */
@@ -80,9 +99,29 @@ export class RegisterRepository {
     const params: unknown[] = [];
     const values = batch.map(({ record: r, hash, searchText }) => {
       const row = [
-        r.id, r.register, r.licenseType, r.entityType, r.entityName, r.entityIdentifier, r.commercialName, r.country, r.countryCode,
-        r.nationalAuthority, r.address, r.websites, r.websitePlatform, r.authorizationDate, r.authorizationEndDate, r.services,
-        r.passportedCountries, r.comments, JSON.stringify(r.details), searchText, hash, sha256, fetchedAt,
+        r.id,
+        r.register,
+        r.licenseType,
+        r.entityType,
+        r.entityName,
+        r.entityIdentifier,
+        r.commercialName,
+        r.country,
+        r.countryCode,
+        r.nationalAuthority,
+        r.address,
+        r.websites,
+        r.websitePlatform,
+        r.authorizationDate,
+        r.authorizationEndDate,
+        r.services,
+        r.passportedCountries,
+        r.comments,
+        JSON.stringify(r.details),
+        searchText,
+        hash,
+        sha256,
+        fetchedAt,
       ];
       const placeholders = row.map((v, i) => {
         params.push(v);
@@ -105,11 +144,11 @@ export class RegisterRepository {
 
   /** Unchanged records now also stem from this file version. */
   async restampIssuers(register: RegisterName, sha256: string, fetchedAt: Date): Promise<void> {
-    await execute(this.tx.manager, `UPDATE mica_issuers SET source_sha256 = $2, source_fetched_at = $3 WHERE register = $1 AND source_sha256 <> $2`, [
-      register,
-      sha256,
-      fetchedAt,
-    ]);
+    await execute(
+      this.tx.manager,
+      `UPDATE mica_issuers SET source_sha256 = $2, source_fetched_at = $3 WHERE register = $1 AND source_sha256 <> $2`,
+      [register, sha256, fetchedAt],
+    );
   }
 
   async logChanges(register: RegisterName, batch: IssuerChange[], sha256: string): Promise<void> {
@@ -137,7 +176,13 @@ export class RegisterRepository {
     );
   }
 
-  async recordSyncRun(trigger: string, source: string, startedAt: Date, ok: boolean, report: unknown): Promise<{ id: string; finished_at: Date }> {
+  async recordSyncRun(
+    trigger: string,
+    source: string,
+    startedAt: Date,
+    ok: boolean,
+    report: unknown,
+  ): Promise<{ id: string; finished_at: Date }> {
     const row = await firstRow<{ id: string; finished_at: Date }>(
       this.tx.manager,
       `INSERT INTO mica_sync_runs (trigger, source, started_at, ok, report) VALUES ($1, $2, $3, $4, $5::jsonb) RETURNING id, finished_at`,
