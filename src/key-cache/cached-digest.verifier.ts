@@ -140,7 +140,7 @@ export class CachedDigestVerifiers {
   /**
    * The names (instance refs) known not to exist, for a credential whose keys carry one; `sql` takes
    * the names as `$1::text[]` and answers the existing ones as `name`. Absent names live as long as
-   * unknown digests (KEY_CACHE_NEGATIVE_TTL_MS), as many as KEY_CACHE_MAX_UNKNOWN_ENTRIES.
+   * unknown digests (KEY_CACHE_NEGATIVE_TTL_MS), as many as KEY_CACHE_MAX_UNKNOWN_ENTRIES, and only while the cache serves.
    */
   absentNames(sql: string): KnownAbsentNames {
     return new KnownAbsentNames(
@@ -150,6 +150,8 @@ export class CachedDigestVerifiers {
         presentTtlMs: this.options.positiveTtlMs,
         maxEntries: this.options.maxUnknownEntries,
         maxBatch: this.options.lookups.maxBatch,
+        // Like any cached answer: not while KEY_CACHE_MAX_ENTRIES is 0 or the invalidation channel is down.
+        enabled: () => this.cache.available,
       },
     );
   }

@@ -69,4 +69,17 @@ describe('KnownAbsentNames', () => {
     expect(known.isAbsent('a0000000')).toBe(false);
     expect(known.isAbsent('d0000000')).toBe(true);
   });
+
+  it('answers nothing from memory, and learns nothing, while it is not enabled', async () => {
+    const { lookup, lookups } = names([]);
+    let enabled = true;
+    const known = new KnownAbsentNames(lookup, { ...OPTIONS, enabled: () => enabled });
+    known.report('Zz9Yy8Xx');
+    await known.settled();
+    enabled = false;
+    expect(known.isAbsent('Zz9Yy8Xx')).toBe(false);
+    known.report('Yy8Xx7Ww');
+    await known.settled();
+    expect(lookups).toHaveLength(1);
+  });
 });

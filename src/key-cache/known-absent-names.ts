@@ -10,6 +10,8 @@ export interface KnownAbsentNamesOptions {
   maxEntries: number;
   /** Names one lookup asks for at most. */
   maxBatch: number;
+  /** False while nothing may be answered from memory (the key-check cache off or suspended): every key gets its lookup. */
+  enabled?: () => boolean;
 }
 
 /** A bounded map of names to expiry, oldest insertion evicted first. */
@@ -58,11 +60,12 @@ export class KnownAbsentNames {
   }
 
   isAbsent(name: string, now = Date.now()): boolean {
-    return this.absent.has(name, now);
+    return this.absent.has(name, now) && (this.options.enabled?.() ?? true);
   }
 
   /** A key under `name` was refused as unknown: find out, in the background, whether the name exists at all. */
   report(name: string, now = Date.now()): void {
+    if (this.options.enabled?.() === false) return;
     if (this.queued.has(name) || this.asking.has(name) || this.queued.size >= this.options.maxEntries) return;
     if (this.present.has(name, now) || this.absent.has(name, now)) return;
     this.queued.add(name);
