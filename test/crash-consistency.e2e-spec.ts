@@ -141,6 +141,21 @@ async function burstAndKill(svc: Service, instances: BurstInstance[], killAfter:
   return { answered, issued };
 }
 
+/**
+ * Waits until no backend of the killed process is left. A COMMIT the process sent just before it
+ * died may still be running on the server; read before it ends, a key's state would not be final.
+ */
+async function backendsGone(db: Client): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const left = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+    );
+    if (left.rows[0].n === 0) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('backends of the killed service still there after 10 s');
+}
+
 /** Every invariant the key lifecycle's transactions promise, read straight from the database. */
 async function checkInvariants(db: Client, instanceIds: string[], acknowledged: Issued[]): Promise<void> {
   const live = await db.query(
@@ -236,6 +251,7 @@ async function keysByStatus(db: Client, keys: Issued[], status: string): Promise
 
     for (const killAfter of [3, 25, 60]) {
       const { answered, issued } = await burstAndKill(svc, instances, killAfter);
+      await backendsGone(db);
       expect(answered).toBeGreaterThanOrEqual(killAfter);
       acknowledged.push(...issued);
       await checkInvariants(
