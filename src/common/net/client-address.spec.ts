@@ -82,6 +82,9 @@ describe('addressLimitKey', () => {
   it('gives every address of one /64 the same key, and addresses of different /64s different keys', () => {
     fc.assert(
       fc.property(groups, fc.array(group, { minLength: 4, maxLength: 4 }), fc.integer({ min: 0, max: 3 }), (g, host, flip) => {
+        // An IPv4-mapped address (::ffff:0:0/96) is keyed as the IPv4 address it is (the next test), not by a /64.
+        const mapped = (a: number[]) => a.slice(0, 5).every((x) => x === 0) && a[5] === 0xffff;
+        fc.pre(!mapped(g) && !mapped([...g.slice(0, 4), ...host]));
         const a = addressLimitKey(formatIPv6(g), 64);
         expect(addressLimitKey(formatIPv6([...g.slice(0, 4), ...host]), 64)).toBe(a);
         const other = [...g];
