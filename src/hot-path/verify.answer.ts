@@ -77,12 +77,15 @@ export class VerifyAnswer {
       if (decision.limit) appendLimitHeaders(headers, decision.limit);
       if (!decision.ok) {
         if (decision.code === 'RATE_LIMIT_EXCEEDED') headers.push(RETRY_AFTER, String(decision.limit!.resetSeconds));
-        if (ERROR_CODES[decision.code].status === 401) this.pacer.refused();
-        if (this.pacer.pacing && ERROR_CODES[decision.code].status === 401) {
-          this.paced.inc();
-          await this.pacer.wait();
-          // The client gave up while it waited: nothing to write.
-          if (res.destroyed) return ERROR_CODES[decision.code].status;
+        const status = ERROR_CODES[decision.code].status;
+        if (status === 401) {
+          this.pacer.refused();
+          if (this.pacer.pacing) {
+            this.paced.inc();
+            await this.pacer.wait();
+            // The client gave up while it waited: nothing to write.
+            if (res.destroyed) return status;
+          }
         }
         return this.error(res, decision.code, headers, requestId, common, decision.details);
       }
@@ -122,28 +125,9 @@ export class VerifyAnswer {
 
 const SERVICE_ORDER = new Map(SERVICE_NAMES.map((name, i) => [name, i]));
 
-/** The part of a success body that is the same for every answer to one identity, kept with what it was made from. */
-interface SuccessPrefix {
-  identity: InstanceKeyIdentity;
-  text: string;
-}
-
-// By key id: an identity object is rebuilt on every check, so the prefix is reused while its fields are unchanged.
-const prefixes = new Map<string, SuccessPrefix>();
-const MAX_PREFIXES = 10_000;
-
-function sameIdentity(a: InstanceKeyIdentity, b: InstanceKeyIdentity): boolean {
-  if (a === b) return true;
-  if (
-    a.instanceRef !== b.instanceRef ||
-    a.instanceId !== b.instanceId ||
-    a.keyStatus !== b.keyStatus ||
-    a.services.length !== b.services.length
-  )
-    return false;
-  for (let i = 0; i < a.services.length; i++) if (a.services[i] !== b.services[i]) return false;
-  return true;
-}
+// A cached key answers with the same identity object while its state holds (instance-key.verifier.ts),
+// so the identity itself keys its prefix; a new state is a new object, and a dropped one takes its prefix along.
+const prefixes = new WeakMap<InstanceKeyIdentity, string>();
 
 /**
  * The success envelope of the route (VerifiedKeyDto), services in their declared order, byte for
@@ -151,8 +135,8 @@ function sameIdentity(a: InstanceKeyIdentity, b: InstanceKeyIdentity): boolean {
  * only the request id (a sane id or a UUID: nothing to escape) and the time are added per answer.
  */
 export function successJson(identity: InstanceKeyIdentity, requestId: string): string {
-  let prefix = prefixes.get(identity.keyId);
-  if (!prefix || !sameIdentity(prefix.identity, identity)) {
+  let prefix = prefixes.get(identity);
+  if (prefix === undefined) {
     const services =
       identity.services.length > 1
         ? [...identity.services].sort((a, b) => SERVICE_ORDER.get(a)! - SERVICE_ORDER.get(b)!)
@@ -164,9 +148,8 @@ export function successJson(identity: InstanceKeyIdentity, requestId: string): s
       keyStatus: identity.keyStatus,
       services,
     };
-    if (prefixes.size >= MAX_PREFIXES) prefixes.clear();
-    prefix = { identity, text: `{"success":true,"data":${JSON.stringify(data)},"metadata":{"requestId":"` };
-    prefixes.set(identity.keyId, prefix);
+    prefix = `{"success":true,"data":${JSON.stringify(data)},"metadata":{"requestId":"`;
+    prefixes.set(identity, prefix);
   }
-  return `${prefix.text}${requestId}","timestamp":"${isoNow()}"}}`;
+  return `${prefix}${requestId}","timestamp":"${isoNow()}"}}`;
 }
