@@ -29,6 +29,23 @@ const DELIVERY_ENV: Record<string, string> = {
 
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 const email = (tag: string) => `${tag}.${randomUUID()}@example.com`;
+
+/** A new instance and a new MiCA developer, and the webhook door of each with its credential: self-service, admin, developer. */
+async function threeDoors(t: TestApp, name: string, tag: string): Promise<Array<[string, Record<string, string>]>> {
+  const inst = await createInstance(t);
+  const dev = (
+    await t
+      .http()
+      .post('/api/mica/developer/register')
+      .send({ name, email: email(tag) })
+      .expect(201)
+  ).body.data;
+  return [
+    ['/api/webhooks', { 'X-API-Key': inst.key }],
+    [`/api/admin/instances/${inst.ref}/webhooks`, t.admin],
+    ['/api/mica/developer/webhooks', bearer(dev.managementToken)],
+  ];
+}
 const HEX64 = /(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])/;
 
 /** The payload, if the reference library accepts the signature for this secret; throws otherwise. */
@@ -105,19 +122,7 @@ describe('webhook endpoints: the three doors', () => {
   afterAll(() => t.close());
 
   it('shows a whsec_ secret once, with no-store, through each door, and never again', async () => {
-    const inst = await createInstance(t);
-    const dev = (
-      await t
-        .http()
-        .post('/api/mica/developer/register')
-        .send({ name: 'Hooks', email: email('doors') })
-        .expect(201)
-    ).body.data;
-    const doors: Array<[string, Record<string, string>]> = [
-      ['/api/webhooks', { 'X-API-Key': inst.key }],
-      [`/api/admin/instances/${inst.ref}/webhooks`, t.admin],
-      ['/api/mica/developer/webhooks', bearer(dev.managementToken)],
-    ];
+    const doors = await threeDoors(t, 'Hooks', 'doors');
     for (const [path, headers] of doors) {
       const { id, secret } = await subscribe(t, path, headers, { url: 'https://hooks.example.com/trusset', description: 'ops' });
       const one = await t.http().get(`${path}/${id}`).set(headers).expect(200);
@@ -590,19 +595,7 @@ describe('webhook delivery: events, signatures, retries', () => {
   });
 
   it('sends webhook.test through each door, whatever the event filter', async () => {
-    const inst = await createInstance(t);
-    const dev = (
-      await t
-        .http()
-        .post('/api/mica/developer/register')
-        .send({ name: 'Test hooks', email: email('testhook') })
-        .expect(201)
-    ).body.data;
-    const doors: Array<[string, Record<string, string>]> = [
-      ['/api/webhooks', { 'X-API-Key': inst.key }],
-      [`/api/admin/instances/${inst.ref}/webhooks`, t.admin],
-      ['/api/mica/developer/webhooks', bearer(dev.managementToken)],
-    ];
+    const doors = await threeDoors(t, 'Test hooks', 'testhook');
     for (const [path, headers] of doors) {
       const events = path.includes('mica') ? ['mica.key.revoked'] : ['key.revoked'];
       const ep = await subscribe(t, path, headers, { url: rx.url(`/test/${randomUUID()}`), events });
